@@ -1,0 +1,307 @@
+"""Typed Amazon account configuration, loaded from YAML and validated at load time.
+
+One entry per Amazon seller account (domain.md §1). Every error names the account
+and the field and says what is allowed. Credentials never live in this file: they
+come from the account's Airflow connection (``amazon_sp_api__<id>`` by default).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ACCOUNTS_FILE_ENV = "AMAZON_ACCOUNTS_FILE"
+DEFAULT_ACCOUNTS_FILE = Path(__file__).resolve().parent.parent / "config" / "accounts.example.yaml"
+
+MARKETPLACES: dict[str, str] = {
+    "APJ6JRA9NG5V4": "IT",
+    "A1PA6795UKMFR9": "DE",
+    "A13V1IB3VIYZZH": "FR",
+    "A1RKKUPIHCS9HS": "ES",
+    "A1F83G8C2ARO7P": "UK",
+    "A1805IZSGTT6HS": "NL",
+    "A1C3SOZRARQ6R3": "PL",
+    "A2NODRKZP88ZB9": "SE",
+    "AMEN7PMS3EDWL": "BE",
+    "A28R8C7NBKEWEA": "IE",
+}
+
+
+class AmazonStatus(str, Enum):
+    """Amazon order statuses, named as in Orders API v2026-01-01 (``FulfillmentStatus``)."""
+
+    PENDING_AVAILABILITY = "PENDING_AVAILABILITY"
+    PENDING = "PENDING"
+    UNSHIPPED = "UNSHIPPED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+    UNFULFILLABLE = "UNFULFILLABLE"
+
+    @classmethod
+    def parse(cls, value: str) -> AmazonStatus:
+        """Accept the v2026 names and the legacy v0 names (``Unshipped``, ``Canceled``...)."""
+        key = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", value.strip()).upper().replace(" ", "_")
+        key = _V0_ALIASES.get(key, key)
+        return cls(key)
+
+
+# v0 spellings that differ from v2026 once upper-snake-cased. v2026 reports an
+# order whose invoice is not yet confirmed as SHIPPED.
+_V0_ALIASES = {"CANCELED": "CANCELLED", "INVOICE_UNCONFIRMED": "SHIPPED"}
+
+ALLOWED_STATUSES_TEXT = ", ".join(s.value for s in AmazonStatus) + " (or their v0 names)"
+
+SCHEDULE_PRESETS = {
+    "hourly": "0 * * * *",
+    "daily": "0 0 * * *",
+    "weekly": "0 0 * * 1",
+    "monthly": "0 0 1 * *",
+}
+
+MASTRO_RE = re.compile(r"^\d{3}$")
+# Keys that would smuggle credentials into the file.
+CREDENTIAL_KEYS = {
+    "password", "secret", "client_secret", "lwa_client_secret", "refresh_token",
+    "access_token", "token", "client_id", "lwa_client_id", "api_key", "credentials",
+    "aws_secret_access_key", "aws_access_key_id",
+}
+
+
+def _si_no(value: Any) -> bool:
+    """SI/NO as in the site's form; the usual YAML booleans are accepted too."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().upper()
+        if text in {"SI", "SÌ", "YES", "TRUE", "ON", "Y", "1"}:
+            return True
+        if text in {"NO", "FALSE", "OFF", "N", "0"}:
+            return False
+    raise ValueError(f"must be SI or NO (or a YAML boolean), got {value!r}")
+
+
+def validate_cron(expression: str) -> str:
+    from croniter import croniter  # ships with Airflow; imported lazily to keep parsing light
+
+    if not croniter.is_valid(expression):
+        raise ValueError(
+            f"{expression!r} is not a valid cron expression; use hourly, daily, weekly, "
+            "monthly, none or a 5-field cron such as '*/30 * * * *'"
+        )
+    return expression
+
+
+class AccountConfig(BaseModel):
+    """One Amazon seller account as configured by the integrator."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")]
+    description: str
+    marketplaces: Annotated[list[str], Field(min_length=1)]
+    create_orders: bool
+    order_statuses: Annotated[list[AmazonStatus], Field(min_length=1)]
+    orders_series: Annotated[int, Field(ge=1, le=999)]
+    customer_ledgers: Annotated[list[str], Field(min_length=1)]
+    warehouse_mfn: Annotated[int, Field(ge=0)]
+    warehouse_afn: Annotated[int, Field(ge=0)]
+    causale: Annotated[int, Field(ge=0)] | None = None
+    cost_centre: Annotated[int, Field(ge=0)] | None = None
+    carrier: str | None = None
+    carrier_free_shipping: str | None = None
+    shipping_article_standard: str
+    shipping_article_express: str
+    afn_placeholder_customer: Annotated[str, Field(pattern=r"^\d{3}\.\d{5}$")] | None = None
+    schedule: str | None = None
+    notification_emails: list[str] = []
+    admin_emails: list[str] = []
+    api_version: Literal["2026-01-01", "v0"] = "2026-01-01"
+    connection_id: str | None = None
+    unknown_sku_article: str | None = None
+
+    @field_validator("create_orders", mode="before")
+    @classmethod
+    def _create_orders(cls, value: Any) -> bool:
+        return _si_no(value)
+
+    @field_validator("marketplaces")
+    @classmethod
+    def _marketplaces(cls, value: list[str]) -> list[str]:
+        for marketplace in value:
+            if marketplace not in MARKETPLACES:
+                allowed = ", ".join(f"{k} ({v})" for k, v in MARKETPLACES.items())
+                raise ValueError(f"unknown marketplace id {marketplace!r}; allowed: {allowed}")
+        return value
+
+    @field_validator("order_statuses", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise ValueError("must be a list of Amazon order statuses")
+        parsed = []
+        for status in value:
+            try:
+                parsed.append(AmazonStatus.parse(str(status)))
+            except ValueError:
+                raise ValueError(
+                    f"unknown Amazon order status {status!r}; allowed: {ALLOWED_STATUSES_TEXT}"
+                ) from None
+        return parsed
+
+    @field_validator("customer_ledgers", mode="before")
+    @classmethod
+    def _ledgers(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            value = [value]
+        ledgers = [str(v).strip() for v in value]
+        for mastro in ledgers:
+            if not MASTRO_RE.match(mastro):
+                raise ValueError(f"malformed mastro code {mastro!r}; a mastro is 3 digits, e.g. '501'")
+        return ledgers
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() in {"", "none"}):
+            return None
+        text = str(value).strip()
+        return SCHEDULE_PRESETS.get(text.lower()) or validate_cron(text)
+
+    @field_validator("notification_emails", "admin_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+                raise ValueError(f"{email!r} is not an email address")
+        return value
+
+    @property
+    def dag_id(self) -> str:
+        return f"amazon_orders__{self.id}"
+
+    @property
+    def sp_api_conn_id(self) -> str:
+        return self.connection_id or f"amazon_sp_api__{self.id}"
+
+
+class AccountsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accounts: list[AccountConfig]
+    sync_schedule: str | None = None
+    monthly_sync_quota: Annotated[int, Field(ge=0)] = 30
+    smtp_conn_id: str = "smtp_default"
+
+    @field_validator("sync_schedule", mode="before")
+    @classmethod
+    def _sync_schedule(cls, value: Any) -> str | None:
+        return AccountConfig._schedule(value)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> AccountsFile:
+        seen: set[str] = set()
+        for account in self.accounts:
+            if account.id in seen:
+                raise ValueError(f"account {account.id!r}: field 'id': duplicate account id")
+            seen.add(account.id)
+        return self
+
+    def account(self, account_id: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        raise KeyError(f"no account {account_id!r} in the configuration")
+
+    @property
+    def importing_accounts(self) -> list[AccountConfig]:
+        return [a for a in self.accounts if a.create_orders]
+
+
+class ConfigError(ValueError):
+    """The accounts file is unreadable or invalid; the message names account and field."""
+
+
+def _find_credentials(raw: Any, path: str = "") -> str | None:
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if str(key).lower() in CREDENTIAL_KEYS:
+                return f"{path}{key}"
+            found = _find_credentials(value, f"{path}{key}.")
+            if found:
+                return found
+    elif isinstance(raw, list):
+        for value in raw:
+            found = _find_credentials(value, path)
+            if found:
+                return found
+    return None
+
+
+def _describe(error: ValidationError, raw: dict) -> str:
+    lines = []
+    accounts = raw.get("accounts") if isinstance(raw.get("accounts"), list) else []
+    for item in error.errors():
+        loc = list(item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if len(loc) >= 2 and loc[0] == "accounts" and isinstance(loc[1], int):
+            entry = accounts[loc[1]] if loc[1] < len(accounts) else {}
+            name = entry.get("id", f"#{loc[1] + 1}") if isinstance(entry, dict) else f"#{loc[1] + 1}"
+            field = ".".join(str(part) for part in loc[2:]) or "(entry)"
+            if item["type"] == "missing":
+                message = "is required"
+            elif item["type"] == "extra_forbidden":
+                message = "is not a known field"
+            lines.append(f"account {name!r}: field {field!r}: {message}")
+        elif message.startswith("account "):
+            lines.append(message)
+        else:
+            lines.append(f"field {'.'.join(map(str, loc)) or '(file)'!r}: {message}")
+    return "; ".join(lines)
+
+
+def parse_accounts(raw: Any, source: str = "<config>") -> AccountsFile:
+    if not isinstance(raw, dict) or not isinstance(raw.get("accounts"), list):
+        raise ConfigError(f"{source}: expected a mapping with an 'accounts' list")
+    for index, entry in enumerate(raw["accounts"]):
+        credential = _find_credentials(entry)
+        if credential:
+            name = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+            raise ConfigError(
+                f"{source}: account {name!r}: field {credential!r}: credentials must not be in "
+                "the configuration file; put them in the Airflow connection "
+                f"amazon_sp_api__{name} (or the account's connection_id)"
+            )
+    try:
+        return AccountsFile.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: {_describe(error, raw)}") from None
+
+
+def accounts_file_path() -> Path:
+    return Path(os.environ.get(ACCOUNTS_FILE_ENV) or DEFAULT_ACCOUNTS_FILE)
+
+
+def load_accounts(path: str | Path | None = None) -> AccountsFile:
+    """Load and validate the accounts file (``$AMAZON_ACCOUNTS_FILE`` or the example)."""
+    path = Path(path) if path else accounts_file_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read the accounts file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    return parse_accounts(raw, str(path))
