@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,7 +40,7 @@ MARKETPLACES: dict[str, str] = {
 }
 
 
-class AmazonStatus(str, Enum):
+class AmazonStatus(StrEnum):
     """Amazon order statuses, named as in Orders API v2026-01-01 (``FulfillmentStatus``)."""
 
     PENDING_AVAILABILITY = "PENDING_AVAILABILITY"

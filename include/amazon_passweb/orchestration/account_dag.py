@@ -1,0 +1,112 @@
+"""The per-account import DAG: ``amazon_orders__<account>``.
+
+Only wiring lives here. Every task body imports its step from
+``amazon_passweb.importer`` when it runs, so parsing a hundred accounts stays
+cheap, and passes only small values (run id, counts) through XCom: order data
+stays in the site database.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from amazon_passweb.config import AccountConfig
+
+DOC_MD = """
+### Amazon orders → Passweb → gestionale: account `{id}`
+
+{description}
+
+Marketplaces: {marketplaces} · statuses imported: {statuses} · sezionale {series}
+· schedule: `{schedule}`
+
+**Trigger (Sincro Ordini)** runs the import now from the account's watermark
+("Data Ultima Sincronizzazione Ordini"). Params: *window_start* reads from an
+earlier date instead; *dry_run* fetches and plans, writes nothing, and reports
+what would happen.
+
+Steps: fetch into the inbox → keep the configured statuses → reconcile customers
+and addresses → create site orders (Registrato) → partial sync to the gestionale
+(Memorizzato; never counted in the monthly quota) → report email → advance the
+watermark. Only one run of this DAG is active at a time; further runs wait.
+"""
+
+
+def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
+    schedule = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
+
+    @dag(
+        dag_id=account.dag_id,
+        description=f"Amazon order import: {account.description}",
+        schedule=schedule,
+        catchup=False,
+        max_active_runs=1,
+        default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+        tags=["amazon", "orders", account.id],
+        doc_md=DOC_MD.format(
+            id=account.id,
+            description=account.description,
+            marketplaces=", ".join(account.marketplaces),
+            statuses=", ".join(s.value for s in account.order_statuses),
+            series=account.orders_series,
+            schedule=account.schedule or "manual only",
+        ),
+        params={
+            "window_start": Param(
+                None,
+                type=["null", "string"],
+                format="date-time",
+                description="Read orders updated after this time. Empty: the account's watermark.",
+            ),
+            "dry_run": Param(False, type="boolean", description="Fetch and plan only; write nothing."),
+        },
+        render_template_as_native_obj=True,
+    )
+    def account_import():
+        @task
+        def fetch() -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.fetch(account.id)
+
+        @task
+        def select(fetched: dict) -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.select(account.id, fetched)
+
+        @task
+        def reconcile(selected: dict) -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.reconcile(account.id, selected)
+
+        @task
+        def create_orders(reconciled: dict) -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.create_orders(account.id, reconciled)
+
+        @task
+        def push_partial(created: dict) -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.push_partial(account.id, created)
+
+        @task
+        def report(pushed: dict) -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.report(account.id, pushed)
+
+        @task
+        def advance_watermark(reported: dict) -> dict:
+            from amazon_passweb.importer import tasks
+
+            return tasks.advance_watermark(account.id, reported)
+
+        advance_watermark(report(push_partial(create_orders(reconcile(select(fetch()))))))
+
+    return account_import()

@@ -1,0 +1,20 @@
+"""Test-wide settings, applied before anything imports Airflow."""
+
+import os
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+# A private Airflow home per test session: never the developer's real one.
+_airflow_home = tempfile.mkdtemp(prefix="airflow-home-")
+os.environ.setdefault("AIRFLOW_HOME", _airflow_home)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+# Subprocesses (airflow CLI, stand-ins) import the product the same way pytest does.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT / "include"), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)

@@ -1,0 +1,142 @@
+"""Account configuration: the example loads, and every bad value is named precisely."""
+
+import copy
+
+import pytest
+import yaml
+
+from amazon_passweb.config import (
+    DEFAULT_ACCOUNTS_FILE,
+    AmazonStatus,
+    ConfigError,
+    load_accounts,
+    parse_accounts,
+)
+
+
+@pytest.fixture()
+def raw():
+    return yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+
+
+def test_example_file_has_two_accounts_with_different_settings(raw):
+    config = parse_accounts(raw)
+    it, eu = config.accounts
+    assert it.marketplaces == ["APJ6JRA9NG5V4"]
+    assert set(eu.marketplaces) == {"A1PA6795UKMFR9", "A13V1IB3VIYZZH"}
+    assert it.order_statuses != eu.order_statuses
+    assert it.customer_ledgers != eu.customer_ledgers
+    assert it.orders_series != eu.orders_series
+    assert it.schedule != eu.schedule
+    assert it.dag_id == "amazon_orders__it_main"
+    assert it.sp_api_conn_id == "amazon_sp_api__it_main"
+
+
+def test_accounts_file_env_var(tmp_path, monkeypatch, raw):
+    raw["accounts"] = raw["accounts"][:1]
+    path = tmp_path / "accounts.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    monkeypatch.setenv("AMAZON_ACCOUNTS_FILE", str(path))
+    assert [a.id for a in load_accounts().accounts] == ["it_main"]
+
+
+def test_connection_id_override(raw):
+    raw["accounts"][0]["connection_id"] = "my_amazon"
+    assert parse_accounts(raw).accounts[0].sp_api_conn_id == "my_amazon"
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [("SI", True), ("NO", False), (True, True), (False, False), ("yes", True), ("off", False)],
+)
+def test_create_orders_accepts_si_no_and_yaml_booleans(raw, value, expected):
+    raw["accounts"][0]["create_orders"] = value
+    assert parse_accounts(raw).accounts[0].create_orders is expected
+
+
+def test_statuses_accept_v0_names(raw):
+    raw["accounts"][0]["order_statuses"] = ["Unshipped", "Canceled", "PartiallyShipped"]
+    statuses = parse_accounts(raw).accounts[0].order_statuses
+    assert statuses == [AmazonStatus.UNSHIPPED, AmazonStatus.CANCELLED, AmazonStatus.PARTIALLY_SHIPPED]
+
+
+@pytest.mark.parametrize(
+    "schedule,cron", [("hourly", "0 * * * *"), ("daily", "0 0 * * *"), (None, None), ("*/15 * * * *", None)]
+)
+def test_schedule_presets_and_cron(raw, schedule, cron):
+    raw["accounts"][0]["schedule"] = schedule
+    assert parse_accounts(raw).accounts[0].schedule == (cron or schedule)
+
+
+def _mutate(raw, index, **changes):
+    bad = copy.deepcopy(raw)
+    for key, value in changes.items():
+        if value is _DELETE:
+            del bad["accounts"][index][key]
+        else:
+            bad["accounts"][index][key] = value
+    return bad
+
+
+_DELETE = object()
+
+BAD_CASES = {
+    "unknown marketplace": (1, {"marketplaces": ["A1PA6795UKMFR9", "XXXXXXXX"]}, "marketplaces",
+                            "unknown marketplace id 'XXXXXXXX'"),
+    "unknown status": (0, {"order_statuses": ["SHIPPED", "Delivered"]}, "order_statuses",
+                       "unknown Amazon order status 'Delivered'"),
+    "missing sezionale": (1, {"orders_series": _DELETE}, "orders_series", "is required"),
+    "malformed mastro": (0, {"customer_ledgers": ["501", "50A1"]}, "customer_ledgers",
+                         "malformed mastro code '50A1'"),
+    "invalid cron": (1, {"schedule": "61 * * * *"}, "schedule", "not a valid cron expression"),
+    "create_orders not SI/NO": (0, {"create_orders": "forse"}, "create_orders", "must be SI or NO"),
+    "unknown field": (0, {"colour": "blue"}, "colour", "is not a known field"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_configuration_names_account_and_field(raw, case):
+    index, changes, field, message = BAD_CASES[case]
+    account_id = raw["accounts"][index]["id"]
+    with pytest.raises(ConfigError) as error:
+        parse_accounts(_mutate(raw, index, **changes))
+    text = str(error.value)
+    assert f"account {account_id!r}" in text
+    assert f"field {field!r}" in text
+    assert message in text
+
+
+def test_duplicate_account_id(raw):
+    raw["accounts"][1]["id"] = raw["accounts"][0]["id"]
+    with pytest.raises(ConfigError, match=r"account 'it_main': field 'id': duplicate account id"):
+        parse_accounts(raw)
+
+
+@pytest.mark.parametrize("key", ["refresh_token", "client_secret", "password"])
+def test_credentials_in_file_are_refused(raw, key):
+    raw["accounts"][1][key] = "Atzr|secret-value"
+    with pytest.raises(ConfigError) as error:
+        parse_accounts(raw)
+    text = str(error.value)
+    assert "account 'eu_de_fr'" in text and f"field {key!r}" in text
+    assert "amazon_sp_api__eu_de_fr" in text
+    assert "secret-value" not in text
+
+
+def test_nested_credentials_are_refused(raw):
+    raw["accounts"][0]["lwa"] = {"client_secret": "x"}
+    with pytest.raises(ConfigError, match=r"field 'lwa.client_secret'"):
+        parse_accounts(raw)
+
+
+def test_unreadable_and_invalid_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the accounts file"):
+        load_accounts(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("accounts: [\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_accounts(broken)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("foo: 1\n")
+    with pytest.raises(ConfigError, match="'accounts' list"):
+        load_accounts(empty)
