@@ -1,0 +1,1 @@
+"""The import steps as plain functions over the site store and the two clients."""

@@ -1,0 +1,71 @@
+"""The site–gestionale sync DAG: every account's Amazon import first, then the sync.
+
+Step 1 triggers each importing account's own DAG (so an account never runs two
+imports at once: its DAG allows one active run) and waits for all of them in the
+triggerer, holding no worker slot. Step 2 runs once every import has ended,
+whatever its outcome: a failed account must not keep the others' orders out of
+the gestionale, and the sync report names it.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from amazon_passweb.config import AccountsFile
+
+SYNC_DAG_ID = "site_gestionale_sync"
+
+DOC_MD = """
+### Site–gestionale sync
+
+First the Amazon import of every account with *Creare ordini in Passweb* = SI
+(each account's own DAG, waited for without holding a worker), then the sync:
+articles from the gestionale into the site, every Registrato order with its new
+customers and addresses into the gestionale. A *changed* or *total* sync counts
+against the contract's monthly quota; when the quota is used up it is refused
+with an email. Param *sync_type*: `changed` (default) or `total`.
+"""
+
+
+def build_sync_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
+    cron = accounts.sync_schedule
+    schedule = CronDataIntervalTimetable(cron, timezone=timezone) if cron else None
+
+    @dag(
+        dag_id=SYNC_DAG_ID,
+        description="Amazon imports for every account, then the site–gestionale sync",
+        schedule=schedule,
+        catchup=False,
+        max_active_runs=1,
+        tags=["amazon", "sync", "gestionale"],
+        doc_md=DOC_MD,
+        params={"sync_type": Param("changed", enum=["changed", "total"], description="Type of sync")},
+    )
+    def site_gestionale_sync():
+        imports = [
+            TriggerDagRunOperator(
+                task_id=f"import__{account.id}",
+                trigger_dag_id=account.dag_id,
+                trigger_run_id=f"pre_sync__{{{{ run_id }}}}__{account.id}",
+                conf={"trigger": "pre-sync", "sync_run_id": "{{ run_id }}"},
+                wait_for_completion=True,
+                deferrable=True,
+                poke_interval=10,
+                allowed_states=["success"],
+                failed_states=["failed"],
+            )
+            for account in accounts.importing_accounts
+        ]
+
+        @task(trigger_rule="all_done")
+        def sync(**context) -> dict:
+            from amazon_passweb.importer import sync_tasks
+
+            return sync_tasks.run_sync(context)
+
+        sync_step = sync()
+        for trigger in imports:
+            trigger >> sync_step
+
+    return site_gestionale_sync()
