@@ -1,0 +1,157 @@
+"""The import-run report as plain data, independent of the database and of Airflow.
+
+The importer fills an :class:`ImportReport` at the end of a run; the rest of this
+package turns it into an email. Values that come from Amazon are kept as they
+arrived: sanitising and escaping happen when the report is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class RunKind(StrEnum):
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+    BACKFILL = "backfill"
+    PRE_SYNC = "pre-sync"
+
+    @property
+    def label(self) -> str:
+        return _RUN_KIND_LABELS[self]
+
+
+_RUN_KIND_LABELS = {
+    RunKind.MANUAL: "manuale (Sincro Ordini)",
+    RunKind.SCHEDULED: "pianificata",
+    RunKind.BACKFILL: "recupero di un periodo passato (backfill)",
+    RunKind.PRE_SYNC: "prima della sincronizzazione con il gestionale",
+}
+
+
+class Outcome(StrEnum):
+    """What this run did with one order (the furthest step it reached)."""
+
+    CREATED = "created"  # site order in state Registrato, not yet in the gestionale
+    PUSHED = "pushed"  # also stored in the gestionale (Memorizzato)
+    INCOMPLETE = "incomplete"  # AFN order without buyer data, waits for manual completion
+    WOULD_CREATE = "would-create"  # dry run: would have been created
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return _OUTCOME_LABELS[self]
+
+    @property
+    def is_imported(self) -> bool:
+        return self in IMPORTED_OUTCOMES
+
+
+_OUTCOME_LABELS = {
+    Outcome.CREATED: "Registrato nel sito",
+    Outcome.PUSHED: "Memorizzato nel gestionale",
+    Outcome.INCOMPLETE: "Incompleto da Logistica Amazon",
+    Outcome.WOULD_CREATE: "Da importare (prova)",
+    Outcome.SKIPPED: "Scartato",
+    Outcome.FAILED: "Errore",
+}
+
+# Orders that have (or, in a dry run, would have) a site order after this run.
+IMPORTED_OUTCOMES = frozenset({Outcome.CREATED, Outcome.PUSHED, Outcome.INCOMPLETE, Outcome.WOULD_CREATE})
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One Amazon order seen by the run.
+
+    ``customer_is_new`` / ``address_is_new`` are None when the run did not get as far
+    as reconciling the buyer (skipped or failed early). ``reason`` explains a skipped
+    or failed order in words the operator can act on.
+
+    No buyer personal data lives here on purpose (name, email, phone, address): the
+    report names the customer only by its gestionale code, so ``reason`` must not
+    quote buyer data either.
+    """
+
+    amazon_order_id: str
+    purchase_date: datetime
+    outcome: Outcome
+    total: Decimal | None = None
+    currency: str = "EUR"
+    site_order_number: str | None = None
+    gestionale_key: str | None = None  # e.g. "OX+2+15"
+    customer_code: str | None = None  # gestionale account code, e.g. "501.00042"
+    customer_is_new: bool | None = None
+    address_is_new: bool | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """How many orders reached each step.
+
+    ``created`` counts every site order this run created (in a dry run: would create),
+    including those then pushed or left incomplete; ``pushed`` and ``incomplete`` are
+    subsets of it.
+    """
+
+    fetched: int = 0
+    selected: int = 0
+    skipped: int = 0
+    created: int = 0
+    pushed: int = 0
+    failed: int = 0
+    incomplete: int = 0
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """One account's import run. Watermarks are "Data Ultima Sincronizzazione Ordini"."""
+
+    account_id: str
+    account_description: str
+    run_id: str
+    run_kind: RunKind
+    window_start: datetime
+    window_end: datetime
+    watermark_before: datetime | None
+    watermark_after: datetime | None
+    counts: RunCounts
+    orders: tuple[OrderLine, ...] = ()
+    dry_run: bool = False
+    # Used by the pre-sync run over every account: one free-text line per account that failed.
+    failed_accounts: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def error_count(self) -> int:
+        return self.counts.failed + len(self.failed_accounts)
+
+    def sorted_orders(self) -> list[OrderLine]:
+        """Oldest purchase first, as the operator reads them."""
+        return sorted(self.orders, key=lambda line: (as_utc(line.purchase_date), line.amazon_order_id))
+
+    def orders_with(self, *outcomes: Outcome) -> list[OrderLine]:
+        return [line for line in self.sorted_orders() if line.outcome in outcomes]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, the importer's convention."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def should_send(report: ImportReport) -> bool:
+    """Email the operator when the run imported orders or met errors, never for an empty clean run.
+
+    A dry run counts as "imported" when it would have created orders: the operator
+    asked for it and expects the preview.
+    """
+    counts = report.counts
+    imported = counts.created or counts.pushed or counts.incomplete
+    imported = imported or any(line.outcome.is_imported for line in report.orders)
+    failed = report.error_count or any(line.outcome is Outcome.FAILED for line in report.orders)
+    return bool(imported or failed)
