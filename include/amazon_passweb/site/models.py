@@ -1,0 +1,293 @@
+"""SQLAlchemy models of the site store. The schema itself is owned by the Alembic
+migrations in ``migrations/versions``; these classes must stay in step with them
+(``tests/site/test_migrations.py`` compares the two).
+
+Columns ending in ``_enc`` hold AES-GCM ciphertext (``crypto.PiiCipher``);
+columns ending in ``_hash`` hold keyed lookup hashes. Nothing else holds buyer
+personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import ExactDecimal, UTCDateTime
+
+# Stable constraint names, so migrations can drop them on both dialects.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ACCOUNT = String(64)
+HASH = String(64)
+MONEY = ExactDecimal(18, 4)
+QUANTITY = ExactDecimal(18, 4)
+UNIT_PRICE = ExactDecimal(18, 6)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Customer(Base):
+    """An "anagrafica" of the site. An import never overwrites an existing one."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # CustomerKind
+    origin: Mapped[str] = mapped_column(String(12))  # Origin
+    source_account: Mapped[str | None] = mapped_column(ACCOUNT)
+    # Unique where present: a usable email identifies one customer; without one
+    # the identity key (VAT / company / name+postcode+street) does.
+    email_hash: Mapped[str | None] = mapped_column(HASH, unique=True)
+    identity_hash: Mapped[str | None] = mapped_column(HASH, unique=True)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    company_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    vat_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    fiscal_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    can_login: Mapped[bool] = mapped_column(Boolean, default=False)
+    gestionale_code: Mapped[str | None] = mapped_column(String(16), unique=True)  # mastro.conto
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Address(Base):
+    """A shipping address ("indirizzo di spedizione") of a customer."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (UniqueConstraint("customer_id", "key_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    key_hash: Mapped[str | None] = mapped_column(HASH)  # None once purged
+    origin: Mapped[str] = mapped_column(String(12))
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    line1_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    line2_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    postal_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    city_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    province_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    gestionale_address_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Article(Base):
+    """An article copied from the gestionale."""
+
+    __tablename__ = "articles"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    description: Mapped[str] = mapped_column(String(255))
+    vat_rate: Mapped[str | None] = mapped_column(String(8))  # e.g. "22"
+    is_spesa: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SkuMapping(Base):
+    """Amazon SellerSKU → article code, per account (``*`` = every account).
+
+    No foreign key to ``articles``: a total sync may replace the article table
+    while mappings stay."""
+
+    __tablename__ = "sku_mappings"
+    __table_args__ = (UniqueConstraint("account", "seller_sku"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(ACCOUNT)
+    seller_sku: Mapped[str] = mapped_column(String(64))
+    article_code: Mapped[str] = mapped_column(String(32))
+    shipping_article_code: Mapped[str | None] = mapped_column(String(32))  # overrides the account's
+
+
+class OrderNumberCounter(Base):
+    """Last site order number per sezionale. Incremented in the order's own
+    transaction, so a rolled-back order gives its number back."""
+
+    __tablename__ = "order_number_counters"
+
+    sezionale: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("account", "amazon_order_id"),
+        UniqueConstraint("sezionale", "number"),
+        Index(None, "account", "state"),
+        Index(None, "delivered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(ACCOUNT)
+    marketplace_id: Mapped[str] = mapped_column(String(16))
+    amazon_order_id: Mapped[str] = mapped_column(String(32))
+    sezionale: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    sigla: Mapped[str] = mapped_column(String(2))  # DocumentSigla
+    state: Mapped[str] = mapped_column(String(40))  # OrderState
+    fulfillment: Mapped[str] = mapped_column(String(3))  # MFN / AFN
+    amazon_status_at_import: Mapped[str] = mapped_column(String(32))
+    amazon_status_latest: Mapped[str] = mapped_column(String(32))
+    purchase_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for the purge, which asks "does a live order still use this customer/address?".
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    shipping_address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_gross: Mapped[Decimal] = mapped_column(MONEY)
+    gestionale_document_key: Mapped[str | None] = mapped_column(String(64))
+    import_run_id: Mapped[int | None] = mapped_column(Integer)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrderRow(Base):
+    __tablename__ = "order_rows"
+    __table_args__ = (UniqueConstraint("order_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # RowKind
+    article_code: Mapped[str | None] = mapped_column(String(32))  # None for notes
+    description: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    unit_price_gross: Mapped[Decimal] = mapped_column(UNIT_PRICE)  # VAT included, as Amazon gives it
+    vat_rate: Mapped[str | None] = mapped_column(String(8))
+
+
+class InboxEntry(Base):
+    """The latest raw Amazon payload of one order, waiting for or done with import."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("account", "amazon_order_id"),
+        Index(None, "account", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(ACCOUNT)
+    amazon_order_id: Mapped[str] = mapped_column(String(32))
+    marketplace_id: Mapped[str | None] = mapped_column(String(16))
+    amazon_status: Mapped[str | None] = mapped_column(String(32))  # selection without decrypting
+    last_update: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once purged
+    status: Mapped[str] = mapped_column(String(16))  # InboxStatus
+    last_error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    # Set by the reconcile step, read by order creation and the run report.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    shipping_address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id", ondelete="SET NULL"))
+    customer_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    address_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InboxHistory(Base):
+    """One line per processing outcome of an Amazon order (never updated)."""
+
+    __tablename__ = "inbox_history"
+    __table_args__ = (Index(None, "account", "amazon_order_id"), Index(None, "account", "run_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(ACCOUNT)
+    amazon_order_id: Mapped[str] = mapped_column(String(32))
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    outcome: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AccountState(Base):
+    """Per-account state; ``watermark`` is "Data Ultima Sincronizzazione Ordini"."""
+
+    __tablename__ = "account_state"
+
+    account: Mapped[str] = mapped_column(ACCOUNT, primary_key=True)
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    watermark_set_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ImportRun(Base):
+    __tablename__ = "import_runs"
+    __table_args__ = (
+        # At most one running import per account, enforced by the database.
+        Index(
+            "uq_import_runs_one_running",
+            "account",
+            unique=True,
+            sqlite_where=text("outcome = 'running'"),
+            postgresql_where=text("outcome = 'running'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(ACCOUNT, index=True)
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # RunOutcome
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    selected: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    pushed: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        # A changed and a total sync never run together (domain.md §6): the
+        # indexed expression is the same for every running one, so only one fits.
+        Index(
+            "uq_sync_runs_one_exclusive",
+            "outcome",
+            unique=True,
+            sqlite_where=text("outcome = 'running' AND sync_type IN ('changed', 'total')"),
+            postgresql_where=text("outcome = 'running' AND sync_type IN ('changed', 'total')"),
+        ),
+        Index(None, "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sync_type: Mapped[str] = mapped_column(String(8))  # SyncType
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # RunOutcome
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    message: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,248 @@
+"""Site orders, their rows, and the per-sezionale order number.
+
+An order is created in one savepoint together with its number and rows. The
+number comes from a counter row updated in the same transaction: concurrent
+creators queue on that row, and an order that turns out to exist already
+rolls the savepoint back, giving its number back, so numbers have no gaps and
+no duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ._sql import dialect_insert, utcnow
+from .errors import NotFound, StateConflict
+from .models import Order, OrderNumberCounter, OrderRow
+from .records import NewOrder, OrderCreation, OrderRecord, OrderRowData
+from .states import DocumentSigla, OrderState, RowKind
+
+ORDERS = Order.__table__
+ROWS = OrderRow.__table__
+COUNTERS = OrderNumberCounter.__table__
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, order_id: int) -> OrderRecord:
+        row = self._session.execute(select(ORDERS).where(ORDERS.c.id == order_id)).first()
+        if row is None:
+            raise NotFound(f"order {order_id} does not exist")
+        return self._order(row)
+
+    def find(self, account: str, amazon_order_id: str) -> OrderRecord | None:
+        row = self._session.execute(
+            select(ORDERS).where(ORDERS.c.account == account, ORDERS.c.amazon_order_id == amazon_order_id)
+        ).first()
+        return self._order(row) if row is not None else None
+
+    def by_state(
+        self, state: OrderState, account: str | None = None, limit: int | None = None
+    ) -> list[OrderRecord]:
+        query = select(ORDERS).where(ORDERS.c.state == state.value).order_by(ORDERS.c.id).limit(limit)
+        if account is not None:
+            query = query.where(ORDERS.c.account == account)
+        return [self._order(row) for row in self._session.execute(query)]
+
+    def create(self, order: NewOrder) -> OrderCreation:
+        """Create the order with its rows, or return the one that already exists
+        for (account, Amazon order id). Safe against concurrent creators."""
+        existing = self.find(order.account, order.amazon_order_id)
+        if existing is not None:
+            return OrderCreation(existing, created=False)
+        _check_rows(order.rows)
+        now = utcnow()
+        try:
+            with self._session.begin_nested():
+                number = self._next_number(order.sezionale)
+                order_id = self._session.execute(
+                    insert(ORDERS)
+                    .values(
+                        account=order.account,
+                        marketplace_id=order.marketplace_id,
+                        amazon_order_id=order.amazon_order_id,
+                        sezionale=order.sezionale,
+                        number=number,
+                        sigla=order.sigla.value,
+                        state=order.state.value,
+                        fulfillment=order.fulfillment,
+                        amazon_status_at_import=order.amazon_status,
+                        amazon_status_latest=order.amazon_status,
+                        purchase_date=order.purchase_date,
+                        customer_id=order.customer_id,
+                        shipping_address_id=order.shipping_address_id,
+                        currency=order.currency,
+                        total_gross=order.total_gross,
+                        import_run_id=order.import_run_id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(ORDERS.c.id)
+                ).scalar_one()
+                if order.rows:
+                    self._session.execute(
+                        insert(ROWS),
+                        [
+                            {
+                                "order_id": order_id,
+                                "line_no": r.line_no,
+                                "kind": r.kind.value,
+                                "article_code": r.article_code,
+                                "description": r.description,
+                                "quantity": r.quantity,
+                                "unit_price_gross": r.unit_price_gross,
+                                "vat_rate": r.vat_rate,
+                            }
+                            for r in order.rows
+                        ],
+                    )
+        except IntegrityError:
+            existing = self.find(order.account, order.amazon_order_id)
+            if existing is None:
+                raise  # a different constraint failed: a real error
+            return OrderCreation(existing, created=False)
+        # Built from what was just written: saves two queries on the hot path.
+        created = OrderRecord(
+            id=order_id,
+            account=order.account,
+            marketplace_id=order.marketplace_id,
+            amazon_order_id=order.amazon_order_id,
+            sezionale=order.sezionale,
+            number=number,
+            sigla=order.sigla,
+            state=order.state,
+            fulfillment=order.fulfillment,
+            amazon_status_at_import=order.amazon_status,
+            amazon_status_latest=order.amazon_status,
+            purchase_date=order.purchase_date,
+            customer_id=order.customer_id,
+            shipping_address_id=order.shipping_address_id,
+            currency=order.currency,
+            total_gross=order.total_gross,
+            gestionale_document_key=None,
+            delivered_at=None,
+            pii_purged_at=None,
+            created_at=now,
+            rows=tuple(sorted(order.rows, key=lambda r: r.line_no)),
+        )
+        return OrderCreation(created, created=True)
+
+    def _next_number(self, sezionale: int) -> int:
+        bump = (
+            update(COUNTERS)
+            .where(COUNTERS.c.sezionale == sezionale)
+            .values(last_number=COUNTERS.c.last_number + 1)
+            .returning(COUNTERS.c.last_number)
+        )
+        number = self._session.execute(bump).scalar()
+        if number is None:  # first order of this sezionale
+            self._session.execute(
+                dialect_insert(self._session, COUNTERS)
+                .values(sezionale=sezionale, last_number=0)
+                .on_conflict_do_nothing()
+            )
+            number = self._session.execute(bump).scalar_one()
+        return number
+
+    # -- state changes -----------------------------------------------------
+
+    def set_state(
+        self, order_id: int, state: OrderState, *, expected: Iterable[OrderState] | None = None
+    ) -> None:
+        """Move the order to ``state``; with ``expected``, only from one of those
+        states (checked in the UPDATE itself, so two workers cannot both win)."""
+        stmt = update(ORDERS).where(ORDERS.c.id == order_id).values(state=state.value, updated_at=utcnow())
+        allowed = None if expected is None else [s.value for s in expected]
+        if allowed is not None:
+            stmt = stmt.where(ORDERS.c.state.in_(allowed))
+        if self._session.execute(stmt).rowcount != 1:
+            current = self.get(order_id).state  # raises NotFound for a missing order
+            raise StateConflict(f"order {order_id} is {current.value!r}, expected one of {allowed}")
+
+    def mark_stored(self, order_id: int, document_key: str) -> None:
+        """Registrato → Memorizzato once the gestionale has the document."""
+        self.set_state(order_id, OrderState.MEMORIZZATO, expected=[OrderState.REGISTRATO])
+        self._session.execute(
+            update(ORDERS).where(ORDERS.c.id == order_id).values(gestionale_document_key=document_key)
+        )
+
+    def complete_afn(self, order_id: int, customer_id: int, shipping_address_id: int | None) -> None:
+        """An AFN order completed by hand (or with the placeholder customer) → Registrato."""
+        self.set_state(order_id, OrderState.REGISTRATO, expected=[OrderState.INCOMPLETO_AFN])
+        self._session.execute(
+            update(ORDERS)
+            .where(ORDERS.c.id == order_id)
+            .values(customer_id=customer_id, shipping_address_id=shipping_address_id)
+        )
+
+    def record_amazon_status(
+        self, order_id: int, status: str, *, delivered_at: datetime | None = None
+    ) -> None:
+        """The latest Amazon status seen (a cancellation after import must be
+        visible); ``delivered_at`` starts the personal-data retention clock."""
+        values: dict[str, object] = {"amazon_status_latest": status, "updated_at": utcnow()}
+        if delivered_at is not None:
+            values["delivered_at"] = delivered_at
+        self._session.execute(update(ORDERS).where(ORDERS.c.id == order_id).values(values))
+
+    # -- mapping -----------------------------------------------------------
+
+    def rows(self, order_id: int) -> tuple[OrderRowData, ...]:
+        result = self._session.execute(
+            select(ROWS).where(ROWS.c.order_id == order_id).order_by(ROWS.c.line_no)
+        )
+        return tuple(
+            OrderRowData(
+                kind=RowKind(r.kind),
+                line_no=r.line_no,
+                article_code=r.article_code,
+                description=r.description,
+                quantity=r.quantity,
+                unit_price_gross=r.unit_price_gross,
+                vat_rate=r.vat_rate,
+            )
+            for r in result
+        )
+
+    def _order(self, row: Row) -> OrderRecord:
+        m = row._mapping
+        return OrderRecord(
+            id=m["id"],
+            account=m["account"],
+            marketplace_id=m["marketplace_id"],
+            amazon_order_id=m["amazon_order_id"],
+            sezionale=m["sezionale"],
+            number=m["number"],
+            sigla=DocumentSigla(m["sigla"]),
+            state=OrderState(m["state"]),
+            fulfillment=m["fulfillment"],
+            amazon_status_at_import=m["amazon_status_at_import"],
+            amazon_status_latest=m["amazon_status_latest"],
+            purchase_date=m["purchase_date"],
+            customer_id=m["customer_id"],
+            shipping_address_id=m["shipping_address_id"],
+            currency=m["currency"],
+            total_gross=m["total_gross"],
+            gestionale_document_key=m["gestionale_document_key"],
+            delivered_at=m["delivered_at"],
+            pii_purged_at=m["pii_purged_at"],
+            created_at=m["created_at"],
+            rows=self.rows(m["id"]),
+        )
+
+
+def _check_rows(rows: Iterable[OrderRowData]) -> None:
+    seen: set[int] = set()
+    for r in rows:
+        if r.line_no in seen:
+            raise ValueError(f"duplicate row number {r.line_no}")
+        seen.add(r.line_no)
+        if r.kind != RowKind.NOTE and not r.article_code:
+            raise ValueError(f"row {r.line_no}: a {r.kind.value} row needs an article code")

@@ -1,0 +1,277 @@
+"""Plain values the repository takes and returns: no ORM objects, no ciphertext.
+
+Personal data arrives here in clear and leaves in clear; only the repository
+sees it encrypted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from .normalise import address_key, identity_key, usable_email
+from .states import (
+    CustomerKind,
+    DocumentSigla,
+    InboxStatus,
+    OrderState,
+    Origin,
+    RowKind,
+    RunOutcome,
+    SyncType,
+)
+
+
+@dataclass(frozen=True)
+class NewAddress:
+    name: str | None
+    line1: str | None
+    postal_code: str | None
+    city: str | None
+    country_code: str | None
+    line2: str | None = None
+    province: str | None = None
+    phone: str | None = None
+    origin: Origin = Origin.AMAZON
+
+    def key(self) -> str:
+        return address_key(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2,
+            postal_code=self.postal_code,
+            city=self.city,
+            country_code=self.country_code,
+        )
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    kind: CustomerKind
+    name: str | None = None
+    company: str | None = None
+    email: str | None = None
+    vat_number: str | None = None
+    fiscal_code: str | None = None
+    phone: str | None = None
+    origin: Origin = Origin.AMAZON
+    source_account: str | None = None
+    can_login: bool = False  # customers created from Amazon never get credentials
+
+    def match_email(self) -> str | None:
+        """The email that identifies this buyer, or None (absent or shared)."""
+        return usable_email(self.email)
+
+    def identity(self, address: NewAddress | None) -> str | None:
+        """The fallback identity (domain.md §4), from the buyer and the shipping address."""
+        return identity_key(
+            is_company=self.kind == CustomerKind.COMPANY,
+            vat_number=self.vat_number,
+            company=self.company,
+            name=self.name or (address.name if address else None),
+            postal_code=address.postal_code if address else None,
+            line1=address.line1 if address else None,
+            country_code=address.country_code if address else None,
+        )
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    id: int
+    kind: CustomerKind
+    origin: Origin
+    email: str | None
+    name: str | None
+    company: str | None
+    vat_number: str | None
+    fiscal_code: str | None
+    phone: str | None
+    can_login: bool
+    gestionale_code: str | None
+    source_account: str | None
+    created_at: datetime
+    pii_purged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    customer: CustomerRecord
+    created: bool
+    matched_by: str  # "email", "identity" or "new"
+
+
+@dataclass(frozen=True)
+class AddressRecord:
+    id: int
+    customer_id: int
+    name: str | None
+    line1: str | None
+    line2: str | None
+    postal_code: str | None
+    city: str | None
+    province: str | None
+    country_code: str | None
+    phone: str | None
+    origin: Origin
+    gestionale_address_id: str | None
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    address: AddressRecord
+    created: bool
+
+
+@dataclass(frozen=True)
+class OrderRowData:
+    """One document row, in and out. Prices are VAT included, as Amazon gives them."""
+
+    kind: RowKind
+    line_no: int
+    article_code: str | None
+    description: str
+    quantity: Decimal
+    unit_price_gross: Decimal
+    vat_rate: str | None
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    account: str
+    marketplace_id: str
+    amazon_order_id: str
+    sezionale: int
+    sigla: DocumentSigla
+    fulfillment: str  # "MFN" or "AFN"
+    amazon_status: str
+    currency: str
+    total_gross: Decimal
+    rows: tuple[OrderRowData, ...]
+    customer_id: int | None = None
+    shipping_address_id: int | None = None
+    purchase_date: datetime | None = None
+    state: OrderState = OrderState.REGISTRATO
+    import_run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    id: int
+    account: str
+    marketplace_id: str
+    amazon_order_id: str
+    sezionale: int
+    number: int
+    sigla: DocumentSigla
+    state: OrderState
+    fulfillment: str
+    amazon_status_at_import: str
+    amazon_status_latest: str
+    purchase_date: datetime | None
+    customer_id: int | None
+    shipping_address_id: int | None
+    currency: str
+    total_gross: Decimal
+    gestionale_document_key: str | None
+    delivered_at: datetime | None
+    pii_purged_at: datetime | None
+    created_at: datetime
+    rows: tuple[OrderRowData, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class OrderCreation:
+    order: OrderRecord
+    created: bool  # False: it existed already (another run or process made it)
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    account: str
+    amazon_order_id: str
+    marketplace_id: str | None
+    amazon_status: str | None
+    last_update: datetime
+    payload: Any  # the decoded JSON, None once purged
+    status: InboxStatus
+    last_error: str | None
+    attempts: int
+    order_id: int | None
+    customer_id: int | None = None  # from the reconcile step
+    shipping_address_id: int | None = None
+    customer_new: bool = False
+    address_new: bool = False
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    amazon_order_id: str
+    run_id: str | None
+    outcome: str  # an InboxStatus value, or a step name such as "pushed"
+    message: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    fetched: int = 0
+    selected: int = 0
+    created: int = 0
+    pushed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class ImportRunRecord:
+    id: int
+    account: str
+    run_id: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: RunOutcome
+    counts: RunCounts
+    window_start: datetime | None
+    window_end: datetime | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class SyncRunRecord:
+    id: int
+    sync_type: SyncType
+    run_id: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: RunOutcome
+    counted: bool
+    message: str | None
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    month: date  # first day of the month
+    quota: int
+    used: int
+
+    @property
+    def available(self) -> int:
+        return max(self.quota - self.used, 0)
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    code: str
+    description: str
+    vat_rate: str | None
+    is_spesa: bool
+
+
+@dataclass(frozen=True)
+class SkuMappingRecord:
+    account: str
+    seller_sku: str
+    article_code: str
+    shipping_article_code: str | None

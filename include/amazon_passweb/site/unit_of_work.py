@@ -1,0 +1,121 @@
+"""The entry point of the store: ``SiteStore`` opens units of work, each one a
+database transaction with every repository bound to it.
+
+    store = open_site_store()
+    with store.unit_of_work() as uow:        # commits on success, rolls back on error
+        match = uow.customers.get_or_create(customer, address)
+        ...
+        uow.orders.create(order)
+
+Create each order in its own unit of work: one order's failure must not undo
+the others (architecture.md).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from .articles import ArticleRepository
+from .crypto import PiiCipher, load_pii_key
+from .customers import CustomerRepository
+from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_database_url
+from .inbox import InboxRepository
+from .orders import OrderRepository
+from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
+
+
+class UnitOfWork:
+    customers: CustomerRepository
+    orders: OrderRepository
+    inbox: InboxRepository
+    articles: ArticleRepository
+    accounts: AccountStateRepository
+    imports: ImportRunRepository
+    syncs: SyncRunRepository
+
+    def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher) -> None:
+        self._session_factory = session_factory
+        self._cipher = cipher
+        self.session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        session = self._session_factory()
+        session.begin()
+        self.session = session
+        self.customers = CustomerRepository(session, self._cipher)
+        self.orders = OrderRepository(session)
+        self.inbox = InboxRepository(session, self._cipher)
+        self.articles = ArticleRepository(session)
+        self.accounts = AccountStateRepository(session)
+        self.imports = ImportRunRepository(session)
+        self.syncs = SyncRunRepository(session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self.session is not None
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        """Commit now and start a new transaction in the same unit of work."""
+        assert self.session is not None
+        self.session.commit()
+        self.session.begin()
+
+    def rollback(self) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.begin()
+
+
+class SiteStore:
+    """The site database plus the key that protects its personal data."""
+
+    def __init__(self, engine: Engine, cipher: PiiCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+        self._session_factory = sessionmaker(engine, expire_on_commit=False, autobegin=False)
+        self._read_session_factory = sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False, autobegin=False
+        )
+
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A transaction over every repository. ``read_only`` is a promise not to
+        write: on SQLite it begins without taking the write lock, so reports and
+        the UI never wait behind a running import."""
+        return UnitOfWork(self._read_session_factory if read_only else self._session_factory, self.cipher)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_site_store(
+    url: str | None = None, *, pii_key: str | None = None, upgrade: bool = False
+) -> SiteStore:
+    """Open the store at ``url`` (default: :func:`site_database_url`).
+
+    The key defaults to ``SITE_PII_KEY`` / the connection's ``pii_key``; only a
+    SQLite database may fall back to the public demo key (with a warning).
+    ``upgrade`` runs the migrations first (the demo does; production runs them
+    as a deployment step).
+    """
+    url = url or site_database_url()
+    if pii_key is None:
+        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        pii_key = load_pii_key(allow_demo=is_sqlite, connection_extra=connection_extra())
+    engine = make_engine(url)
+    if upgrade:
+        migrate(engine)
+    return SiteStore(engine, PiiCipher(pii_key))

@@ -1,0 +1,115 @@
+from datetime import UTC, datetime, timedelta
+
+from site_builders import ACCOUNT, address, company_buyer, order, private_buyer
+from sqlalchemy import update
+
+from amazon_passweb.site import InboxItem, InboxStatus, OrderState, Origin, SiteStore, purge_buyer_data
+from amazon_passweb.site.models import Address, Customer, Order
+from amazon_passweb.site.purge import orders_awaiting_purge
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LONG_AGO = NOW - timedelta(days=60)
+
+
+def _import(store: SiteStore, amazon_id: str, buyer, ship_to, delivered_at=None) -> tuple[int, int, int]:
+    with store.unit_of_work() as uow:
+        customer = uow.customers.get_or_create(buyer, ship_to).customer
+        addr = uow.customers.get_or_add_address(customer.id, ship_to).address
+        created = uow.orders.create(order(amazon_id, customer_id=customer.id, address_id=addr.id)).order
+        uow.inbox.upsert(ACCOUNT, InboxItem(amazon_id, LONG_AGO, {"buyer": "personal data"}))
+        uow.inbox.mark(ACCOUNT, amazon_id, InboxStatus.IMPORTED, order_id=created.id)
+        if delivered_at is not None:
+            uow.orders.record_amazon_status(created.id, "SHIPPED", delivered_at=delivered_at)
+        # Pretend the rows were created long ago, as they would have been.
+        uow.session.execute(update(Customer).where(Customer.id == customer.id).values(created_at=LONG_AGO))
+        uow.session.execute(update(Address).where(Address.id == addr.id).values(created_at=LONG_AGO))
+    return customer.id, addr.id, created.id
+
+
+def test_purge_erases_buyer_data_of_orders_delivered_long_ago(store: SiteStore) -> None:
+    old_c, old_a, old_o = _import(store, "OLD", private_buyer(1), address(1), delivered_at=NOW - timedelta(days=31))
+    new_c, new_a, new_o = _import(store, "NEW", private_buyer(2), address(2), delivered_at=NOW - timedelta(days=5))
+    open_c, _, _ = _import(store, "OPEN", private_buyer(3), address(3))  # not delivered yet
+
+    report = purge_buyer_data(store, older_than_days=30, now=NOW)
+
+    assert (report.orders, report.inbox_payloads, report.addresses, report.customers) == (1, 1, 1, 1)
+    with store.unit_of_work() as uow:
+        purged = uow.customers.get(old_c)
+        assert purged.email is None and purged.name is None and purged.phone is None
+        assert purged.pii_purged_at == NOW
+        assert uow.customers.find_by_email("buyer1@marketplace.amazon.it") is None
+        purged_address = uow.customers.get_address(old_a)
+        assert purged_address.line1 is None and purged_address.name is None
+        assert purged_address.country_code == "IT"
+        kept_order = uow.orders.get(old_o)  # the document stays, for the tax records
+        assert kept_order.pii_purged_at == NOW and kept_order.rows and kept_order.number == 1
+        assert uow.inbox.get(ACCOUNT, "OLD").payload is None
+        # Recent and open orders keep everything.
+        assert uow.customers.get(new_c).email == "buyer2@marketplace.amazon.it"
+        assert uow.customers.get(open_c).name == "Mario Rossi3"
+        assert uow.inbox.get(ACCOUNT, "NEW").payload == {"buyer": "personal data"}
+
+    again = purge_buyer_data(store, older_than_days=30, now=NOW)
+    assert (again.orders, again.inbox_payloads, again.addresses, again.customers) == (0, 0, 0, 0)
+
+
+def test_a_customer_with_a_live_order_keeps_its_data(store: SiteStore) -> None:
+    c1, _, _ = _import(store, "OLD", private_buyer(1), address(1), delivered_at=LONG_AGO)
+    c2, _, _ = _import(store, "LIVE", private_buyer(1), address(1))  # same buyer, new order
+    assert c1 == c2
+    report = purge_buyer_data(store, now=NOW)
+    assert (report.orders, report.customers, report.addresses) == (1, 0, 0)
+    with store.unit_of_work() as uow:
+        assert uow.customers.get(c1).email == "buyer1@marketplace.amazon.it"
+
+
+def test_a_company_keeps_name_and_vat_number(store: SiteStore) -> None:
+    company_id, _, _ = _import(store, "B2B", company_buyer(), address(1), delivered_at=LONG_AGO)
+    purge_buyer_data(store, now=NOW)
+    with store.unit_of_work() as uow:
+        company = uow.customers.get(company_id)
+        again = uow.customers.get_or_create(company_buyer(), address(7))
+    assert company.company == "Bianchi Forniture S.r.l." and company.vat_number == "IT01234567890"
+    assert company.name is None  # the contact person is personal data
+    assert again.customer.id == company_id  # still found by VAT number
+
+
+def test_site_customers_are_never_purged(store: SiteStore) -> None:
+    site_customer = private_buyer(1, origin=Origin.SITE, can_login=True)
+    customer_id, _, _ = _import(store, "S-1", site_customer, address(1, origin=Origin.SITE), delivered_at=LONG_AGO)
+    report = purge_buyer_data(store, now=NOW)
+    assert report.customers == 0 and report.addresses == 0
+    with store.unit_of_work() as uow:
+        assert uow.customers.get(customer_id).email == "buyer1@marketplace.amazon.it"
+
+
+def test_skipped_inbox_entries_lose_their_payload_after_the_period(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.inbox.upsert(ACCOUNT, InboxItem("SKIP-OLD", LONG_AGO, {"buyer": "x"}))
+        uow.inbox.upsert(ACCOUNT, InboxItem("SKIP-NEW", NOW - timedelta(days=1), {"buyer": "y"}))
+        uow.inbox.mark(ACCOUNT, "SKIP-OLD", InboxStatus.SKIPPED)
+        uow.inbox.mark(ACCOUNT, "SKIP-NEW", InboxStatus.SKIPPED)
+    assert purge_buyer_data(store, now=NOW).inbox_payloads == 1
+    with store.unit_of_work() as uow:
+        assert uow.inbox.get(ACCOUNT, "SKIP-OLD").payload is None
+        assert uow.inbox.get(ACCOUNT, "SKIP-NEW").payload == {"buyer": "y"}
+
+
+def test_shipped_orders_without_delivery_date_and_cancelled_ones_expire_too(store: SiteStore) -> None:
+    _, _, shipped = _import(store, "SHIPPED", private_buyer(1), address(1))
+    _, _, cancelled = _import(store, "CANCELLED", private_buyer(2), address(2))
+    _, _, recent = _import(store, "RECENT", private_buyer(3), address(3))
+    with store.unit_of_work() as uow:
+        uow.orders.record_amazon_status(shipped, "SHIPPED")  # no delivery date from Amazon
+        uow.orders.set_state(cancelled, OrderState.ANNULLATO)
+        uow.orders.record_amazon_status(recent, "SHIPPED")
+        for order_id in (shipped, cancelled):
+            uow.session.execute(update(Order).where(Order.id == order_id).values(updated_at=LONG_AGO))
+    assert orders_awaiting_purge(store) == 2
+    assert purge_buyer_data(store).orders == 2
+    with store.unit_of_work() as uow:
+        assert uow.orders.get(shipped).pii_purged_at is not None
+        assert uow.orders.get(cancelled).pii_purged_at is not None
+        assert uow.orders.get(recent).pii_purged_at is None
+    assert orders_awaiting_purge(store) == 0
