@@ -26,7 +26,7 @@ test: lint
 	$(BIN)/pytest
 
 demo: install
-	$(BIN)/python -m amazon_passweb.demo
+	$(BIN)/python -m sandbox.demo
 
 bench: install
 	$(BIN)/python -m bench

@@ -7,11 +7,14 @@ Used by the demo and the tests in place of the merchant's mail server:
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
 
 
 class _EmlWriter:

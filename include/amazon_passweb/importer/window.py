@@ -11,18 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+
+from amazon_passweb.notify.report import RunKind
 
 AMAZON_END_MARGIN = timedelta(minutes=2)
 OVERLAP = timedelta(minutes=10)
 FIRST_RUN_LOOKBACK = timedelta(days=30)
-
-
-class RunKind(StrEnum):
-    MANUAL = "manual"
-    SCHEDULED = "scheduled"
-    BACKFILL = "backfill"
-    PRE_SYNC = "pre-sync"
 
 
 @dataclass(frozen=True)
@@ -82,8 +76,5 @@ def parse_requested_start(value: str | datetime | None) -> datetime | None:
     """The ``window_start`` param: ISO text from the UI, naive values taken as UTC."""
     if value in (None, ""):
         return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

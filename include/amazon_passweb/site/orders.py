@@ -44,9 +44,15 @@ class OrderRepository:
         return self._order(row) if row is not None else None
 
     def by_state(
-        self, state: OrderState, account: str | None = None, limit: int | None = None
+        self, state: OrderState, account: str | None = None, limit: int | None = None, after_id: int = 0
     ) -> list[OrderRecord]:
-        query = select(ORDERS).where(ORDERS.c.state == state.value).order_by(ORDERS.c.id).limit(limit)
+        """Orders in ``state``, by id; ``after_id`` pages through them (keyset paging)."""
+        query = (
+            select(ORDERS)
+            .where(ORDERS.c.state == state.value, ORDERS.c.id > after_id)
+            .order_by(ORDERS.c.id)
+            .limit(limit)
+        )
         if account is not None:
             query = query.where(ORDERS.c.account == account)
         return [self._order(row) for row in self._session.execute(query)]

@@ -1,0 +1,45 @@
+"""End of a run: the operator's report and, for AFN orders left incomplete, the administrator's notice.
+
+A failed email is recorded with the run and never fails or undoes the import.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from amazon_passweb.config import AccountConfig, load_accounts
+from amazon_passweb.importer.report import build_report
+from amazon_passweb.importer.window import Window
+from amazon_passweb.notify import AfnIncompleteNotice, send_afn_incomplete_notice, send_report, should_send
+from amazon_passweb.site.unit_of_work import SiteStore
+
+log = logging.getLogger(__name__)
+
+
+def send_run_report(
+    store: SiteStore,
+    account: AccountConfig,
+    run_id: str,
+    window: Window,
+    watermark_before: datetime | None,
+    watermark_after: datetime | None,
+    fetched: int,
+) -> dict:
+    report = build_report(store, account, run_id, window, watermark_before, watermark_after, fetched)
+    counts = report.counts
+    log.info("run %s of %s: %d fetched, %d selected, %d skipped, %d created, %d pushed, %d failed, "
+             "%d incomplete", run_id, account.id, counts.fetched, counts.selected, counts.skipped,
+             counts.created, counts.pushed, counts.failed, counts.incomplete)
+    conn_id = load_accounts().smtp_conn_id
+    status = "email non necessaria (nessun ordine importato, nessun errore)"
+    if should_send(report):
+        result = send_report(report, account.notification_emails, conn_id=conn_id)
+        status = f"email {result.status.value}" + (f": {result.reason}" if result.reason else "")
+        log.info("report email to %d recipient(s): %s", len(account.notification_emails), status)
+    notice = AfnIncompleteNotice.from_report(report)
+    if notice.orders:
+        afn = send_afn_incomplete_notice(notice, account.admin_emails, conn_id=conn_id)
+        log.info("AFN incomplete notice (%d orders): %s", len(notice.orders), afn.status.value)
+        status += f"; avviso AFN {afn.status.value}"
+    return {"email_status": status, **{f"report_{k}": v for k, v in vars(counts).items()}}

@@ -1,0 +1,179 @@
+"""An Amazon order → the rows of its site order (domain.md §5).
+
+- one article row per Amazon item: SellerSKU → article through the site's SKU
+  mapping (the account's own first, then the one for every account); a SKU that
+  is itself an article code maps to that article; an unknown SKU is a per-order
+  error, or the account's ``unknown_sku_article`` placeholder when configured;
+- shipping as a *spesa* row on the account's standard or express article (a
+  per-SKU shipping article wins), valued at what Amazon charged; shipping
+  discounts, gift wrap and promotions as *spesa* rows of their own, discounts
+  negative; one row per VAT rate, since an accessory charge follows the VAT of
+  the goods it goes with;
+- the two note rows (Amazon order date and id; Amazon status at import), worded
+  as in the gestionale document;
+- the rows add up to Amazon's order total to the cent, or the order is refused.
+
+Prices are gross (VAT included), as Amazon EU gives them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from amazon_passweb.amazon.models import AmazonOrder, OrderItem, ShippingLevel
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.gestionale.mapping import (
+    GIFT_WRAP_ARTICLE,
+    PROMOTION_ARTICLE,
+    SHIPPING_DISCOUNT_ARTICLE,
+    OrderInput,
+    standard_notes,
+)
+from amazon_passweb.site.articles import ArticleRepository
+from amazon_passweb.site.records import OrderRowData
+from amazon_passweb.site.states import RowKind
+
+KNOWN_VAT_RATES = (Decimal(22), Decimal(10), Decimal(5), Decimal(4), Decimal(0))
+CENT = Decimal("0.01")
+ROME = ZoneInfo("Europe/Rome")  # the merchant reads dates in Italian time
+
+
+class OrderBuildError(ValueError):
+    """The order cannot become a site order as it is; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class _ItemArticle:
+    item: OrderItem
+    code: str
+    description: str
+    vat_rate: str
+    shipping_article: str | None
+
+
+@dataclass(frozen=True)
+class BuiltOrder:
+    rows: tuple[OrderRowData, ...]
+    total_gross: Decimal
+    shipping_charge: Decimal  # shipping net of shipping discounts, VAT included
+
+
+def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepository) -> BuiltOrder:
+    if not order.items:
+        raise OrderBuildError(f"order {order.amazon_order_id} has no items")
+    resolved = [_resolve_item(order, item, account, articles) for item in order.items]
+    rows: list[tuple[RowKind, str | None, str, Decimal, Decimal, str | None]] = []
+
+    for line in resolved:
+        title = line.item.title or line.description
+        rows.append((RowKind.ARTICLE, line.code, title, Decimal(line.item.quantity), line.item.unit_price,
+                     line.vat_rate))
+
+    shipping_article = next((line.shipping_article for line in resolved if line.shipping_article), None)
+    if shipping_article is None:
+        shipping_article = (
+            account.shipping_article_express
+            if order.shipping_level is ShippingLevel.EXPEDITED
+            else account.shipping_article_standard
+        )
+    charges = [
+        ("shipping_price", shipping_article, "Spese di spedizione", 1),
+        ("shipping_discount", SHIPPING_DISCOUNT_ARTICLE, "Sconto spedizione", -1),
+        ("gift_wrap_price", GIFT_WRAP_ARTICLE, "Confezione regalo", 1),
+        ("promotion_discount", PROMOTION_ARTICLE, "Promozione Amazon", -1),
+    ]
+    for field, code, description, sign in charges:
+        for vat_rate, amount in _by_vat_rate(resolved, field).items():
+            rows.append((RowKind.SPESA, code, description, Decimal(1), sign * amount, vat_rate))
+
+    total = sum((quantity * price for _, _, _, quantity, price, _ in rows), Decimal(0))
+    expected = order.order_total
+    if expected == 0 and total > 0:
+        expected = total  # Pending orders may come without a total: the items are the truth
+    if total.quantize(CENT) != expected.quantize(CENT):
+        raise OrderBuildError(
+            f"order {order.amazon_order_id}: items, shipping, gift wrap and promotions add up to "
+            f"{total:.2f} {order.currency} but Amazon's order total is {expected:.2f}; not imported"
+        )
+
+    notes = standard_notes(_notes_view(order))
+    numbered = [
+        OrderRowData(kind=RowKind.NOTE, line_no=index, article_code=None, description=text,
+                     quantity=Decimal(0), unit_price_gross=Decimal(0), vat_rate=None)
+        for index, text in enumerate(notes, start=1)
+    ]
+    first = len(numbered) + 1
+    for index, (kind, code, description, quantity, price, vat_rate) in enumerate(rows, start=first):
+        numbered.append(OrderRowData(kind=kind, line_no=index, article_code=code, description=description,
+                                     quantity=quantity, unit_price_gross=price, vat_rate=vat_rate))
+    shipping_charge = sum((i.shipping_price - i.shipping_discount for i in order.items), Decimal(0))
+    return BuiltOrder(rows=tuple(numbered), total_gross=expected, shipping_charge=shipping_charge)
+
+
+def _resolve_item(
+    order: AmazonOrder, item: OrderItem, account: AccountConfig, articles: ArticleRepository
+) -> _ItemArticle:
+    if item.quantity <= 0:
+        raise OrderBuildError(
+            f"order {order.amazon_order_id}: item {item.seller_sku or item.asin} has quantity {item.quantity}"
+        )
+    mapping = articles.resolve_sku(account.id, item.seller_sku) if item.seller_sku else None
+    code = mapping.article_code if mapping else item.seller_sku
+    article = articles.get(code) if code else None
+    if article is None and account.unknown_sku_article:
+        article = articles.get(account.unknown_sku_article)
+    if article is None:
+        raise OrderBuildError(
+            f"order {order.amazon_order_id}: SKU {item.seller_sku!r} (ASIN {item.asin}) is not mapped to an "
+            "article of the gestionale; map it in the SKU table (or set the account's unknown_sku_article) "
+            "and the next run imports the order"
+        )
+    vat_rate = article.vat_rate or _vat_rate_from_amazon(item)
+    if vat_rate is None:
+        raise OrderBuildError(
+            f"order {order.amazon_order_id}: article {article.code} has no VAT rate and Amazon's item tax "
+            "does not give one; set it in the gestionale and sync the articles"
+        )
+    return _ItemArticle(
+        item=item,
+        code=article.code,
+        description=article.description,
+        vat_rate=vat_rate,
+        shipping_article=mapping.shipping_article_code if mapping else None,
+    )
+
+
+def _vat_rate_from_amazon(item: OrderItem) -> str | None:
+    gross = item.unit_price * item.quantity
+    net = gross - item.item_tax
+    if item.item_tax <= 0 or net <= 0:
+        return None
+    rate = item.item_tax / net * 100
+    nearest = min(KNOWN_VAT_RATES, key=lambda known: abs(known - rate))
+    return str(nearest) if abs(nearest - rate) < Decimal("0.5") else None
+
+
+def _by_vat_rate(resolved: list[_ItemArticle], field: str) -> dict[str, Decimal]:
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for line in resolved:
+        amount = getattr(line.item, field)
+        if amount:
+            amounts[line.vat_rate] += amount
+    return {rate: amount for rate, amount in amounts.items() if amount}
+
+
+def _notes_view(order: AmazonOrder) -> OrderInput:
+    """The few fields the shared note wording needs."""
+    return OrderInput(
+        amazon_order_id=order.amazon_order_id,
+        purchase_date=order.purchase_date.astimezone(ROME),
+        amazon_status=order.status.value,
+        fulfilment_channel=order.fulfillment_channel.value,
+        is_company=order.is_business,
+        currency=order.currency,
+        total_gross=order.order_total,
+        rows=(),
+    )

@@ -1,0 +1,149 @@
+"""Partial sync: every Registrato order of an account, with its new customer and address, into
+the gestionale (→ Memorizzato). Recorded as a partial sync, never counted in the monthly quota.
+
+The gestionale is asked first whether it already has a record (by the Amazon order id
+for documents, by a stable key for customers and addresses) before anything is created,
+so a push interrupted after the gestionale committed never creates a second copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from decimal import Decimal
+
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.errors import PushStopped
+from amazon_passweb.gestionale.mapping import (
+    GIFT_WRAP_ARTICLE,
+    PROMOTION_ARTICLE,
+    CustomerInput,
+    OrderInput,
+    OrderRowInput,
+    ShippingAddressInput,
+)
+from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
+from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
+from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
+from amazon_passweb.site.states import DocumentSigla, OrderState, RowKind, SyncType
+from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+def push_registrato(store: SiteStore, client: GestionaleClient, account: AccountConfig, run_id: str,
+                    *, sync_type: SyncType = SyncType.PARTIAL) -> Counter[str]:
+    outcome: Counter[str] = Counter()
+    with store.unit_of_work() as uow:
+        sync_run_id = uow.syncs.start(sync_type, run_id=run_id)
+    try:
+        last_id = 0  # orders that fail stay Registrato: page past them, retry them next run
+        while True:
+            with store.unit_of_work(read_only=True) as uow:
+                orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
+                                             after_id=last_id)
+                items = [_order_push(uow, order) for order in orders]
+            if not orders:
+                break
+            last_id = orders[-1].id
+            results = push_orders(client, account, items)
+            for order, result in zip(orders, results, strict=True):
+                _record(store, account, order, result, run_id)
+                outcome["pushed" if result.ok else "failed"] += 1
+            log.info("gestionale: %d documents stored, %d failed so far",
+                     outcome["pushed"], outcome["failed"])
+    except PushStopped as stop:
+        with store.unit_of_work() as uow:
+            uow.syncs.finish(sync_run_id, success=False, message=str(stop))
+        log.error("push stopped: %s", stop)
+        raise
+    with store.unit_of_work() as uow:
+        uow.syncs.finish(sync_run_id, success=not outcome["failed"],
+                         message=f"{outcome['pushed']} stored, {outcome['failed']} failed")
+    return outcome
+
+
+def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result: PushResult, run_id: str):
+    with store.unit_of_work() as uow:
+        if result.customer_code and order.customer_id:
+            customer = uow.customers.get(order.customer_id)
+            if customer.gestionale_code is None:
+                uow.customers.set_gestionale_code(order.customer_id, result.customer_code)
+        if result.shipping_address_id and order.shipping_address_id:
+            address_id = str(result.shipping_address_id)
+            uow.customers.set_gestionale_address_id(order.shipping_address_id, address_id)
+        if result.ok:
+            uow.orders.mark_stored(order.id, result.document_key)
+            message = f"documento {result.document_key}" + (
+                f" (campi accorciati: {'; '.join(result.warnings)})" if result.warnings else "")
+            uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSHED,
+                                  message=message)
+        else:
+            uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSH_FAILED,
+                                  message=f"non inviato al gestionale: {result.error}")
+
+
+def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
+    customer = uow.customers.get(order.customer_id) if order.customer_id else None
+    address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
+    rows = tuple(
+        OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
+                      description=row.description, quantity=row.quantity,
+                      unit_price_gross=row.unit_price_gross, vat_rate=row.vat_rate or "22")
+        for row in order.rows
+        if row.kind is not RowKind.NOTE  # the document mapping writes the standard notes itself
+    )
+    shipping = sum(
+        (row.quantity * row.unit_price_gross for row in rows
+         if row.kind == RowKind.SPESA and row.article_code not in (GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE)),
+        Decimal(0),
+    )
+    return OrderPush(
+        order=OrderInput(
+            amazon_order_id=order.amazon_order_id,
+            purchase_date=order.purchase_date or order.created_at,
+            amazon_status=order.amazon_status_at_import,
+            fulfilment_channel=order.fulfillment,
+            is_company=order.sigla is DocumentSigla.OC,
+            currency=order.currency,
+            total_gross=order.total_gross,
+            rows=rows,
+            customer=_customer_input(customer, address) if customer else None,
+            shipping_address=_address_input(address) if address else None,
+            shipping_charge=shipping,
+        ),
+        customer_code=customer.gestionale_code if customer else None,
+    )
+
+
+def _customer_input(customer: CustomerRecord, address: AddressRecord | None) -> CustomerInput:
+    return CustomerInput(
+        name=customer.name or customer.company or (address.name if address else "") or "",
+        is_company=customer.kind.value == "company",
+        company=customer.company,
+        vat_number=customer.vat_number,
+        fiscal_code=customer.fiscal_code,
+        email=customer.email,
+        phone=customer.phone or (address.phone if address else None),
+        address_line1=address.line1 or "" if address else "",
+        address_line2=address.line2 if address else None,
+        postal_code=address.postal_code or "" if address else "",
+        city=address.city or "" if address else "",
+        province=address.province if address else None,
+        country=(address.country_code or "IT") if address else "IT",
+    )
+
+
+def _address_input(address: AddressRecord) -> ShippingAddressInput:
+    return ShippingAddressInput(
+        name=address.name or "",
+        address_line1=address.line1 or "",
+        postal_code=address.postal_code or "",
+        city=address.city or "",
+        address_line2=address.line2,
+        province=address.province,
+        country=address.country_code or "IT",
+        phone=address.phone,
+    )

@@ -1,0 +1,109 @@
+"""The run's report, read back from the site database: what this run did with each order.
+
+The inbox history holds one line per step an order went through, tagged with the
+Airflow run id; the furthest step of this run is the order's outcome. Only ids,
+numbers, amounts and the gestionale code reach the report: no buyer data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from amazon_passweb.amazon.models import AmazonOrder
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.importer.window import Window
+from amazon_passweb.notify import ImportReport, OrderLine, Outcome, RunCounts
+from amazon_passweb.site.states import InboxStatus
+from amazon_passweb.site.unit_of_work import SiteStore
+
+PUSHED = "pushed"
+PUSH_FAILED = "push_failed"
+CANCELLED = "cancelled"
+
+_OUTCOMES = {
+    InboxStatus.SKIPPED.value: Outcome.SKIPPED,
+    InboxStatus.FAILED.value: Outcome.FAILED,
+    InboxStatus.IMPORTED.value: Outcome.CREATED,
+    InboxStatus.INCOMPLETE.value: Outcome.INCOMPLETE,
+    PUSHED: Outcome.PUSHED,
+    PUSH_FAILED: Outcome.FAILED,
+}
+
+
+def build_report(
+    store: SiteStore,
+    account: AccountConfig,
+    run_id: str,
+    window: Window,
+    watermark_before: datetime | None,
+    watermark_after: datetime | None,
+    fetched: int,
+) -> ImportReport:
+    lines: list[OrderLine] = []
+    notes: list[str] = []
+    with store.unit_of_work() as uow:
+        last_step: dict[str, tuple[str, str | None]] = {}
+        for step in uow.inbox.run_history(account.id, run_id):
+            if step.outcome == CANCELLED:
+                notes.append(f"Ordine Amazon {step.amazon_order_id}: {step.message}")
+            elif step.outcome in _OUTCOMES:
+                last_step[step.amazon_order_id] = (step.outcome, step.message)
+        for amazon_order_id, (step, message) in last_step.items():
+            entry = uow.inbox.get(account.id, amazon_order_id)
+            order = uow.orders.get(entry.order_id) if entry.order_id else None
+            customer = uow.customers.get(order.customer_id) if order and order.customer_id else None
+            purchase_date = (order.purchase_date if order and order.purchase_date
+                             else _purchase_date(entry.payload, entry.last_update))
+            outcome = _OUTCOMES[step]
+            lines.append(OrderLine(
+                amazon_order_id=amazon_order_id,
+                purchase_date=purchase_date,
+                outcome=outcome,
+                total=order.total_gross if order else _total(entry.payload),
+                currency=order.currency if order else (entry.payload or {}).get("currency", "EUR"),
+                site_order_number=f"{order.sezionale}/{order.number}" if order else None,
+                gestionale_key=order.gestionale_document_key if order else None,
+                customer_code=(customer.gestionale_code if customer else None)
+                or (account.afn_placeholder_customer if order and not order.customer_id else None),
+                customer_is_new=entry.customer_new if entry.customer_id else None,
+                address_is_new=entry.address_new if entry.shipping_address_id else None,
+                reason=message if outcome in (Outcome.SKIPPED, Outcome.FAILED, Outcome.INCOMPLETE) else None,
+            ))
+    count = {outcome: sum(1 for line in lines if line.outcome is outcome) for outcome in Outcome}
+    created = count[Outcome.CREATED] + count[Outcome.PUSHED] + count[Outcome.INCOMPLETE]
+    return ImportReport(
+        account_id=account.id,
+        account_description=account.description,
+        run_id=run_id,
+        run_kind=window.kind,
+        window_start=window.start,
+        window_end=window.end,
+        watermark_before=watermark_before,
+        watermark_after=watermark_after,
+        counts=RunCounts(
+            fetched=fetched,
+            selected=len(lines) - count[Outcome.SKIPPED],
+            skipped=count[Outcome.SKIPPED],
+            created=created,
+            pushed=count[Outcome.PUSHED],
+            failed=count[Outcome.FAILED],
+            incomplete=count[Outcome.INCOMPLETE],
+        ),
+        orders=tuple(lines),
+        notes=tuple(notes),
+    )
+
+
+def _purchase_date(payload: dict | None, fallback: datetime) -> datetime:
+    try:
+        return AmazonOrder.from_json(payload).purchase_date
+    except (TypeError, KeyError, ValueError):
+        return fallback
+
+
+def _total(payload: dict | None) -> Decimal | None:
+    try:
+        return Decimal(payload["order_total"])
+    except (TypeError, KeyError, ArithmeticError):
+        return None

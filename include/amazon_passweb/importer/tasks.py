@@ -1,0 +1,188 @@
+"""Task bodies of the account DAG: read the Airflow context, open the stores, call a step.
+
+Each function takes the previous task's small summary (XCom: ids, window, counts;
+never order data or credentials) and returns it extended with its own counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from amazon_passweb.config import AccountConfig, load_accounts
+from amazon_passweb.importer import steps
+from amazon_passweb.importer.window import (
+    RunKind,
+    Window,
+    compute_window,
+    next_watermark,
+    parse_requested_start,
+)
+from amazon_passweb.site.errors import ImportAlreadyRunning
+from amazon_passweb.site.records import RunCounts
+from amazon_passweb.site.states import RunOutcome
+from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
+
+log = logging.getLogger(__name__)
+
+
+def _context() -> Any:
+    from airflow.sdk import get_current_context
+
+    return get_current_context()
+
+
+def _account(account_id: str) -> AccountConfig:
+    return load_accounts().account(account_id)
+
+
+def _store() -> SiteStore:
+    return open_site_store(upgrade=True)
+
+
+def run_kind(context: Any) -> RunKind:
+    dag_run = context["dag_run"]
+    run_type = str(getattr(dag_run, "run_type", "manual")).lower()
+    conf = getattr(dag_run, "conf", None) or {}
+    if "backfill" in run_type:
+        return RunKind.BACKFILL
+    if conf.get("trigger") == "pre-sync":
+        return RunKind.PRE_SYNC
+    if "scheduled" in run_type:
+        return RunKind.SCHEDULED
+    return RunKind.MANUAL
+
+
+def _window(summary: dict) -> Window:
+    start, end = (datetime.fromisoformat(summary[key]) for key in ("window_start", "window_end"))
+    return Window(start, end, RunKind(summary["kind"]))
+
+
+def fetch(account_id: str) -> dict:
+    context = _context()
+    account = _account(account_id)
+    run_id = context["run_id"]
+    params = context.get("params") or {}
+    kind = run_kind(context)
+    store = _store()
+    with store.unit_of_work() as uow:
+        watermark = uow.accounts.watermark(account.id)
+    interval = (context.get("data_interval_start"), context.get("data_interval_end"))
+    window = compute_window(
+        kind,
+        datetime.now(UTC),
+        watermark,
+        requested_start=parse_requested_start(params.get("window_start")),
+        interval=interval if kind is RunKind.BACKFILL else None,
+    )
+    log.info("account %s, %s run %s: reading orders updated %s .. %s (watermark %s)",
+             account.id, kind.value, run_id, window.start, window.end, watermark)
+    summary = {**steps.window_summary(window), "run_id": run_id, "dry_run": bool(params.get("dry_run")),
+               "watermark_before": watermark.isoformat() if watermark else None}
+    if summary["dry_run"]:
+        from amazon_passweb.importer.dry_run import plan_and_report
+
+        return {**summary, **plan_and_report(store, account, window, run_id, watermark)}
+
+    import_run_id = _start_import_run(store, account, run_id, window)
+    from amazon_passweb.amazon.client import OrdersClient
+
+    with OrdersClient.for_account(account) as client:
+        pages = client.iter_pages(window.start, window.end, marketplace_ids=account.marketplaces)
+        counts = steps.fetch_into_inbox(store, pages, account, run_id)
+    return {**summary, "import_run_id": import_run_id, "fetched": counts.fetched,
+            "cancelled_after_import": list(counts.cancelled_after_import)}
+
+
+def _start_import_run(store: SiteStore, account: AccountConfig, run_id: str, window: Window) -> int:
+    """Open the run record; a retry of this same Airflow run takes over its own open record."""
+    with store.unit_of_work() as uow:
+        try:
+            return uow.imports.start(account.id, run_id=run_id, window_start=window.start,
+                                     window_end=window.end)
+        except ImportAlreadyRunning:
+            mine = [r for r in uow.imports.recent(account.id, limit=5)
+                    if r.run_id == run_id and r.outcome is RunOutcome.RUNNING]
+            if not mine:
+                raise
+            return mine[0].id
+
+
+def select(account_id: str, summary: dict) -> dict:
+    if summary["dry_run"]:
+        return summary
+    counts = steps.select_by_status(_store(), _account(account_id), summary["run_id"])
+    return {**summary, "selected": counts["selected"], "skipped": counts["skipped"]}
+
+
+def reconcile(account_id: str, summary: dict) -> dict:
+    if summary["dry_run"]:
+        return summary
+    counts = steps.reconcile_selected(_store(), _account(account_id), summary["run_id"])
+    return {**summary, "reconciled": counts["reconciled"], "reconcile_failed": counts["failed"]}
+
+
+def create_orders(account_id: str, summary: dict) -> dict:
+    if summary["dry_run"]:
+        return summary
+    counts = steps.create_site_orders(_store(), _account(account_id), summary["run_id"],
+                                      summary.get("import_run_id"))
+    return {**summary, "created": counts["created"], "incomplete": counts["incomplete"]}
+
+
+def push_partial(account_id: str, summary: dict) -> dict:
+    if summary["dry_run"]:
+        return summary
+    from amazon_passweb.gestionale.client import GestionaleClient
+    from amazon_passweb.importer.push import push_registrato
+
+    client = GestionaleClient.from_connection()
+    counts = push_registrato(_store(), client, _account(account_id), summary["run_id"])
+    return {**summary, "pushed": counts["pushed"], "push_failed": counts["failed"]}
+
+
+def report(account_id: str, summary: dict) -> dict:
+    if summary["dry_run"]:
+        return summary
+    from amazon_passweb.importer.notify_run import send_run_report
+
+    account = _account(account_id)
+    store = _store()
+    window = _window(summary)
+    with store.unit_of_work() as uow:
+        watermark = uow.accounts.watermark(account.id)
+    after = next_watermark(window, watermark)
+    sent = send_run_report(store, account, summary["run_id"], window, watermark, after,
+                           summary.get("fetched", 0))
+    return {**summary, "watermark_after": after.isoformat() if after else None, **sent}
+
+
+def advance_watermark(account_id: str, summary: dict) -> dict:
+    """Close the run record and move the watermark over what was safely stored."""
+    if summary["dry_run"]:
+        return summary
+    account = _account(account_id)
+    window = _window(summary)
+    store = _store()
+    failed = summary.get("reconcile_failed", 0) + summary.get("push_failed", 0)
+    with store.unit_of_work() as uow:
+        before = uow.accounts.watermark(account.id)
+        target = next_watermark(window, before)
+        now_stored = uow.accounts.advance_watermark(account.id, target) if target else before
+        if summary.get("import_run_id"):
+            uow.imports.finish(
+                summary["import_run_id"],
+                RunOutcome.PARTIAL if failed else RunOutcome.SUCCESS,
+                RunCounts(
+                    fetched=summary.get("fetched", 0),
+                    selected=summary.get("selected", 0),
+                    created=summary.get("created", 0),
+                    pushed=summary.get("pushed", 0),
+                    failed=failed,
+                    skipped=summary.get("skipped", 0),
+                ),
+                message=summary.get("email_status"),
+            )
+    log.info("watermark of %s: %s → %s", account.id, before, now_stored)
+    return {**summary, "watermark_after": now_stored.isoformat() if now_stored else None}

@@ -1,0 +1,167 @@
+"""The whole local stack for the demo and the end-to-end tests.
+
+Both stand-ins run as their own processes (``python -m sandbox.amazon`` and
+``python -m sandbox.gestionale``), the SMTP sink in this process, and Airflow
+runs a DAG with ``airflow dags test`` on SQLite, its connections given as
+``AIRFLOW_CONN_*`` environment variables: exactly how an integrator points the
+product at real services, with other addresses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox.mailsink import MailSink
+
+ROOT = Path(__file__).resolve().parent.parent
+AMAZON = {"client_id": "amzn1.application-oa2-client.standin", "client_secret": "standin-client-secret",
+          "refresh_token": "Atzr|standin-refresh-token"}
+GESTIONALE = {"user": "webapi", "password": "webapi", "dominio": "demo", "azienda": "DEMO"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode}; see {log}:\n{log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s; see {log}")
+
+
+class LocalStack:
+    """``with LocalStack(workdir, amazon_args=[...]) as stack: stack.dags_test(dag_id)``."""
+
+    def __init__(self, workdir: str | Path, *, amazon_args: list[str], gestionale_args: list[str] = (),
+                 accounts_file: str | Path | None = None, amazon_time_scale: float = 50.0):
+        self.workdir = Path(workdir).resolve()
+        self.amazon_args = list(amazon_args)
+        self.gestionale_args = list(gestionale_args)
+        self.accounts_file = Path(accounts_file).resolve() if accounts_file else None
+        self.amazon_time_scale = amazon_time_scale
+        self.processes: list[subprocess.Popen] = []
+        self.amazon_port = free_port()
+        self.gestionale_port = free_port()
+        self.mail = MailSink(self.workdir / "mail")
+        self.site_db = self.workdir / "site.db"
+        self.site_url = f"sqlite:///{self.site_db}"
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> LocalStack:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._start("amazon", self.amazon_port, [
+                "-m", "sandbox.amazon", "--port", str(self.amazon_port),
+                "--time-scale", str(self.amazon_time_scale), *self.amazon_args])
+            self._start("gestionale", self.gestionale_port, [
+                "-m", "sandbox.gestionale", "--port", str(self.gestionale_port),
+                "--data-dir", str(self.workdir / "gestionale"), *self.gestionale_args])
+            self.mail.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+        with contextlib.suppress(AssertionError, RuntimeError, AttributeError):
+            self.mail.stop()  # fails only when it never started
+
+    def _start(self, name: str, port: int, args: list[str]) -> None:
+        log = self.workdir / f"{name}.log"
+        handle = log.open("wb")
+        process = subprocess.Popen([sys.executable, *args], stdout=handle, stderr=subprocess.STDOUT,
+                                   cwd=ROOT, env=self._python_env())
+        self.processes.append(process)
+        wait_for_port(port, process, log)
+
+    # -- Airflow -----------------------------------------------------------
+
+    def _python_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        paths = [str(ROOT / "include"), str(ROOT)]
+        env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        return env
+
+    def airflow_env(self) -> dict[str, str]:
+        """Everything Airflow needs, connections included, for a run against this stack."""
+        env = self._python_env()
+        env.update({
+            "AIRFLOW_HOME": str(self.workdir / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW_CONN_PASSWEB_SITE": json.dumps({"conn_type": "generic", "host": self.site_url}),
+            "AIRFLOW_CONN_GESTIONALE_WEBAPI": json.dumps({
+                "conn_type": "http", "host": "127.0.0.1", "schema": "http", "port": self.gestionale_port,
+                "login": GESTIONALE["user"], "password": GESTIONALE["password"],
+                "extra": {"dominio": GESTIONALE["dominio"], "azienda": GESTIONALE["azienda"]},
+            }),
+            "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps({
+                "conn_type": "smtp", "host": "127.0.0.1", "port": self.mail.port,
+                "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "amazon-import@localhost",
+                          "retry_limit": 0, "timeout": 10},
+            }),
+        })
+        if self.accounts_file:
+            env["AMAZON_ACCOUNTS_FILE"] = str(self.accounts_file)
+        from amazon_passweb.config import load_accounts
+
+        accounts = load_accounts(self.accounts_file)
+        for account in accounts.accounts:
+            env[f"AIRFLOW_CONN_{account.sp_api_conn_id.upper()}"] = json.dumps({
+                "conn_type": "http", "login": AMAZON["client_id"], "password": AMAZON["client_secret"],
+                "extra": {"refresh_token": AMAZON["refresh_token"], "selling_partner_id": f"SP_{account.id}",
+                          "endpoint": f"http://127.0.0.1:{self.amazon_port}",
+                          "lwa_endpoint": f"http://127.0.0.1:{self.amazon_port}/auth/o2/token",
+                          "time_scale": self.amazon_time_scale},
+            })
+        return env
+
+    def airflow(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=self.airflow_env(),
+                              cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+    def migrate_airflow(self) -> None:
+        result = self.airflow("db", "migrate")
+        if result.returncode:
+            raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+    def dags_test(self, dag_id: str, conf: dict | None = None, logical_date: str | None = None,
+                  timeout: float = 900) -> subprocess.CompletedProcess:
+        args = ["dags", "test", dag_id]
+        if logical_date:
+            args.append(logical_date)
+        if conf:
+            args += ["--conf", json.dumps(conf)]
+        result = self.airflow(*args, timeout=timeout)
+        (self.workdir / f"dags-test-{dag_id}-{int(time.time())}.log").write_text(result.stdout + result.stderr)
+        return result
