@@ -1,0 +1,104 @@
+"""A missed period is recovered with `airflow backfill` through a real scheduler, and nothing is imported twice.
+
+The site's watermark says orders were read up to 20 October; 10–12 October were
+missed. A regular run reads from the watermark; a backfill reads its own data
+intervals, imports exactly what was missed there and leaves the watermark alone;
+a second, overlapping backfill imports nothing twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from amazon_passweb.config import load_accounts
+from amazon_passweb.importer.window import OVERLAP
+from amazon_passweb.site.unit_of_work import open_site_store
+from sandbox.airflow_cluster import LocalAirflow
+from tests.e2e.conftest import ORDERS, SEED
+from tests.e2e.stack_queries import generated_orders, gestionale_documents, site_orders
+
+pytestmark = pytest.mark.slow
+DAG = "amazon_orders__it_main"
+WATERMARK = datetime(2026, 10, 20, tzinfo=UTC)
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _wanted(accounts_file) -> dict[str, datetime]:
+    account = load_accounts(accounts_file).account("it_main")
+    statuses = {s.value for s in account.order_statuses}
+    return {
+        o["orderId"]: _moment(o["lastUpdatedTime"])
+        for o in generated_orders(ORDERS, SEED)
+        if o["salesChannel"]["marketplaceId"] in account.marketplaces
+        and o["fulfillment"]["fulfillmentStatus"] in statuses
+    }
+
+
+def _watermark(stack) -> datetime | None:
+    store = open_site_store(stack.site_url)
+    with store.unit_of_work() as uow:
+        value = uow.accounts.watermark("it_main")
+    store.dispose()
+    return value
+
+
+def _backfill(airflow, start: str, end: str, reprocess: str = "none") -> list[dict]:
+    before = {run["dag_run_id"] for run in airflow.runs(DAG)}
+    answer = airflow.api("POST", "/backfills", json={
+        "dag_id": DAG, "from_date": start, "to_date": end, "max_active_runs": 1, "reprocess_behavior": reprocess})
+    assert answer.status_code == 200, answer.text
+    deadline = datetime.now(UTC) + timedelta(minutes=10)
+    while datetime.now(UTC) < deadline:
+        runs = [r for r in airflow.runs(DAG) if r["run_type"] == "backfill"]
+        fresh = [r for r in runs if r["dag_run_id"] not in before or r["state"] not in ("success", "failed")]
+        if fresh and all(r["state"] in ("success", "failed") for r in runs) and not _active_backfill(airflow):
+            return [r for r in airflow.runs(DAG) if r["run_type"] == "backfill"]
+        time.sleep(3)
+    raise TimeoutError("the backfill did not finish")
+
+
+def _active_backfill(airflow) -> bool:
+    answer = airflow.api("GET", "/backfills", params={"dag_id": DAG})
+    return any(b.get("completed_at") is None for b in answer.json().get("backfills", []))
+
+
+def test_backfill_imports_the_missed_period_once(stack, accounts_file, tmp_path_factory):
+    store = open_site_store(stack.site_url, upgrade=True)
+    with store.unit_of_work() as uow:
+        uow.accounts.set_watermark("it_main", WATERMARK, set_by="test")
+    store.dispose()
+    wanted = _wanted(accounts_file)
+
+    with LocalAirflow(tmp_path_factory.mktemp("cluster"), env=stack.airflow_env()) as airflow:
+        airflow.unpause(DAG)
+        regular = airflow.wait_for_runs(DAG, 1, timeout=600)
+        assert [r["state"] for r in regular] == ["success"], airflow.task_states(DAG, regular[0]["dag_run_id"])
+        after_regular = set(site_orders(stack))
+        assert after_regular == {oid for oid, updated in wanted.items() if updated >= WATERMARK - OVERLAP}
+        watermark = _watermark(stack)
+        assert watermark > WATERMARK
+
+        runs = _backfill(airflow, "2026-10-10T00:00:00Z", "2026-10-12T00:00:00Z")
+        assert runs and all(r["state"] == "success" for r in runs), runs
+        start = min(_moment(r["data_interval_start"]) for r in runs)
+        end = max(_moment(r["data_interval_end"]) for r in runs)
+        missed = {oid for oid, updated in wanted.items() if start <= updated < end}
+        assert missed, "the chosen period must contain orders"
+        assert set(site_orders(stack)) == after_regular | missed
+        assert _watermark(stack) == watermark, "a backfill never moves the watermark back"
+
+        again = _backfill(airflow, "2026-10-11T00:00:00Z", "2026-10-13T00:00:00Z", reprocess="completed")
+        assert all(r["state"] == "success" for r in again), again
+        end = max(_moment(r["data_interval_end"]) for r in again)
+        missed |= {oid for oid, updated in wanted.items() if start <= updated < end}
+        assert set(site_orders(stack)) == after_regular | missed
+        references = Counter(document["rif_nr_attuale"] for document in gestionale_documents(stack))
+        assert references and max(references.values()) == 1, "no Amazon order has two gestionale documents"
+        assert _watermark(stack) == watermark
