@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo airflow-ui bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: lint
 
 demo: install
 	$(BIN)/python -m sandbox.demo
+
+airflow-ui: install
+	$(BIN)/python -m sandbox.airflow_ui
 
 bench: install
 	$(BIN)/python -m bench
