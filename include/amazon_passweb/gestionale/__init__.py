@@ -1,0 +1,52 @@
+"""The Passepartout gestionale: WebAPI client, site order -> OC/OX document mapping, pushes.
+
+Import the pieces from their modules; the names below are the public surface.
+"""
+
+from amazon_passweb.gestionale.client import Created, GestionaleClient
+from amazon_passweb.gestionale.errors import (
+    ConfigurationRefused,
+    CredentialsRefused,
+    DocumentRefused,
+    GestionaleError,
+    GestionaleUnavailable,
+    PushStopped,
+    UnexpectedResponse,
+)
+from amazon_passweb.gestionale.mapping import (
+    CustomerInput,
+    MappingError,
+    OrderInput,
+    OrderRowInput,
+    ShippingAddressInput,
+    build_customer,
+    build_document,
+    build_shipping_address,
+)
+from amazon_passweb.gestionale.push import OrderPush, PushResult, push_order, push_orders
+from amazon_passweb.gestionale.settings import WebApiSettings
+
+__all__ = [
+    "ConfigurationRefused",
+    "Created",
+    "CredentialsRefused",
+    "CustomerInput",
+    "DocumentRefused",
+    "GestionaleClient",
+    "GestionaleError",
+    "GestionaleUnavailable",
+    "MappingError",
+    "OrderInput",
+    "OrderPush",
+    "OrderRowInput",
+    "PushResult",
+    "PushStopped",
+    "ShippingAddressInput",
+    "UnexpectedResponse",
+    "WebApiSettings",
+    "build_customer",
+    "build_document",
+    "build_shipping_address",
+    "push_order",
+    "push_orders",
+]

@@ -1,0 +1,414 @@
+"""Site order -> gestionale records: customer, shipping address and the OC/OX order document.
+
+The importer adapts its site rows to the plain input dataclasses below. The mapping is pure:
+no I/O, every shortened field reported in ``warnings``, every impossible order a MappingError.
+
+Documents (domain.md §5):
+- ``OC`` for companies with net prices, ``OX`` for private buyers with gross prices;
+- header: the account's serie with ``numero: 0``, causale, warehouse (MFN/AFN), cost centre,
+  carrier (``carrier`` when shipping is charged, ``carrier_free_shipping`` when it is free),
+  shipping address id, and the Amazon order id and date as external reference;
+- two ``D`` note rows first (Amazon order id and date; Amazon status at import), then the
+  input rows in ``line_no`` order: article and spesa rows as ``R`` rows, notes as ``D`` rows.
+  The importer must not add those two notes itself;
+- if the total the gestionale will compute differs from the Amazon total, because prices
+  are rounded to the cent (OX and OC) and VAT is rounded per rate (OC), one adjustment row
+  is added: spesa article ``ARROTOND``, quantity 1, price = Amazon total - computed total,
+  VAT code ``E15`` (outside the VAT base), so it moves the total by exactly its price.
+  A difference larger than rounding can explain is a MappingError, never absorbed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.gestionale.fields import (
+    ADDRESS_LIMITS,
+    CUSTOMER_LIMITS,
+    DOCUMENT_LIMITS,
+    ROW_LIMITS,
+    clean,
+    fit,
+    wrap,
+)
+from amazon_passweb.gestionale.totals import VAT_RATES, PricedRow, cents, document_total
+
+# Spesa articles the importer uses for the non-article components of an Amazon total.
+SHIPPING_DISCOUNT_ARTICLE = "SCSPED"
+GIFT_WRAP_ARTICLE = "CONFREG"
+PROMOTION_ARTICLE = "PROMO"
+ROUNDING_ARTICLE = "ARROTOND"
+ROUNDING_VAT_CODE = "E15"
+ROUNDING_DESCRIPTION = "Arrotondamento al totale Amazon"
+
+PRICE_DECIMALS = 2
+# Currencies the documents may carry: ISO code -> gestionale id_valuta (None: the base currency).
+DEFAULT_CURRENCY_IDS: dict[str, int | None] = {"EUR": None}
+SHARED_EMAIL_RE = re.compile(r"^no-reply-amazon-iba-buyer@", re.IGNORECASE)
+
+
+class MappingError(ValueError):
+    """This order cannot become a gestionale document as it is; the message says why."""
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    name: str  # the person, or the contact of a company
+    is_company: bool = False
+    company: str | None = None
+    vat_number: str | None = None
+    fiscal_code: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address_line1: str = ""
+    address_line2: str | None = None
+    postal_code: str = ""
+    city: str = ""
+    province: str | None = None  # 2-letter sigla for Italy
+    country: str = "IT"  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class ShippingAddressInput:
+    name: str
+    address_line1: str
+    postal_code: str
+    city: str
+    address_line2: str | None = None
+    province: str | None = None
+    country: str = "IT"
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderRowInput:
+    kind: Literal["article", "spesa", "note"]
+    line_no: int
+    article_code: str | None  # None for notes
+    description: str
+    quantity: Decimal
+    unit_price_gross: Decimal  # VAT included, as Amazon gives it; negative for discounts
+    vat_rate: str  # "22", "10", "5", "4"
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    amazon_order_id: str
+    purchase_date: dt.datetime | dt.date
+    amazon_status: str
+    fulfilment_channel: Literal["MFN", "AFN"]
+    is_company: bool
+    currency: str
+    total_gross: Decimal  # the Amazon order total, VAT included
+    rows: tuple[OrderRowInput, ...]
+    customer: CustomerInput | None = None  # None: AFN order without buyer data
+    shipping_address: ShippingAddressInput | None = None
+    # What Amazon charged for shipping net of shipping discounts, VAT included. None: the
+    # spesa rows on the account's shipping articles and on SCSPED are summed.
+    shipping_charge: Decimal | None = None
+
+    @property
+    def sigla(self) -> str:
+        return "OC" if self.is_company else "OX"
+
+
+@dataclass(frozen=True)
+class MappedRecord:
+    """A record to create, the ricerca filters that find it again, and what was shortened."""
+
+    payload: dict
+    lookup: list[dict]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MappedDocument(MappedRecord):
+    total: Decimal = Decimal(0)  # as the gestionale will compute it: equals the Amazon total
+    adjustment: Decimal = Decimal(0)  # the rounding adjustment row's amount, 0 when none
+
+
+def _equals(campo: str, valore: object, case_insensitive: bool = False) -> dict:
+    return {"campo": campo, "condizione": "=", "valore": valore, "case_insensitive": case_insensitive}
+
+
+def _yyyymmdd(value: dt.date | dt.datetime) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def is_shared_email(email: str | None) -> bool:
+    """Amazon Business EU gives every business buyer one shared no-reply address."""
+    return bool(email) and bool(SHARED_EMAIL_RE.match(email.strip()))
+
+
+def customer_code_candidates(account: AccountConfig) -> list[str]:
+    """New customers are coded ``mastro.AUTO`` under the account's mastri, in order; the
+    client moves to the next mastro when one is full (conto 99999 taken)."""
+    return [f"{mastro}.AUTO" for mastro in account.customer_ledgers]
+
+
+def _street(line1: str | None, line2: str | None) -> str:
+    return ", ".join(part for part in (clean(line1), clean(line2)) if part)
+
+
+def build_customer(customer: CustomerInput) -> MappedRecord:
+    """The customer payload without ``codice`` (the client assigns it) and its stable lookup.
+
+    Lookup key, in order: the VAT number; else the email when it identifies one buyer; else
+    name + postal code + street (domain.md §4: a missing or shared email never merges buyers).
+    """
+    warnings: list[str] = []
+    where = "customer"
+    is_company = customer.is_company or bool(customer.vat_number)
+    name = customer.company if is_company and customer.company else customer.name
+    if not clean(name):
+        raise MappingError("the customer has no name or company name")
+    values = {
+        "ragione_sociale": name,
+        "indirizzo": _street(customer.address_line1, customer.address_line2),
+        "cap": customer.postal_code,
+        "localita": customer.city,
+        "provincia": (customer.province or "").upper(),
+        "nazione": (customer.country or "").upper(),
+        "partita_iva": customer.vat_number,
+        "codice_fiscale": (customer.fiscal_code or "").upper(),
+        "email": (customer.email or "").lower(),
+        "telefono": customer.phone,
+    }
+    payload: dict = {"privato": not is_company}
+    for name_, value in values.items():
+        text = fit(value, CUSTOMER_LIMITS[name_], name_, warnings, where)
+        if text:
+            payload[name_] = text
+    if payload.get("partita_iva"):
+        lookup = [_equals("partita_iva", payload["partita_iva"], True)]
+    elif payload.get("email") and not is_shared_email(payload["email"]):
+        lookup = [_equals("email", payload["email"], True)]
+    else:
+        lookup = [
+            _equals("ragione_sociale", payload["ragione_sociale"], True),
+            _equals("cap", payload.get("cap", "")),
+            _equals("indirizzo", payload.get("indirizzo", ""), True),
+        ]
+    return MappedRecord(payload, lookup, warnings)
+
+
+def same_address(customer: CustomerInput, address: ShippingAddressInput) -> bool:
+    def key(name, line1, line2, postal_code, city) -> tuple:
+        return tuple(clean(v).casefold() for v in (name, _street(line1, line2), postal_code, city))
+
+    return key(
+        customer.company if customer.is_company and customer.company else customer.name,
+        customer.address_line1,
+        customer.address_line2,
+        customer.postal_code,
+        customer.city,
+    ) == key(address.name, address.address_line1, address.address_line2, address.postal_code, address.city)
+
+
+def build_shipping_address(address: ShippingAddressInput, cod_conto: str) -> MappedRecord:
+    warnings: list[str] = []
+    values = {
+        "ragione_sociale": address.name,
+        "indirizzo": _street(address.address_line1, address.address_line2),
+        "cap": address.postal_code,
+        "localita": address.city,
+        "provincia": (address.province or "").upper(),
+        "nazione": (address.country or "").upper(),
+        "telefono": address.phone,
+    }
+    payload: dict = {"cod_conto": cod_conto}
+    for name, value in values.items():
+        text = fit(value, ADDRESS_LIMITS[name], name, warnings, "shipping address")
+        if text:
+            payload[name] = text
+    if not payload.get("ragione_sociale") or not payload.get("indirizzo"):
+        raise MappingError("the shipping address has no name or no street")
+    lookup = [
+        _equals("cod_conto", cod_conto),
+        _equals("ragione_sociale", payload["ragione_sociale"], True),
+        _equals("indirizzo", payload["indirizzo"], True),
+        _equals("cap", payload.get("cap", "")),
+    ]
+    return MappedRecord(payload, lookup, warnings)
+
+
+def vat_code(rate: str) -> str:
+    """ "22", "22.0", "22.00" -> "22"."""
+    try:
+        value = Decimal(str(rate).strip().rstrip("%"))
+    except ArithmeticError:
+        raise MappingError(f"VAT rate {rate!r} is not a number") from None
+    code = format(value.normalize(), "f")
+    if code not in VAT_RATES:
+        raise MappingError(f"VAT rate {rate!r} has no gestionale VAT code")
+    return code
+
+
+def document_price(row: OrderRowInput, sigla: str) -> Decimal:
+    """The row's unit price as the document carries it: gross for OX, net of VAT for OC."""
+    price = Decimal(row.unit_price_gross)
+    if sigla == "OC":
+        price = price / (1 + VAT_RATES[vat_code(row.vat_rate)] / 100)
+    return price.quantize(Decimal(1).scaleb(-PRICE_DECIMALS), rounding=ROUND_HALF_UP)
+
+
+def rounding_bound(sigla: str, rows: list[OrderRowInput]) -> Decimal:
+    """The largest difference rounding can make between the Amazon total and the document's."""
+    half_unit = Decimal(1).scaleb(-PRICE_DECIMALS) / 2
+    bound = Decimal("0.01")
+    for row in rows:
+        rate = 1 + VAT_RATES[vat_code(row.vat_rate)] / 100
+        bound += (abs(row.quantity) * half_unit + Decimal("0.005")) * rate
+    if sigla == "OC":
+        bound += Decimal("0.005") * len({vat_code(r.vat_rate) for r in rows})
+    return bound
+
+
+def shipping_amount(order: OrderInput, account: AccountConfig) -> Decimal:
+    if order.shipping_charge is not None:
+        return order.shipping_charge
+    codes = {account.shipping_article_standard, account.shipping_article_express, SHIPPING_DISCOUNT_ARTICLE}
+    return sum(
+        (r.quantity * r.unit_price_gross for r in order.rows if r.kind == "spesa" and r.article_code in codes),
+        Decimal(0),
+    )
+
+
+def standard_notes(order: OrderInput) -> list[str]:
+    day = order.purchase_date.strftime("%d/%m/%Y")
+    return [
+        f"Ordine Amazon {order.amazon_order_id} del {day}",
+        f"Stato Amazon all'importazione: {order.amazon_status}",
+    ]
+
+
+def build_document(
+    order: OrderInput,
+    account: AccountConfig,
+    cod_conto: str,
+    id_ind_sped: int | None = None,
+    *,
+    document_date: dt.date | None = None,
+    currency_ids: dict[str, int | None] | None = None,
+) -> MappedDocument:
+    """The ``documenti/ordini-clienti`` payload. ``document_date`` defaults to today: it must
+    fall in the gestionale's working year (Anno); the Amazon date goes in ``rif_dt_attuale``."""
+    warnings: list[str] = []
+    where = f"order {order.amazon_order_id}"
+    header = _document_header(order, account, cod_conto, id_ind_sped, document_date, currency_ids, warnings)
+
+    rows = [_note_row(line) for note in standard_notes(order) for line in wrap(note, ROW_LIMITS["descr_riga"])]
+    value_rows = []
+    for row in sorted(order.rows, key=lambda r: r.line_no):
+        if row.kind == "note":
+            rows += [_note_row(line) for line in wrap(row.description, ROW_LIMITS["descr_riga"])]
+        else:
+            rows.append(_value_row(row, order.sigla, f"{where} row {row.line_no}", warnings))
+            value_rows.append(row)
+
+    priced = [PricedRow(r["quantita"], r["prezzo"], r["cod_iva"]) for r in rows if r["tp_riga"] == "R"]
+    target = cents(Decimal(order.total_gross))
+    computed = document_total(order.sigla, priced)
+    adjustment = target - computed
+    if adjustment:
+        bound = rounding_bound(order.sigla, value_rows)
+        if abs(adjustment) > bound:
+            raise MappingError(
+                f"{where}: the rows add up to {computed} but the Amazon total is {target}: "
+                f"a difference of {adjustment} is more than rounding ({bound}) can explain; a component "
+                "(shipping, discount, gift wrap, promotion) is missing or wrong"
+            )
+        rows.append(_rounding_row(adjustment))
+        priced.append(PricedRow(Decimal(1), adjustment, ROUNDING_VAT_CODE))
+    total = document_total(order.sigla, priced)
+    if total != target:  # cannot happen: the adjustment row is outside the VAT base
+        raise MappingError(f"{where}: internal error, document total {total} != Amazon total {target}")
+
+    payload = {**header, **to_row_arrays(rows)}
+    lookup = [_equals("rif_nr_attuale", order.amazon_order_id)]
+    return MappedDocument(payload, lookup, warnings, total=total, adjustment=adjustment)
+
+
+def _document_header(
+    order: OrderInput,
+    account: AccountConfig,
+    cod_conto: str,
+    id_ind_sped: int | None,
+    document_date: dt.date | None,
+    currency_ids: dict[str, int | None] | None,
+    warnings: list[str],
+) -> dict:
+    where = f"order {order.amazon_order_id}"
+    if len(order.amazon_order_id) > DOCUMENT_LIMITS["rif_nr_attuale"]:
+        raise MappingError(f"{where}: the Amazon order id is longer than the external reference field")
+    currencies = DEFAULT_CURRENCY_IDS if currency_ids is None else currency_ids
+    if order.currency not in currencies:
+        raise MappingError(f"{where}: currency {order.currency} has no gestionale id_valuta configured")
+    header: dict = {
+        "sigla": order.sigla,
+        "serie": account.orders_series,
+        "numero": 0,  # the next number of the serie
+        "cod_conto": cod_conto,
+        "data_documento": _yyyymmdd(document_date or dt.date.today()),
+        "id_magazzino": account.warehouse_afn if order.fulfilment_channel == "AFN" else account.warehouse_mfn,
+        "rif_nr_attuale": order.amazon_order_id,
+        "rif_dt_attuale": _yyyymmdd(order.purchase_date),
+    }
+    carrier = account.carrier if shipping_amount(order, account) > 0 else account.carrier_free_shipping
+    optional = {
+        "id_causale": account.causale,
+        "id_costo_ricavo": account.cost_centre,
+        "id_ind_sped": id_ind_sped,
+        "id_valuta": currencies[order.currency],
+        "cod_vettore": fit(carrier, DOCUMENT_LIMITS["cod_vettore"], "cod_vettore", warnings, where) or None,
+    }
+    header.update({k: v for k, v in optional.items() if v is not None})
+    return header
+
+
+def _note_row(text: str) -> dict:
+    return {"tp_riga": "D", "descr_riga": text}
+
+
+def _value_row(row: OrderRowInput, sigla: str, where: str, warnings: list[str]) -> dict:
+    """An article or spesa row as an ``R`` row, priced net (OC) or gross (OX)."""
+    if row.kind not in ("article", "spesa"):
+        raise MappingError(f"{where}: unknown row kind {row.kind!r}")
+    if not row.article_code:
+        raise MappingError(f"{where} ({row.kind}) has no article code")
+    if len(row.article_code) > ROW_LIMITS["codice_articolo"]:
+        raise MappingError(f"{where}: article code {row.article_code!r} is too long")
+    return {
+        "tp_riga": "R",
+        "codice_articolo": row.article_code,
+        "descr_riga": fit(row.description, ROW_LIMITS["descr_riga"], "descr_riga", warnings, where),
+        "quantita": Decimal(row.quantity),
+        "prezzo": document_price(row, sigla),
+        "cod_iva": vat_code(row.vat_rate),
+    }
+
+
+def _rounding_row(amount: Decimal) -> dict:
+    return {
+        "tp_riga": "R",
+        "codice_articolo": ROUNDING_ARTICLE,
+        "descr_riga": ROUNDING_DESCRIPTION,
+        "quantita": Decimal(1),
+        "prezzo": amount,
+        "cod_iva": ROUNDING_VAT_CODE,
+    }
+
+
+def to_row_arrays(rows: list[dict]) -> dict[str, list[list]]:
+    """Rows as the WebAPI wants them: one ``[[row_index, value], ...]`` array per field."""
+    arrays: dict[str, list[list]] = {"id_riga": []}
+    for index, row in enumerate(rows, start=1):
+        arrays["id_riga"].append([index, 0])  # 0: a new row
+        for name, value in row.items():
+            arrays.setdefault(name, []).append([index, value])
+    return arrays

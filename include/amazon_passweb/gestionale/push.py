@@ -1,0 +1,155 @@
+"""Pushing site orders into the gestionale: customer, shipping address, document; in parallel.
+
+One order's failure (a refused record, a mapping problem, the gestionale unavailable) is
+recorded on that order's result and the others go on; a PushStopped (credentials or
+coordinates refused) stops the whole push at once and is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.errors import GestionaleError, PushStopped
+from amazon_passweb.gestionale.mapping import (
+    MappingError,
+    OrderInput,
+    build_customer,
+    build_document,
+    build_shipping_address,
+    same_address,
+)
+
+
+@dataclass
+class OrderPush:
+    """One site order to store, with what the site already knows about it."""
+
+    order: OrderInput
+    customer_code: str | None = None  # the customer's gestionale code, when it has one
+    shipping_address_id: int | None = None  # the address's gestionale id, when it has one
+    may_exist: bool = True  # False only when no earlier run can have sent this document
+
+
+@dataclass
+class PushResult:
+    amazon_order_id: str
+    document_key: str | None = None
+    document_created: bool = False
+    customer_code: str | None = None
+    customer_created: bool = False
+    shipping_address_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # why this order is not in the gestionale
+
+    @property
+    def ok(self) -> bool:
+        return self.document_key is not None
+
+
+class _KeyedLocks:
+    """Two orders of one new customer must not both create it: one lock per lookup key."""
+
+    def __init__(self):
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: object):
+        text = json.dumps(key, sort_keys=True, default=str)
+        with self._guard:
+            lock = self._locks.setdefault(text, threading.Lock())
+        with lock:
+            yield
+
+
+def push_order(
+    client: GestionaleClient,
+    account: AccountConfig,
+    item: OrderPush,
+    *,
+    document_date: dt.date | None = None,
+    locks: _KeyedLocks | None = None,
+) -> PushResult:
+    """Store one order; per-order problems are returned in ``PushResult.error``."""
+    locks = locks or _KeyedLocks()
+    order = item.order
+    result = PushResult(order.amazon_order_id)
+    try:
+        code = item.customer_code
+        if code is None and order.customer is None:
+            if order.fulfilment_channel != "AFN" or not account.afn_placeholder_customer:
+                raise MappingError("the order has no customer data (incomplete AFN order) and no placeholder")
+            code = account.afn_placeholder_customer
+        built_from_order = code is None
+        if built_from_order:
+            customer = build_customer(order.customer)
+            result.warnings += customer.warnings
+            with locks.hold(customer.lookup):
+                created = client.ensure_customer(customer, account.customer_ledgers)
+            code, result.customer_created = created.key, created.created
+        result.customer_code = code
+        result.shipping_address_id = _shipping_address(client, account, item, code, built_from_order, result, locks)
+        document = build_document(order, account, code, result.shipping_address_id, document_date=document_date)
+        result.warnings += document.warnings
+        created = client.create_document(document, may_exist=item.may_exist)
+        result.document_key, result.document_created = created.key, created.created
+    except PushStopped:
+        raise
+    except (GestionaleError, MappingError) as error:
+        result.error = f"{type(error).__name__}: {error}"
+    return result
+
+
+def _shipping_address(
+    client: GestionaleClient,
+    account: AccountConfig,
+    item: OrderPush,
+    code: str,
+    built_from_order: bool,
+    result: PushResult,
+    locks: _KeyedLocks,
+) -> int | None:
+    """The document's shipping address id: the known one, none when the goods go to the
+    customer's own address (or the AFN placeholder), else one found or created for it."""
+    shipping = item.order.shipping_address
+    if item.shipping_address_id is not None:
+        return item.shipping_address_id
+    if shipping is None or code == account.afn_placeholder_customer:
+        return None
+    if built_from_order and same_address(item.order.customer, shipping):
+        return None
+    address = build_shipping_address(shipping, code)
+    result.warnings += address.warnings
+    with locks.hold(address.lookup):
+        return int(client.ensure_shipping_address(address).key)
+
+
+def push_orders(
+    client: GestionaleClient,
+    account: AccountConfig,
+    items: Iterable[OrderPush],
+    *,
+    document_date: dt.date | None = None,
+) -> list[PushResult]:
+    """Push orders ``client.settings.max_concurrency`` at a time; results in input order."""
+    items = list(items)
+    locks = _KeyedLocks()
+    with ThreadPoolExecutor(max_workers=client.settings.max_concurrency, thread_name_prefix="gestionale-push") as pool:
+        futures = [
+            pool.submit(push_order, client, account, item, document_date=document_date, locks=locks) for item in items
+        ]
+        for future in as_completed(futures):
+            stopped = future.exception()
+            if isinstance(stopped, PushStopped):
+                for other in futures:
+                    other.cancel()
+                raise stopped
+    return [future.result() for future in futures]

@@ -1,0 +1,92 @@
+"""How to reach one gestionale as one WebAPI user: from explicit values or an Airflow connection."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_CONN_ID = "gestionale_webapi"
+MAX_CONCURRENCY = 5  # the WebAPI's own limit per user
+
+
+@dataclass(frozen=True)
+class WebApiSettings:
+    base_url: str  # ".../webapi/"
+    user: str
+    password: str = field(repr=False)
+    azienda: str
+    anno: int = field(default_factory=lambda: dt.date.today().year)
+    dominio: str | None = None
+    magazzino: int | None = None
+    max_concurrency: int = MAX_CONCURRENCY
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    retry_budget_s: float = 120.0  # how long 503s, outages and lost answers are retried
+    max_unknown_outcomes: int = 10  # lost answers to one create before giving up
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"max_concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.max_concurrency}")
+        if not self.base_url.endswith("/"):
+            object.__setattr__(self, "base_url", self.base_url + "/")
+
+    def headers(self) -> dict[str, str]:
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        authorization = f"Passepartout {token}" + (f" Dominio={self.dominio}" if self.dominio else "")
+        coordinates = f"Azienda={self.azienda} Anno={self.anno}"
+        if self.magazzino is not None:
+            coordinates += f" Magazzino={self.magazzino}"
+        return {
+            "Authorization": authorization,
+            "Coordinate-Gestionale": coordinates,
+            "Accept": "application/json",
+        }
+
+    @property
+    def user_key(self) -> tuple[str, str, str]:
+        """Who the WebAPI's concurrency limit counts: one user on one server."""
+        return (self.base_url, self.dominio or "", self.user)
+
+    @classmethod
+    def from_connection(cls, connection: Any, base_url: str | None = None, **overrides: Any) -> WebApiSettings:
+        """From an Airflow Connection: host/schema/port -> base URL, login/password, extra -> the rest."""
+        extra = connection.extra_dejson if hasattr(connection, "extra_dejson") else json.loads(connection.extra or "{}")
+        if base_url is None:
+            host = connection.host or ""
+            base_url = host if "://" in host else f"{connection.schema or 'https'}://{host}"
+            if connection.port:
+                base_url = f"{base_url.rstrip('/')}:{connection.port}"
+            base_url = base_url.rstrip("/")
+            if not base_url.endswith("/webapi"):
+                base_url += "/webapi"
+        missing = [
+            name
+            for name, value in (
+                ("host", base_url),
+                ("login", connection.login),
+                ("extra.azienda", extra.get("azienda")),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"connection {connection.conn_id!r} lacks {', '.join(missing)}")
+        values: dict[str, Any] = {
+            "base_url": base_url,
+            "user": connection.login,
+            "password": connection.password or "",
+            "azienda": str(extra["azienda"]),
+            "dominio": extra.get("dominio") or None,
+        }
+        if extra.get("anno"):
+            values["anno"] = int(extra["anno"])
+        if extra.get("magazzino") not in (None, ""):
+            values["magazzino"] = int(extra["magazzino"])
+        if extra.get("max_concurrency"):
+            values["max_concurrency"] = int(extra["max_concurrency"])
+        for name in ("connect_timeout_s", "read_timeout_s", "retry_budget_s"):
+            if extra.get(name):
+                values[name] = float(extra[name])
+        return cls(**{**values, **overrides})

@@ -1,0 +1,59 @@
+"""Fixtures: one real stand-in server per session, reset before each test that uses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from amazon_passweb.config import load_accounts
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.settings import WebApiSettings
+from sandbox.gestionale.gate import AuthSettings
+from sandbox.gestionale.server import running_standin
+
+USER, PASSWORD, DOMINIO, AZIENDA = "webapi", "s3cret-Pw!", "demo", "DEMO"
+
+
+@pytest.fixture(scope="session")
+def _server(tmp_path_factory):
+    auth = AuthSettings(users={USER: PASSWORD}, dominio=DOMINIO, aziende=(AZIENDA,), lockout_after=3)
+    with running_standin(tmp_path_factory.mktemp("gestionale"), auth=auth) as running:
+        yield running
+
+
+@pytest.fixture
+def standin(_server):
+    """The running stand-in, emptied: seeded articles only, no faults, no lockouts."""
+    _server.standin.reset()
+    return _server
+
+
+def make_settings(base_url: str, **overrides) -> WebApiSettings:
+    values = dict(
+        base_url=base_url,
+        user=USER,
+        password=PASSWORD,
+        dominio=DOMINIO,
+        azienda=AZIENDA,
+        anno=dt.date.today().year,
+        retry_budget_s=5.0,
+        read_timeout_s=2.0,
+        connect_timeout_s=1.0,
+    )
+    return WebApiSettings(**{**values, **overrides})
+
+
+@pytest.fixture
+def settings(standin) -> WebApiSettings:
+    return make_settings(standin.base_url)
+
+
+@pytest.fixture
+def client(settings) -> GestionaleClient:
+    return GestionaleClient(settings, settle_s=0.02)
+
+
+@pytest.fixture(scope="session")
+def account():
+    return load_accounts().account("it_main")

@@ -1,0 +1,84 @@
+"""Builders for gestionale test inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from amazon_passweb.gestionale.mapping import CustomerInput, OrderInput, OrderRowInput, ShippingAddressInput
+
+
+def customer(n: int = 1, **overrides) -> CustomerInput:
+    values = dict(
+        name=f"Mario Rossi {n}",
+        email=f"buyer{n}@marketplace.amazon.it",
+        phone="+39 02 1234567",
+        address_line1=f"Via Roma {n}",
+        postal_code="20100",
+        city="Milano",
+        province="MI",
+        country="IT",
+    )
+    return CustomerInput(**{**values, **overrides})
+
+
+def row(
+    line_no: int,
+    code: str | None,
+    price: str,
+    qty: int = 1,
+    vat: str = "22",
+    kind: str = "article",
+    description: str | None = None,
+) -> OrderRowInput:
+    return OrderRowInput(
+        kind=kind,
+        line_no=line_no,
+        article_code=code,
+        description=description or f"Riga {line_no}",
+        quantity=Decimal(qty),
+        unit_price_gross=Decimal(price),
+        vat_rate=vat,
+    )
+
+
+def order(
+    amazon_id: str = "405-0000001-0000001",
+    *,
+    is_company: bool = False,
+    rows=None,
+    total=None,
+    channel: str = "MFN",
+    buyer: CustomerInput | None = None,
+    shipping: ShippingAddressInput | None = None,
+    **overrides,
+) -> OrderInput:
+    rows = tuple(rows or (row(1, "ART001", "24.40", 2), row(2, "SPEDSTD", "5.90", kind="spesa")))
+    if total is None:
+        total = sum((r.quantity * r.unit_price_gross for r in rows), Decimal(0))
+    values = dict(
+        amazon_order_id=amazon_id,
+        purchase_date=dt.datetime(2026, 11, 20, 10, 30),
+        amazon_status="UNSHIPPED",
+        fulfilment_channel=channel,
+        is_company=is_company,
+        currency="EUR",
+        total_gross=Decimal(total),
+        rows=rows,
+        customer=buyer if buyer is not None else customer(),
+        shipping_address=shipping,
+    )
+    return OrderInput(**{**values, **overrides})
+
+
+def shipping(n: int = 1, **overrides) -> ShippingAddressInput:
+    values = dict(
+        name=f"Luca Bianchi {n}",
+        address_line1=f"Corso Italia {n}",
+        postal_code="00100",
+        city="Roma",
+        province="RM",
+        country="IT",
+        phone="06 123456",
+    )
+    return ShippingAddressInput(**{**values, **overrides})

@@ -1,0 +1,287 @@
+"""Site order -> gestionale records: header, rows, notes, field lengths, customer keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from gestionale_builders import customer, order, row, shipping
+
+from amazon_passweb.gestionale.mapping import (
+    ROUNDING_ARTICLE,
+    MappingError,
+    build_customer,
+    build_document,
+    build_shipping_address,
+    customer_code_candidates,
+    same_address,
+)
+from amazon_passweb.gestionale.push import OrderPush, push_order
+
+TODAY = dt.date(2026, 11, 27)
+
+
+def rows_of(payload: dict) -> list[dict]:
+    """The parallel arrays back into one dict per row."""
+    rows: dict[int, dict] = {}
+    for name, pairs in payload.items():
+        if isinstance(pairs, list):
+            for index, value in pairs:
+                rows.setdefault(index, {})[name] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def test_private_buyer_gets_ox_with_gross_prices(account):
+    mapped = build_document(order(), account, "501.00001", 7, document_date=TODAY)
+    payload = mapped.payload
+    assert {
+        k: payload[k]
+        for k in (
+            "sigla",
+            "serie",
+            "numero",
+            "cod_conto",
+            "data_documento",
+            "id_causale",
+            "id_magazzino",
+            "id_costo_ricavo",
+            "cod_vettore",
+            "id_ind_sped",
+            "rif_nr_attuale",
+            "rif_dt_attuale",
+        )
+    } == {
+        "sigla": "OX",
+        "serie": 2,
+        "numero": 0,
+        "cod_conto": "501.00001",
+        "data_documento": "20261127",
+        "id_causale": 1,
+        "id_magazzino": 1,
+        "id_costo_ricavo": 10,
+        "cod_vettore": "BRT",
+        "id_ind_sped": 7,
+        "rif_nr_attuale": "405-0000001-0000001",
+        "rif_dt_attuale": "20261120",
+    }
+    rows = rows_of(payload)
+    assert [r["tp_riga"] for r in rows] == ["D", "D", "R", "R"]
+    assert rows[0]["descr_riga"] == "Ordine Amazon 405-0000001-0000001 del 20/11/2026"
+    assert rows[1]["descr_riga"] == "Stato Amazon all'importazione: UNSHIPPED"
+    assert rows[2]["prezzo"] == Decimal("24.40") and rows[2]["quantita"] == 2 and rows[2]["cod_iva"] == "22"
+    assert rows[3]["codice_articolo"] == "SPEDSTD" and rows[3]["prezzo"] == Decimal("5.90")
+    assert all(r["id_riga"] == 0 for r in rows)
+    assert mapped.total == Decimal("54.70") and mapped.adjustment == 0
+
+
+def test_company_gets_oc_with_net_prices(account):
+    mapped = build_document(order(is_company=True), account, "501.00001", document_date=TODAY)
+    rows = rows_of(mapped.payload)
+    assert mapped.payload["sigla"] == "OC" and "id_ind_sped" not in mapped.payload
+    assert rows[2]["prezzo"] == Decimal("20.00") and rows[3]["prezzo"] == Decimal("4.84")
+    # 44.84 net + 9.86 VAT = 54.70: the Amazon total, no adjustment needed
+    assert mapped.total == Decimal("54.70") and mapped.adjustment == 0
+
+
+def test_afn_warehouse_and_free_shipping_carrier(account):
+    free = order(channel="AFN", rows=[row(1, "ART002", "10.00"), row(2, "SPEDSTD", "0.00", kind="spesa")])
+    payload = build_document(free, account, "501.00001").payload
+    assert payload["id_magazzino"] == 9 and payload["cod_vettore"] == "GLS"
+    discounted = order(
+        rows=[
+            row(1, "ART002", "10.00"),
+            row(2, "SPEDSTD", "4.90", kind="spesa"),
+            row(3, "SCSPED", "-4.90", kind="spesa"),
+        ]
+    )
+    assert build_document(discounted, account, "501.00001").payload["cod_vettore"] == "GLS"
+    override = order(
+        rows=[row(1, "ART002", "10.00"), row(2, "SPEDSKU", "3.00", kind="spesa")],
+        shipping_charge=Decimal("3.00"),
+    )
+    assert build_document(override, account, "501.00001").payload["cod_vettore"] == "BRT"
+
+
+def test_rounding_adjustment_row_closes_the_total(account):
+    # Amazon: 3 units for 10.00 -> unit 3.333..., the document can only carry 3.33
+    thirds = order(rows=[row(1, "ART003", str(Decimal(10) / 3), 3)], total="10.00")
+    mapped = build_document(thirds, account, "501.00001")
+    last = rows_of(mapped.payload)[-1]
+    assert last == {
+        "id_riga": 0,
+        "tp_riga": "R",
+        "codice_articolo": ROUNDING_ARTICLE,
+        "descr_riga": "Arrotondamento al totale Amazon",
+        "quantita": 1,
+        "prezzo": Decimal("0.01"),
+        "cod_iva": "E15",
+    }
+    assert mapped.total == Decimal("10.00") and mapped.adjustment == Decimal("0.01")
+
+
+def test_oc_vat_rounding_adjustment(account):
+    # 0.99 gross at 22%: net 0.81, VAT 0.18 -> 0.99; three rows of 1.01 at 22%: net 0.83 each
+    company = order(is_company=True, rows=[row(n, "ART004", "1.01") for n in range(1, 4)], total="3.03")
+    mapped = build_document(company, account, "501.00001")
+    # 2.49 net + 0.55 VAT = 3.04: one cent too many, the adjustment takes it back
+    assert mapped.adjustment == Decimal("-0.01") and mapped.total == Decimal("3.03")
+
+
+def test_a_difference_beyond_rounding_is_an_error(account):
+    with pytest.raises(MappingError, match="more than rounding"):
+        build_document(order(total="60.00"), account, "501.00001")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"currency": "GBP"}, "currency GBP"),
+        ({"rows": [row(1, "ART001", "10.00", vat="21")], "total": "10.00"}, "no gestionale VAT code"),
+        ({"rows": [row(1, None, "10.00")], "total": "10.00"}, "no article code"),
+        ({"amazon_id": "X" * 21}, "longer than the external reference"),
+    ],
+)
+def test_orders_that_cannot_be_mapped(account, change, message):
+    with pytest.raises(MappingError, match=message):
+        build_document(order(**change), account, "501.00001")
+
+
+def test_notes_are_wrapped_descriptions_truncated_with_warnings(account):
+    long_note = "Consegna al portiere " * 8
+    long_name = "Cavo USB-C " * 10
+    mapped = build_document(
+        order(
+            rows=[
+                row(1, "ART001", "10.00", description=long_name),
+                row(2, None, "0", kind="note", description=long_note),
+            ],
+            total="10.00",
+        ),
+        account,
+        "501.00001",
+    )
+    rows = rows_of(mapped.payload)
+    assert rows[2]["descr_riga"] == long_name[:60].rstrip()
+    notes = [r["descr_riga"] for r in rows[3:]]
+    assert " ".join(notes) == long_note.strip() and all(len(n) <= 60 for n in notes)
+    assert len(mapped.warnings) == 1 and "descr_riga" in mapped.warnings[0] and "row 1" in mapped.warnings[0]
+
+
+def test_vat_rates_given_as_decimals(account):
+    mapped = build_document(order(rows=[row(1, "ART001", "10.00", vat="10.00")], total="10.00"), account, "5")
+    assert rows_of(mapped.payload)[-1]["cod_iva"] == "10"
+
+
+def test_customer_payload_and_lookup_keys():
+    private = build_customer(customer(email="  Buyer1@Marketplace.Amazon.IT "))
+    assert private.payload == {
+        "privato": True,
+        "ragione_sociale": "Mario Rossi 1",
+        "indirizzo": "Via Roma 1",
+        "cap": "20100",
+        "localita": "Milano",
+        "provincia": "MI",
+        "nazione": "IT",
+        "email": "buyer1@marketplace.amazon.it",
+        "telefono": "+39 02 1234567",
+    }
+    assert private.lookup == [
+        {
+            "campo": "email",
+            "condizione": "=",
+            "valore": "buyer1@marketplace.amazon.it",
+            "case_insensitive": True,
+        }
+    ]
+    company = build_customer(customer(company="ACME S.r.l.", is_company=True, vat_number="IT01234567890"))
+    assert company.payload["ragione_sociale"] == "ACME S.r.l." and company.payload["privato"] is False
+    assert [f["campo"] for f in company.lookup] == ["partita_iva"]
+    shared = build_customer(customer(email="no-reply-amazon-iba-buyer@amazon.it"))
+    assert [f["campo"] for f in shared.lookup] == ["ragione_sociale", "cap", "indirizzo"]
+    anonymous = build_customer(customer(email=None))
+    assert [f["campo"] for f in anonymous.lookup] == ["ragione_sociale", "cap", "indirizzo"]
+
+
+def test_customer_fields_truncated_with_warnings():
+    mapped = build_customer(customer(name="N" * 90, province="Milano", address_line2="scala B"))
+    assert len(mapped.payload["ragione_sociale"]) == 80 and mapped.payload["provincia"] == "MI"
+    assert mapped.payload["indirizzo"] == "Via Roma 1, scala B"
+    assert {w.split("'")[1] for w in mapped.warnings} == {"ragione_sociale", "provincia"}
+
+
+def test_truncated_records_are_accepted_by_the_gestionale(standin, client, account):
+    buyer = customer(name="N" * 90, address_line1="Via " + "Lunga " * 20, city="C" * 70)
+    item = OrderPush(
+        order(
+            buyer=buyer,
+            shipping=shipping(name="S" * 100),
+            rows=[row(1, "ART001", "10.00", description="D" * 80)],
+            total="10.00",
+        )
+    )
+    result = push_order(client, account, item)
+    assert result.ok, result.error
+    assert len(result.warnings) == 5
+
+
+def test_shipping_address_and_same_address():
+    mapped = build_shipping_address(shipping(), "501.00001")
+    assert mapped.payload["cod_conto"] == "501.00001" and mapped.payload["indirizzo"] == "Corso Italia 1"
+    assert [f["campo"] for f in mapped.lookup] == ["cod_conto", "ragione_sociale", "indirizzo", "cap"]
+    buyer = customer()
+    assert same_address(
+        buyer,
+        shipping(name=" mario  ROSSI 1", address_line1="via roma 1", postal_code="20100", city="MILANO"),
+    )
+    assert not same_address(buyer, shipping())
+
+
+def test_customer_codes_move_to_the_next_mastro_when_full(standin, client, account):
+    assert customer_code_candidates(account) == ["501.AUTO", "502.AUTO"]
+    standin.store.insert_customer({"codice": "501.99999", "ragione_sociale": "Ultimo"})
+    created = client.ensure_customer(build_customer(customer()), account.customer_ledgers)
+    assert created.key == "502.00001"
+    standin.store.insert_customer({"codice": "502.99999", "ragione_sociale": "Ultimo"})
+    from amazon_passweb.gestionale.errors import DocumentRefused
+
+    with pytest.raises(DocumentRefused, match="all customer mastri are full"):
+        client.ensure_customer(build_customer(customer(2)), account.customer_ledgers)
+
+
+def test_existing_customer_gets_a_new_shipping_address_once(standin, client, account):
+    code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
+    for n in range(2):
+        item = OrderPush(order(f"405-7777777-{n:07d}", shipping=shipping()), customer_code=code)
+        result = push_order(client, account, item)
+        assert result.ok and result.shipping_address_id == 1
+    assert standin.standin.count_addresses(cod_conto=code) == 1
+    assert standin.standin.documents()[0]["id_ind_sped"] == 1
+
+
+def test_afn_order_without_buyer_uses_the_placeholder(standin, client, account):
+    placeholder_account = account.model_copy(update={"afn_placeholder_customer": "501.00001"})
+    client.ensure_customer(build_customer(customer()), account.customer_ledgers)
+    incomplete = order(channel="AFN", buyer=None)
+    incomplete = incomplete.__class__(**{**incomplete.__dict__, "customer": None})
+    assert push_order(client, placeholder_account, OrderPush(incomplete)).customer_code == "501.00001"
+    refused = push_order(client, account, OrderPush(incomplete))
+    assert not refused.ok and "incomplete AFN order" in refused.error
+
+
+def test_goods_to_the_new_customers_own_address_need_no_shipping_address(standin, client, account):
+    same = shipping(name="Mario Rossi 1", address_line1="Via Roma 1", postal_code="20100", city="Milano")
+    result = push_order(client, account, OrderPush(order(shipping=same)))
+    assert result.ok and result.shipping_address_id is None
+    assert standin.standin.count_addresses() == 0
+    # the same order pushed again after a crash finds the customer, and still adds no address
+    again = push_order(client, account, OrderPush(order(shipping=same)))
+    assert again.document_key == result.document_key and standin.standin.count_addresses() == 0
+
+
+def test_a_known_shipping_address_id_is_used_as_is(standin, client, account):
+    code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
+    known = client.ensure_shipping_address(build_shipping_address(shipping(), code)).key
+    item = OrderPush(order(shipping=shipping(2)), customer_code=code, shipping_address_id=int(known))
+    assert push_order(client, account, item).shipping_address_id == int(known)
+    assert standin.standin.count_addresses() == 1
