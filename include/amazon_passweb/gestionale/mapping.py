@@ -21,7 +21,6 @@ Documents (domain.md §5):
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -37,6 +36,7 @@ from amazon_passweb.gestionale.fields import (
     wrap,
 )
 from amazon_passweb.gestionale.totals import VAT_RATES, PricedRow, cents, document_total
+from amazon_passweb.site.normalise import is_shared_email  # one rule for site and gestionale
 
 # Spesa articles the importer uses for the non-article components of an Amazon total.
 SHIPPING_DISCOUNT_ARTICLE = "SCSPED"
@@ -49,7 +49,6 @@ ROUNDING_DESCRIPTION = "Arrotondamento al totale Amazon"
 PRICE_DECIMALS = 2
 # Currencies the documents may carry: ISO code -> gestionale id_valuta (None: the base currency).
 DEFAULT_CURRENCY_IDS: dict[str, int | None] = {"EUR": None}
-SHARED_EMAIL_RE = re.compile(r"^no-reply-amazon-iba-buyer@", re.IGNORECASE)
 
 
 class MappingError(ValueError):
@@ -138,11 +137,6 @@ def _equals(campo: str, valore: object, case_insensitive: bool = False) -> dict:
 
 def _yyyymmdd(value: dt.date | dt.datetime) -> str:
     return value.strftime("%Y%m%d")
-
-
-def is_shared_email(email: str | None) -> bool:
-    """Amazon Business EU gives every business buyer one shared no-reply address."""
-    return bool(email) and bool(SHARED_EMAIL_RE.match(email.strip()))
 
 
 def customer_code_candidates(account: AccountConfig) -> list[str]:
