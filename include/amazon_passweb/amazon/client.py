@@ -1,0 +1,269 @@
+"""Orders client: all orders updated in a window, as domain orders, for API v2026-01-01 or legacy v0.
+
+v2026: ``searchOrders`` pages of up to 100 orders with items, buyer, address and
+proceeds embedded (``includedData``), so the minimum number of calls is one per page.
+v0: ``getOrders`` pages (buyer and address through a Restricted Data Token) plus one
+``getOrderItems`` call per order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import requests
+
+from amazon_passweb.amazon.errors import MalformedResponseError
+from amazon_passweb.amazon.lwa import LwaTokenProvider
+from amazon_passweb.amazon.mapping_common import MappingError
+from amazon_passweb.amazon.models import AmazonOrder
+from amazon_passweb.amazon.rate_limit import RateLimiter
+from amazon_passweb.amazon.restricted_token import RestrictedDataTokenProvider
+from amazon_passweb.amazon.settings import SpApiSettings
+from amazon_passweb.amazon.transport import CallStats, SpApiTransport
+from amazon_passweb.amazon.v0 import V0_STATUSES, order_from_v0
+from amazon_passweb.amazon.v2026 import INCLUDED_DATA, order_from_v2026
+from amazon_passweb.config import AmazonStatus
+
+if TYPE_CHECKING:
+    from amazon_passweb.config import AccountConfig
+
+log = logging.getLogger(__name__)
+
+ApiVersion = Literal["2026-01-01", "v0"]
+# Amazon rejects a ...Before later than two minutes before the request. Exactly two minutes, so a
+# window the importer ended at "now - 2 min" a moment ago is never cut short.
+MIN_BEFORE_AGE = timedelta(minutes=2)
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class FetchResult:
+    orders: list[AmazonOrder]
+    window_start: datetime
+    window_end: datetime  # the (clamped) lastUpdatedBefore actually asked for: the next watermark
+    pages: int
+    stats: CallStats
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("window bounds must be timezone-aware datetimes")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OrdersClient:
+    def __init__(
+        self,
+        settings: SpApiSettings,
+        api_version: ApiVersion = "2026-01-01",
+        *,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if api_version not in ("2026-01-01", "v0"):
+            raise ValueError(f"unsupported Orders API version {api_version!r}")
+        self.settings = settings
+        self.api_version = api_version
+        # A session passed in (e.g. by SpApiHook) is handed over: close() closes it too.
+        self.session = session or requests.Session()
+        self.lwa = LwaTokenProvider(settings, self.session)
+        self.transport = SpApiTransport(settings, self.session, self.lwa, limiter, sleep=sleep)
+        self.rdt = RestrictedDataTokenProvider(self.transport)
+        self._now = now
+
+    @classmethod
+    def for_account(cls, account: AccountConfig) -> OrdersClient:
+        """Build from the account's Airflow connection (``account.sp_api_conn_id``)."""
+        from amazon_passweb.amazon.hook import SpApiHook
+
+        return SpApiHook(account.sp_api_conn_id).get_client(account.api_version)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> OrdersClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> CallStats:
+        return self.transport.stats
+
+    def clamp_before(self, before: datetime | None) -> datetime:
+        """``before``, or now - 2 minutes if it is later (or None): Amazon's limit.
+
+        Whole seconds, as sent to Amazon, so the result is exactly the window end asked for.
+        """
+        latest = self._now() - MIN_BEFORE_AGE
+        if before is not None and before > latest:
+            log.warning("lastUpdatedBefore %s is less than 2 minutes ago; using %s", _iso(before), _iso(latest))
+        chosen = latest if before is None or before > latest else before
+        return chosen.replace(microsecond=0)
+
+    def fetch_orders(
+        self,
+        last_updated_after: datetime,
+        last_updated_before: datetime | None = None,
+        *,
+        marketplace_ids: Iterable[str],
+        statuses: Iterable[AmazonStatus] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> FetchResult:
+        """Every order updated in [after, before) with the given statuses, all pages."""
+        before = self.clamp_before(last_updated_before)
+        orders: list[AmazonOrder] = []
+        pages = 0
+        for page in self.iter_pages(
+            last_updated_after, before,
+            marketplace_ids=marketplace_ids, statuses=statuses, page_size=page_size,
+        ):
+            pages += 1
+            orders.extend(page)
+        stats = self.stats
+        log.info(
+            "fetched %d orders updated %s .. %s in %d pages: %d calls, %d answered 429, %d retries, "
+            "%.1f s waited on rate limits",
+            len(orders), _iso(last_updated_after), _iso(before), pages, stats.total_calls, stats.throttled,
+            stats.retries, stats.rate_limit_wait,
+        )
+        return FetchResult(orders, last_updated_after, before, pages, stats)
+
+    def iter_pages(
+        self,
+        last_updated_after: datetime,
+        last_updated_before: datetime | None = None,
+        *,
+        marketplace_ids: Iterable[str],
+        statuses: Iterable[AmazonStatus] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[list[AmazonOrder]]:
+        """Yield the orders page by page (a caller can store each page before the next is fetched)."""
+        before = self.clamp_before(last_updated_before)
+        if last_updated_after >= before:
+            log.info("window %s .. %s is empty (before is clamped to now - 2 min)",
+                     last_updated_after, before)
+            return
+        marketplaces = list(marketplace_ids)
+        wanted = [AmazonStatus(s) for s in statuses] if statuses is not None else None
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+        pages = self._v2026_pages if self.api_version == "2026-01-01" else self._v0_pages
+        total = 0
+        for number, page in enumerate(pages(last_updated_after, before, marketplaces, wanted, page_size), 1):
+            total += len(page)
+            log.info(
+                "Orders API %s page %d: %d orders (%d so far), %.1f s waited on rate limits, %d calls",
+                self.api_version, number, len(page), total,
+                self.stats.rate_limit_wait, self.stats.total_calls,
+            )
+            yield page
+
+    def get_order(self, order_id: str) -> AmazonOrder:
+        if self.api_version == "2026-01-01":
+            body = self.transport.call(
+                "getOrder", "GET", f"/orders/2026-01-01/orders/{order_id}",
+                params={"includedData": list(INCLUDED_DATA)},
+            )
+            return _map("getOrder", lambda: order_from_v2026(_expect_dict(body, "order", "getOrder")))
+        body = self.transport.call("getOrderV0", "GET", f"/orders/v0/orders/{order_id}", token=self.rdt)
+        raw = _expect_dict(body, "payload", "getOrder")
+        return _map("getOrder", lambda: order_from_v0(raw, self._v0_items(order_id)))
+
+    # -- v2026-01-01 ---------------------------------------------------------------------------
+
+    def _v2026_pages(
+        self, after: datetime, before: datetime, marketplaces: list[str],
+        statuses: list[AmazonStatus] | None, page_size: int,
+    ) -> Iterator[list[AmazonOrder]]:
+        params: dict[str, Any] = {
+            "lastUpdatedAfter": _iso(after),
+            "lastUpdatedBefore": _iso(before),
+            "marketplaceIds": marketplaces,
+            "includedData": list(INCLUDED_DATA),
+            "maxResultsPerPage": page_size,
+        }
+        if statuses:
+            params["fulfillmentStatuses"] = [s.value for s in statuses]
+        token: str | None = None
+        while True:
+            body = self.transport.call(
+                "searchOrders", "GET", "/orders/2026-01-01/orders",
+                params={**params, "paginationToken": token} if token else params,
+            )
+            raw_orders = body.get("orders")
+            if not isinstance(raw_orders, list):
+                raise MalformedResponseError("searchOrders", 200, "MalformedResponse", "no 'orders' list")
+            yield [_map("searchOrders", lambda raw=raw: order_from_v2026(raw)) for raw in raw_orders]
+            token = (body.get("pagination") or {}).get("nextToken")
+            if not token:
+                return
+
+    # -- v0 (legacy) ------------------------------------------------------------------------------
+
+    def _v0_pages(
+        self, after: datetime, before: datetime, marketplaces: list[str],
+        statuses: list[AmazonStatus] | None, page_size: int,
+    ) -> Iterator[list[AmazonOrder]]:
+        params: dict[str, Any] = {
+            "MarketplaceIds": marketplaces,
+            "LastUpdatedAfter": _iso(after),
+            "LastUpdatedBefore": _iso(before),
+            "MaxResultsPerPage": page_size,
+        }
+        if statuses:
+            params["OrderStatuses"] = [name for s in statuses for name in V0_STATUSES[s]]
+        token: str | None = None
+        while True:
+            query = {"MarketplaceIds": marketplaces, "NextToken": token} if token else params
+            body = self.transport.call("getOrders", "GET", "/orders/v0/orders", params=query, token=self.rdt)
+            payload = _expect_dict(body, "payload", "getOrders")
+            raw_orders = payload.get("Orders")
+            if not isinstance(raw_orders, list):
+                raise MalformedResponseError("getOrders", 200, "MalformedResponse", "no 'Orders' list")
+            page = []
+            for raw in raw_orders:
+                items = self._v0_items(str(raw.get("AmazonOrderId")))
+                page.append(_map("getOrders", lambda raw=raw, items=items: order_from_v0(raw, items)))
+            yield page
+            token = payload.get("NextToken")
+            if not token:
+                return
+
+    def _v0_items(self, order_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            body = self.transport.call(
+                "getOrderItems", "GET", f"/orders/v0/orders/{order_id}/orderItems",
+                params={"NextToken": token} if token else None, token=self.rdt,
+            )
+            payload = _expect_dict(body, "payload", "getOrderItems")
+            if not isinstance(payload.get("OrderItems"), list):
+                raise MalformedResponseError("getOrderItems", 200, "MalformedResponse", "no 'OrderItems'")
+            items.extend(payload["OrderItems"])
+            token = payload.get("NextToken")
+            if not token:
+                return items
+
+
+def _expect_dict(body: dict[str, Any], key: str, operation: str) -> dict[str, Any]:
+    value = body.get(key)
+    if not isinstance(value, dict):
+        raise MalformedResponseError(operation, 200, "MalformedResponse", f"no '{key}' object in the body")
+    return value
+
+
+def _map(operation: str, build: Callable[[], AmazonOrder]) -> AmazonOrder:
+    try:
+        return build()
+    except (MappingError, ValueError, TypeError, KeyError) as error:
+        raise MalformedResponseError(operation, 200, "UnexpectedOrderShape", str(error)) from None

@@ -1,0 +1,106 @@
+"""Login with Amazon: trade the refresh token for an access token and cache it until shortly before expiry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import requests
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from amazon_passweb.amazon.errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    TransientSpApiError,
+)
+from amazon_passweb.amazon.settings import SpApiSettings
+
+log = logging.getLogger(__name__)
+
+OPERATION = "lwaToken"
+# Refresh this long (Amazon seconds) before the token would expire.
+EXPIRY_MARGIN = 60.0
+
+
+class LwaTokenProvider:
+    def __init__(
+        self,
+        settings: SpApiSettings,
+        session: requests.Session,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._settings = settings
+        self._session = session
+        self._clock = clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at:
+                self._refresh()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` (Amazon said it expired) unless another thread already replaced it."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def _refresh(self) -> None:
+        settings = self._settings
+        retrying = Retrying(
+            stop=stop_after_attempt(settings.max_attempts),
+            wait=wait_exponential_jitter(
+                initial=settings.backoff_initial / settings.time_scale,
+                max=settings.backoff_max / settings.time_scale,
+            ),
+            retry=retry_if_exception(lambda error: isinstance(error, TransientSpApiError)),
+            reraise=True,
+        )
+        body = retrying(self._request)
+        lifetime = float(body.get("expires_in", 3600)) / settings.time_scale
+        margin = min(EXPIRY_MARGIN / settings.time_scale, lifetime / 10)
+        self._token = body["access_token"]
+        self._expires_at = self._clock() + lifetime - margin
+        self.refreshes += 1
+        log.info("LWA access token refreshed, valid for %.0f s", lifetime)
+
+    def _request(self) -> dict:
+        settings = self._settings
+        try:
+            response = self._session.post(
+                settings.lwa_endpoint,
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": settings.refresh_token,
+                    "client_id": settings.client_id,
+                    "client_secret": settings.client_secret,
+                },
+                timeout=settings.timeout,
+            )
+        except requests.RequestException as error:
+            name = type(error).__name__
+            raise TransientSpApiError(OPERATION, None, name, "LWA endpoint unreachable") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientSpApiError(OPERATION, response.status_code, "ServerError", "LWA endpoint failed")
+        try:
+            body = response.json()
+        except ValueError:
+            raise MalformedResponseError(
+                OPERATION, response.status_code, "MalformedResponse", "LWA answer is not JSON"
+            ) from None
+        if response.status_code != 200:
+            # LWA errors: {"error": "invalid_client", "error_description": "..."}
+            code = str(body.get("error", "unknown")) if isinstance(body, dict) else "unknown"
+            text = str(body.get("error_description", "")) if isinstance(body, dict) else ""
+            raise AuthenticationError(OPERATION, response.status_code, code, text or "login refused")
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise MalformedResponseError(OPERATION, 200, "MalformedResponse", "LWA answer lacks access_token")
+        return body
+

@@ -1,0 +1,154 @@
+"""Orders API v0 ``Order`` + ``OrderItem`` JSON -> the same domain ``AmazonOrder`` as v2026.
+
+v0 spells enums differently (``Shipped``, ``NextDay``); they are normalised to the
+v2026 names so both API versions give equal domain orders. ``ItemPrice`` is unit
+price x quantity, so the unit price is derived by division.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from amazon_passweb.amazon.mapping_common import MappingError, clean, parse_amount, parse_datetime
+from amazon_passweb.amazon.models import (
+    ZERO,
+    Address,
+    AmazonOrder,
+    Buyer,
+    FulfillmentChannel,
+    OrderItem,
+    ShippingLevel,
+)
+from amazon_passweb.config import AmazonStatus
+
+VAT_NAMES = {"VATNUMBER", "VAT_NUMBER", "VATREGISTRATIONID"}
+FISCAL_CODE_NAMES = {"CODICEFISCALE", "CODICE_FISCALE", "FISCALCODE", "FISCAL_CODE", "TAXCODE"}
+
+# v2026 status (config.AmazonStatus) -> v0 OrderStatuses; v2026 SHIPPED covers InvoiceUnconfirmed.
+V0_STATUSES: dict[AmazonStatus, tuple[str, ...]] = {
+    AmazonStatus.PENDING_AVAILABILITY: ("PendingAvailability",),
+    AmazonStatus.PENDING: ("Pending",),
+    AmazonStatus.UNSHIPPED: ("Unshipped",),
+    AmazonStatus.PARTIALLY_SHIPPED: ("PartiallyShipped",),
+    AmazonStatus.SHIPPED: ("Shipped", "InvoiceUnconfirmed"),
+    AmazonStatus.CANCELLED: ("Canceled",),
+    AmazonStatus.UNFULFILLABLE: ("Unfulfillable",),
+}
+
+
+def upper_snake(value: str | None) -> str | None:
+    """``NextDay`` -> ``NEXT_DAY`` (the v2026 spelling)."""
+    text = clean(value)
+    if text is None:
+        return None
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text).upper().replace(" ", "_")
+
+
+def order_from_v0(data: dict[str, Any], items: list[dict[str, Any]]) -> AmazonOrder:
+    order_id = str(data.get("AmazonOrderId") or "")
+    if not order_id:
+        raise MappingError("an order has no AmazonOrderId")
+    try:
+        status = AmazonStatus.parse(str(data.get("OrderStatus") or ""))
+    except ValueError:
+        raise MappingError(f"order {order_id}: unknown OrderStatus {data.get('OrderStatus')!r}") from None
+    mapped_items = tuple(_item(order_id, item) for item in items)
+    total = data.get("OrderTotal") or {}
+    if total.get("Amount") not in (None, ""):
+        order_total = parse_amount(total["Amount"], order_id, "OrderTotal")
+    else:
+        order_total = sum((item.line_total for item in mapped_items), ZERO)
+    service_level = upper_snake(data.get("ShipmentServiceLevelCategory"))
+    return AmazonOrder(
+        amazon_order_id=order_id,
+        marketplace_id=str(data.get("MarketplaceId") or ""),
+        purchase_date=parse_datetime(data.get("PurchaseDate"), order_id, "PurchaseDate"),
+        last_update_date=parse_datetime(data.get("LastUpdateDate"), order_id, "LastUpdateDate"),
+        status=status,
+        fulfillment_channel=FulfillmentChannel(data.get("FulfillmentChannel") or "MFN"),
+        shipping_level=ShippingLevel.from_amazon(service_level),
+        shipping_service_level_raw=service_level,
+        is_business=bool(data.get("IsBusinessOrder")),
+        is_prime=bool(data.get("IsPrime")),
+        currency=total.get("CurrencyCode") or _first_currency(items) or "EUR",
+        order_total=order_total,
+        buyer=_buyer(data),
+        delivery_address=_address(data.get("ShippingAddress")),
+        items=mapped_items,
+    )
+
+
+def _first_currency(items: list[dict[str, Any]]) -> str | None:
+    for item in items:
+        currency = (item.get("ItemPrice") or {}).get("CurrencyCode")
+        if currency:
+            return currency
+    return None
+
+
+def _buyer(data: dict[str, Any]) -> Buyer:
+    info = data.get("BuyerInfo") or {}
+    tax_info = info.get("BuyerTaxInfo") or {}
+    vat_number = fiscal_code = None
+    for classification in tax_info.get("TaxClassifications") or ():
+        name = str(classification.get("Name") or "").upper()
+        if name in VAT_NAMES:
+            vat_number = vat_number or clean(classification.get("Value"))
+        elif name in FISCAL_CODE_NAMES:
+            fiscal_code = fiscal_code or clean(classification.get("Value"))
+    return Buyer(
+        name=clean(info.get("BuyerName")),
+        email=clean(info.get("BuyerEmail")),
+        company=clean(tax_info.get("CompanyLegalName")),
+        vat_number=vat_number,
+        fiscal_code=fiscal_code,
+    )
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    lines = tuple(
+        line for line in (clean(raw.get(f"AddressLine{n}")) for n in (1, 2, 3)) if line is not None
+    )
+    return Address(
+        name=clean(raw.get("Name")),
+        lines=lines,
+        city=clean(raw.get("City")),
+        postal_code=clean(raw.get("PostalCode")),
+        state_or_region=clean(raw.get("StateOrRegion")),
+        country_code=clean(raw.get("CountryCode")),
+        phone=clean(raw.get("Phone")),
+        company=clean(raw.get("CompanyName")),
+    )
+
+
+def _money(raw: dict[str, Any], key: str, order_id: str) -> Decimal:
+    return parse_amount((raw.get(key) or {}).get("Amount"), order_id, key)
+
+
+def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
+    quantity = int(raw.get("QuantityOrdered") or 0)
+    line_price = _money(raw, "ItemPrice", order_id)
+    unit_price = line_price / quantity if quantity else line_price
+    if quantity:
+        unit_price = unit_price.quantize(Decimal(1).scaleb(line_price.as_tuple().exponent))
+    gift = raw.get("BuyerInfo") or {}
+    return OrderItem(
+        order_item_id=str(raw.get("OrderItemId") or ""),
+        seller_sku=clean(raw.get("SellerSKU")),
+        asin=str(raw.get("ASIN") or ""),
+        title=clean(raw.get("Title")),
+        quantity=quantity,
+        unit_price=unit_price,
+        item_tax=_money(raw, "ItemTax", order_id),
+        shipping_price=_money(raw, "ShippingPrice", order_id),
+        shipping_tax=_money(raw, "ShippingTax", order_id),
+        shipping_discount=abs(_money(raw, "ShippingDiscount", order_id)),
+        promotion_discount=abs(_money(raw, "PromotionDiscount", order_id)),
+        gift_wrap_price=_money(gift, "GiftWrapPrice", order_id),
+        gift_wrap_tax=_money(gift, "GiftWrapTax", order_id),
+        promotion_ids=tuple(str(p) for p in raw.get("PromotionIds") or ()),
+    )

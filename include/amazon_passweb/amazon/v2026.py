@@ -1,0 +1,167 @@
+"""Orders API v2026-01-01 ``Order`` JSON -> domain ``AmazonOrder``.
+
+Money comes from ``proceeds.breakdowns`` of each item: ``SHIPPING`` and ``GIFT_WRAP``
+subtotals, ``TAX`` split by ``detailedBreakdowns`` subtype (``ITEM``, ``SHIPPING``,
+``GIFT_WRAP``), ``DISCOUNT`` split into promotion (``ITEM``) and shipping
+(``SHIPPING``) discounts. EU prices include VAT, so the ``TAX`` amounts are the VAT
+contained in the gross amounts, exactly as v0 reports ``ItemTax``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from amazon_passweb.amazon.mapping_common import MappingError, clean, parse_amount, parse_datetime
+from amazon_passweb.amazon.models import (
+    ZERO,
+    Address,
+    AmazonOrder,
+    Buyer,
+    FulfillmentChannel,
+    OrderItem,
+    ShippingLevel,
+)
+from amazon_passweb.config import AmazonStatus
+
+# What the import needs; EXPENSE, PACKAGES, PAYMENT... are left out to keep pages small.
+INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT", "TAX")
+
+VAT_REGISTRATION_TYPES = {"VAT", "BUSINESS"}
+TAX_TARGETS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax"}
+FISCAL_CODE_KEYS = {"FISCAL_CODE", "CODICE_FISCALE", "FISCALCODE", "TAX_CODE"}
+
+
+def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
+    order_id = str(data.get("orderId") or "")
+    if not order_id:
+        raise MappingError("an order has no orderId")
+    fulfillment = data.get("fulfillment") or {}
+    if not fulfillment.get("fulfillmentStatus"):
+        raise MappingError(f"order {order_id}: fulfillment.fulfillmentStatus missing (request FULFILLMENT)")
+    programs = set(data.get("programs") or ())
+    items = tuple(_item(order_id, item) for item in data.get("orderItems") or ())
+    grand_total = (data.get("proceeds") or {}).get("grandTotal") or {}
+    currency = grand_total.get("currencyCode") or _first_currency(data) or "EUR"
+    if grand_total.get("amount") not in (None, ""):
+        total = parse_amount(grand_total["amount"], order_id, "proceeds.grandTotal")
+    else:
+        total = sum((item.line_total for item in items), ZERO)
+    service_level = clean(fulfillment.get("fulfillmentServiceLevel"))
+    return AmazonOrder(
+        amazon_order_id=order_id,
+        marketplace_id=str((data.get("salesChannel") or {}).get("marketplaceId") or ""),
+        purchase_date=parse_datetime(data.get("createdTime"), order_id, "createdTime"),
+        last_update_date=parse_datetime(data.get("lastUpdatedTime"), order_id, "lastUpdatedTime"),
+        status=AmazonStatus(fulfillment["fulfillmentStatus"]),
+        fulfillment_channel=(
+            FulfillmentChannel.AFN if fulfillment.get("fulfilledBy") == "AMAZON" else FulfillmentChannel.MFN
+        ),
+        shipping_level=ShippingLevel.from_amazon(service_level),
+        shipping_service_level_raw=service_level,
+        is_business="AMAZON_BUSINESS" in programs,
+        is_prime="PRIME" in programs,
+        currency=currency,
+        order_total=total,
+        buyer=_buyer(data),
+        delivery_address=_address((data.get("recipient") or {}).get("deliveryAddress")),
+        items=items,
+    )
+
+
+def _first_currency(data: dict[str, Any]) -> str | None:
+    for item in data.get("orderItems") or ():
+        price = ((item.get("product") or {}).get("price") or {}).get("unitPrice") or {}
+        if price.get("currencyCode"):
+            return price["currencyCode"]
+    return None
+
+
+def _buyer(data: dict[str, Any]) -> Buyer:
+    buyer = data.get("buyer") or {}
+    vat_number = fiscal_code = legal_name = None
+    for registration in (data.get("tax") or {}).get("taxRegistrations") or ():
+        if registration.get("entityType") != "BUYER":
+            continue
+        if registration.get("taxRegistrationType") in VAT_REGISTRATION_TYPES:
+            vat_number = vat_number or clean(registration.get("taxRegistrationNumber"))
+        legal_name = legal_name or clean(registration.get("legalName"))
+        for attribute in registration.get("taxRegistrationAttributes") or ():
+            if str(attribute.get("key", "")).upper() in FISCAL_CODE_KEYS:
+                fiscal_code = fiscal_code or clean(attribute.get("value"))
+    return Buyer(
+        name=clean(buyer.get("buyerName")),
+        email=clean(buyer.get("buyerEmail")),
+        company=clean(buyer.get("buyerCompanyName")) or legal_name,
+        vat_number=vat_number,
+        fiscal_code=fiscal_code,
+    )
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    lines = tuple(
+        line for line in (clean(raw.get(f"addressLine{n}")) for n in (1, 2, 3)) if line is not None
+    )
+    return Address(
+        name=clean(raw.get("name")),
+        lines=lines,
+        city=clean(raw.get("city")),
+        postal_code=clean(raw.get("postalCode")),
+        state_or_region=clean(raw.get("stateOrRegion")),
+        country_code=clean(raw.get("countryCode")),
+        phone=clean(raw.get("phone")),
+        company=clean(raw.get("companyName")),
+    )
+
+
+def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
+    product = raw.get("product") or {}
+    amounts: dict[str, Decimal] = {}
+
+    def add(key: str, money: dict[str, Any] | None, sign: int = 1) -> None:
+        value = parse_amount((money or {}).get("amount"), order_id, f"item {raw.get('orderItemId')} {key}")
+        amounts[key] = amounts.get(key, ZERO) + sign * value
+
+    for breakdown in (raw.get("proceeds") or {}).get("breakdowns") or ():
+        kind = breakdown.get("type")
+        details = breakdown.get("detailedBreakdowns") or ()
+        if kind == "SHIPPING":
+            add("shipping_price", breakdown.get("subtotal"))
+        elif kind == "GIFT_WRAP":
+            add("gift_wrap_price", breakdown.get("subtotal"))
+        elif kind == "TAX":
+            if not details:
+                add("item_tax", breakdown.get("subtotal"))
+            for detail in details:
+                # Tax on discounts (subtype DISCOUNT) is implied by the discounts and not kept.
+                target = TAX_TARGETS.get(detail.get("subtype"))
+                if target:
+                    add(target, detail.get("value"))
+        elif kind == "DISCOUNT":
+            # Discounts reduce proceeds (negative subtotals); the domain keeps positive amounts.
+            if not details:
+                add("promotion_discount", breakdown.get("subtotal"))
+            for detail in details:
+                target = "shipping_discount" if detail.get("subtype") == "SHIPPING" else "promotion_discount"
+                add(target, detail.get("value"))
+    for key in ("promotion_discount", "shipping_discount"):
+        if key in amounts:
+            amounts[key] = abs(amounts[key])
+    promotions = tuple(
+        str(entry["promotionId"])
+        for entry in (raw.get("promotion") or {}).get("breakdowns") or ()
+        if entry.get("promotionId")
+    )
+    unit = (product.get("price") or {}).get("unitPrice")
+    return OrderItem(
+        order_item_id=str(raw.get("orderItemId") or ""),
+        seller_sku=clean(product.get("sellerSku")),
+        asin=str(product.get("asin") or ""),
+        title=clean(product.get("title")),
+        quantity=int(raw.get("quantityOrdered") or 0),
+        unit_price=parse_amount((unit or {}).get("amount"), order_id, "unitPrice"),
+        promotion_ids=promotions,
+        **amounts,
+    )

@@ -1,0 +1,213 @@
+"""The SP-API stand-in as a FastAPI application: LWA, Orders v2026-01-01 and v0, Tokens API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from sandbox.amazon import orders_v0, orders_v2026
+from sandbox.amazon.errors import (
+    ACCESS_DENIED,
+    QUOTA_EXCEEDED,
+    TOKEN_EXPIRED_DETAILS,
+    ApiError,
+    error_body,
+)
+from sandbox.amazon.state import Faults, StandInConfig, StandInState
+from sandbox.amazon.static_examples import Example, find_example, load_examples
+from sandbox.amazon.store import OrderStore
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, str], list[dict[str, Any]] | None, Any], Any]
+
+
+def create_app(
+    config: StandInConfig, orders: list[dict[str, Any]], examples: list[Example] | None = None
+) -> FastAPI:
+    state = StandInState(config, orders)
+    store = OrderStore(orders)
+    if config.static_sandbox and examples is None:
+        examples = load_examples()
+    app = FastAPI(title="SP-API stand-in", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.standin = state
+    app.state.store = store
+
+    # -- Login with Amazon ----------------------------------------------------------------------
+
+    @app.post("/auth/o2/token")
+    async def lwa_token(request: Request) -> JSONResponse:
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        if form.get("grant_type") != "refresh_token":
+            return _lwa_error(400, "unsupported_grant_type", "The authorization grant type is not supported.")
+        if form.get("client_id") != config.client_id or form.get("client_secret") != config.client_secret:
+            return _lwa_error(401, "invalid_client", "Client authentication failed")
+        if form.get("refresh_token") != config.refresh_token:
+            return _lwa_error(
+                400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
+            )
+        token = state.issue_access_token()
+        return JSONResponse(
+            {
+                "access_token": token,
+                "refresh_token": config.refresh_token,
+                "token_type": "bearer",
+                "expires_in": int(config.token_lifetime),
+            }
+        )
+
+    # -- SP-API ------------------------------------------------------------------------------------
+
+    async def sp_call(
+        request: Request, operation: str, handler: Handler, *, rdt_allowed: bool = True
+    ) -> Response:
+        query = dict(request.query_params)
+        body = None
+        if request.method in ("POST", "PUT", "PATCH"):
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                return _error(ApiError(400, "InvalidInput", "The request body is not valid JSON."))
+        faults = config.faults
+        status, resources = state.check_token(request.headers.get("x-amz-access-token"))
+        if status == "ok" and state.roll(faults.token_expiry_probability):
+            status = "expired"
+        if status == "expired":
+            return _error(ApiError(403, "Unauthorized", ACCESS_DENIED, TOKEN_EXPIRED_DETAILS))
+        if status != "ok" or (resources is not None and not rdt_allowed):
+            return _error(ApiError(403, "Unauthorized", ACCESS_DENIED))
+        if config.static_sandbox:
+            return _static(examples or [], request, query, body)
+        if not state.take_token(operation):
+            return JSONResponse(QUOTA_EXCEEDED, status_code=429, headers=_headers())
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        if state.roll(faults.timeout_probability):
+            await asyncio.sleep(faults.timeout_seconds)
+        for probability, code, error in (
+            (faults.p429, 429, "QuotaExceeded"),
+            (faults.p500, 500, "InternalFailure"),
+            (faults.p503, 503, "ServiceUnavailable"),
+        ):
+            if state.roll(probability):
+                with state.lock:
+                    state.counters.faults += 1
+                body_out = (
+                    QUOTA_EXCEEDED
+                    if code == 429
+                    else error_body(error, "We encountered an internal error. Please try again.")
+                )
+                return JSONResponse(body_out, status_code=code, headers=_headers())
+        try:
+            answer = handler(query, resources, body)
+        except ApiError as failure:
+            return _error(failure, _headers(operation))
+        text = json.dumps(answer, ensure_ascii=False)
+        if state.roll(faults.malformed_probability):
+            text = "<html><body>502 Bad Gateway</body></html>"
+        elif state.roll(faults.truncated_probability):
+            text = text[: len(text) // 2]
+        return Response(text, media_type="application/json", headers=_headers(operation))
+
+    def _headers(operation: str | None = None) -> dict[str, str]:
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if operation and config.send_rate_limit_header and operation in config.usage_plans:
+            headers["x-amzn-RateLimit-Limit"] = f"{state.plan_rate(operation):g}"
+        return headers
+
+    def _error(failure: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(failure.body(), status_code=failure.status, headers=headers or _headers())
+
+    @app.get("/orders/2026-01-01/orders")
+    async def search_orders(request: Request) -> Response:
+        return await sp_call(
+            request,
+            "searchOrders",
+            lambda q, r, b: orders_v2026.search_orders(state, store, q),
+            rdt_allowed=False,
+        )
+
+    @app.get("/orders/2026-01-01/orders/{order_id}")
+    async def get_order(request: Request, order_id: str) -> Response:
+        return await sp_call(
+            request, "getOrder", lambda q, r, b: orders_v2026.get_order(store, order_id, q), rdt_allowed=False
+        )
+
+    @app.get("/orders/v0/orders")
+    async def get_orders(request: Request) -> Response:
+        return await sp_call(request, "getOrders", lambda q, r, b: orders_v0.get_orders(state, store, q, r))
+
+    @app.get("/orders/v0/orders/{order_id}")
+    async def get_order_v0(request: Request, order_id: str) -> Response:
+        return await sp_call(request, "getOrderV0", lambda q, r, b: orders_v0.get_order(store, order_id, r))
+
+    @app.get("/orders/v0/orders/{order_id}/orderItems")
+    async def get_order_items(request: Request, order_id: str) -> Response:
+        return await sp_call(
+            request, "getOrderItems", lambda q, r, b: orders_v0.get_order_items(store, order_id, r)
+        )
+
+    @app.get("/orders/v0/orders/{order_id}/address")
+    async def get_order_address(request: Request, order_id: str) -> Response:
+        return await sp_call(
+            request, "getOrderAddress", lambda q, r, b: orders_v0.get_order_address(store, order_id, r)
+        )
+
+    @app.get("/orders/v0/orders/{order_id}/buyerInfo")
+    async def get_order_buyer_info(request: Request, order_id: str) -> Response:
+        return await sp_call(
+            request, "getOrderBuyerInfo", lambda q, r, b: orders_v0.get_order_buyer_info(store, order_id, r)
+        )
+
+    @app.post("/tokens/2021-03-01/restrictedDataToken")
+    async def restricted_data_token(request: Request) -> Response:
+        return await sp_call(
+            request,
+            "createRestrictedDataToken",
+            lambda q, r, b: orders_v0.create_restricted_data_token(state, b)[0],
+            rdt_allowed=False,
+        )
+
+    # -- control endpoints for demos and runs outside the test process ---------------------------------
+
+    @app.get("/_standin/stats")
+    async def stats() -> JSONResponse:
+        with state.lock:
+            return JSONResponse(state.counters.as_dict() | {"orders": len(store)})
+
+    @app.put("/_standin/faults")
+    async def set_faults(request: Request) -> JSONResponse:
+        state.set_faults(Faults(**(await request.json())))
+        return JSONResponse({"ok": True})
+
+    @app.post("/_standin/reset")
+    async def reset() -> JSONResponse:
+        state.reset()
+        return JSONResponse({"ok": True})
+
+    return app
+
+
+def _lwa_error(status: int, code: str, description: str) -> JSONResponse:
+    return JSONResponse({"error_description": description, "error": code}, status_code=status)
+
+
+def _static(examples: list[Example], request: Request, query: dict[str, str], body: Any) -> Response:
+    example = find_example(examples, request.method, request.url.path, query, body)
+    if example is None:
+        return JSONResponse(
+            error_body("InvalidInput", "Could not match input arguments with any defined sandbox example."),
+            status_code=400,
+        )
+    if example.response is None:
+        return Response(status_code=example.status)
+    return JSONResponse(example.response, status_code=example.status)

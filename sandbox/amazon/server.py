@@ -1,0 +1,83 @@
+"""Run the stand-in on a real socket: in a background thread for tests, or in the foreground for the CLI."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from sandbox.amazon.app import create_app
+from sandbox.amazon.state import Faults, StandInConfig, StandInState
+
+
+@dataclass
+class RunningStandIn:
+    base_url: str
+    config: StandInConfig
+    state: StandInState
+
+    @property
+    def lwa_endpoint(self) -> str:
+        return f"{self.base_url}/auth/o2/token"
+
+    def set_faults(self, faults: Faults) -> None:
+        self.state.set_faults(faults)
+
+    def settings_kwargs(self) -> dict[str, Any]:
+        """What an ``SpApiSettings`` needs to talk to this stand-in."""
+        return {
+            "client_id": self.config.client_id,
+            "client_secret": self.config.client_secret,
+            "refresh_token": self.config.refresh_token,
+            "endpoint": self.base_url,
+            "lwa_endpoint": self.lwa_endpoint,
+            "time_scale": self.config.time_scale,
+        }
+
+
+def _server(config: StandInConfig, orders: list[dict[str, Any]]) -> tuple[uvicorn.Server, StandInState]:
+    app = create_app(config, orders)
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30)
+    )
+    return server, app.state.standin
+
+
+@contextmanager
+def running_standin(
+    orders: list[dict[str, Any]], config: StandInConfig | None = None, host: str = "127.0.0.1"
+) -> Iterator[RunningStandIn]:
+    """Serve ``orders`` on a free localhost port for the duration of the block."""
+    config = config or StandInConfig()
+    server, state = _server(config, orders)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"sp-api-standin-{port}"
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the SP-API stand-in did not start")
+        time.sleep(0.01)
+    try:
+        yield RunningStandIn(f"http://{host}:{port}", config, state)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def serve_forever(orders: list[dict[str, Any]], config: StandInConfig, host: str, port: int) -> None:
+    server, _ = _server(config, orders)
+    server.config.host, server.config.port = host, port
+    server.run()
