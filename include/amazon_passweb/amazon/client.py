@@ -41,6 +41,18 @@ MIN_BEFORE_AGE = timedelta(minutes=2)
 MAX_PAGE_SIZE = 100
 
 
+@dataclass(frozen=True)
+class RejectedOrder:
+    """An order Amazon sent in a shape the product cannot read: kept raw, with the reason."""
+
+    amazon_order_id: str | None
+    raw: Any
+    error: str
+
+
+OnRejected = Callable[[RejectedOrder], None]
+
+
 @dataclass
 class FetchResult:
     orders: list[AmazonOrder]
@@ -145,8 +157,12 @@ class OrdersClient:
         marketplace_ids: Iterable[str],
         statuses: Iterable[AmazonStatus] | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        on_rejected: OnRejected | None = None,
     ) -> Iterator[list[AmazonOrder]]:
-        """Yield the orders page by page (a caller can store each page before the next is fetched)."""
+        """Yield the orders page by page (a caller can store each page before the next is fetched).
+
+        An order that cannot be read fails the whole fetch, unless ``on_rejected`` is given: then
+        it is handed there and the rest of the page goes on (one hostile order never blocks a batch)."""
         before = self.clamp_before(last_updated_before)
         if last_updated_after >= before:
             log.info("window %s .. %s is empty (before is clamped to now - 2 min)",
@@ -158,7 +174,10 @@ class OrdersClient:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
         pages = self._v2026_pages if self.api_version == "2026-01-01" else self._v0_pages
         total = 0
-        for number, page in enumerate(pages(last_updated_after, before, marketplaces, wanted, page_size), 1):
+        reject = on_rejected or _raise_rejected
+        for number, page in enumerate(
+            pages(last_updated_after, before, marketplaces, wanted, page_size, reject), 1
+        ):
             total += len(page)
             log.info(
                 "Orders API %s page %d: %d orders (%d so far), %.1f s waited on rate limits, %d calls",
@@ -182,7 +201,7 @@ class OrdersClient:
 
     def _v2026_pages(
         self, after: datetime, before: datetime, marketplaces: list[str],
-        statuses: list[AmazonStatus] | None, page_size: int,
+        statuses: list[AmazonStatus] | None, page_size: int, reject: OnRejected,
     ) -> Iterator[list[AmazonOrder]]:
         params: dict[str, Any] = {
             "lastUpdatedAfter": _iso(after),
@@ -202,7 +221,7 @@ class OrdersClient:
             raw_orders = body.get("orders")
             if not isinstance(raw_orders, list):
                 raise MalformedResponseError("searchOrders", 200, "MalformedResponse", "no 'orders' list")
-            yield [_map("searchOrders", lambda raw=raw: order_from_v2026(raw)) for raw in raw_orders]
+            yield _readable("searchOrders", raw_orders, order_from_v2026, reject)
             token = (body.get("pagination") or {}).get("nextToken")
             if not token:
                 return
@@ -211,7 +230,7 @@ class OrdersClient:
 
     def _v0_pages(
         self, after: datetime, before: datetime, marketplaces: list[str],
-        statuses: list[AmazonStatus] | None, page_size: int,
+        statuses: list[AmazonStatus] | None, page_size: int, reject: OnRejected,
     ) -> Iterator[list[AmazonOrder]]:
         params: dict[str, Any] = {
             "MarketplaceIds": marketplaces,
@@ -229,11 +248,9 @@ class OrdersClient:
             raw_orders = payload.get("Orders")
             if not isinstance(raw_orders, list):
                 raise MalformedResponseError("getOrders", 200, "MalformedResponse", "no 'Orders' list")
-            page = []
-            for raw in raw_orders:
-                items = self._v0_items(str(raw.get("AmazonOrderId")))
-                page.append(_map("getOrders", lambda raw=raw, items=items: order_from_v0(raw, items)))
-            yield page
+            with_items = [(raw, self._v0_items(str(raw.get("AmazonOrderId"))))
+                          if isinstance(raw, dict) else (raw, []) for raw in raw_orders]
+            yield _readable("getOrders", with_items, lambda pair: order_from_v0(*pair), reject)
             token = payload.get("NextToken")
             if not token:
                 return
@@ -260,6 +277,24 @@ def _expect_dict(body: dict[str, Any], key: str, operation: str) -> dict[str, An
     if not isinstance(value, dict):
         raise MalformedResponseError(operation, 200, "MalformedResponse", f"no '{key}' object in the body")
     return value
+
+
+def _readable(operation: str, raws: list, build: Callable[[Any], AmazonOrder], reject: OnRejected
+              ) -> list[AmazonOrder]:
+    orders = []
+    for raw in raws:
+        try:
+            orders.append(_map(operation, lambda raw=raw: build(raw)))
+        except MalformedResponseError as error:
+            data = raw[0] if isinstance(raw, tuple) else raw
+            order_id = (data.get("orderId") or data.get("AmazonOrderId")) if isinstance(data, dict) else None
+            log.warning("%s: order %s cannot be read and is set aside: %s", operation, order_id, error)
+            reject(RejectedOrder(str(order_id) if order_id else None, data, str(error)))
+    return orders
+
+
+def _raise_rejected(rejected: RejectedOrder) -> None:
+    raise MalformedResponseError("searchOrders", 200, "UnexpectedOrderShape", rejected.error)
 
 
 def _map(operation: str, build: Callable[[], AmazonOrder]) -> AmazonOrder:

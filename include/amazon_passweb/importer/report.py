@@ -24,6 +24,7 @@ CANCELLED = "cancelled"
 _OUTCOMES = {
     InboxStatus.SKIPPED.value: Outcome.SKIPPED,
     InboxStatus.FAILED.value: Outcome.FAILED,
+    InboxStatus.REJECTED.value: Outcome.FAILED,
     InboxStatus.IMPORTED.value: Outcome.CREATED,
     InboxStatus.INCOMPLETE.value: Outcome.INCOMPLETE,
     PUSHED: Outcome.PUSHED,

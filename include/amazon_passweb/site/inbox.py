@@ -127,9 +127,9 @@ class InboxRepository:
         order_id: int | None = None,
     ) -> None:
         """Set the processing status and append it to the order's history.
-        ``message`` becomes the last error for ``failed``/``incomplete``."""
+        ``message`` becomes the last error for ``failed``/``incomplete``/``rejected``."""
         values: dict[str, Any] = {"status": status.value, "updated_at": utcnow()}
-        if status in (InboxStatus.FAILED, InboxStatus.INCOMPLETE):
+        if status in (InboxStatus.FAILED, InboxStatus.INCOMPLETE, InboxStatus.REJECTED):
             values["last_error"] = message
         elif status == InboxStatus.IMPORTED:
             values["last_error"] = None

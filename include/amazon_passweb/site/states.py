@@ -60,6 +60,7 @@ class InboxStatus(StrEnum):
     IMPORTED = "imported"
     FAILED = "failed"
     INCOMPLETE = "incomplete"
+    REJECTED = "rejected"  # Amazon sent it in a shape that cannot be read; kept raw, never imported
 
 
 class RunOutcome(StrEnum):
