@@ -44,7 +44,9 @@ def plan_order(uow, account: AccountConfig, order: AmazonOrder) -> OrderLine:
         return OrderLine(**line, outcome=outcome, customer_code=account.afn_placeholder_customer)
     customer = buyer.customer(order, account.id)
     address = buyer.shipping_address(order)
-    found = uow.customers.find_by_email(customer.email) or uow.customers.find_by_identity(customer, address)
+    # the key the import itself uses: the email when it identifies the buyer, else the fallback identity
+    found = (uow.customers.find_by_email(customer.email) if customer.match_email()
+             else uow.customers.find_by_identity(customer, address))
     address_new = True
     if found is not None and address is not None:
         address_new = uow.customers.find_address(found.id, address) is None

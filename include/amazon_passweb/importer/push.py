@@ -24,6 +24,7 @@ from amazon_passweb.gestionale.mapping import (
     ShippingAddressInput,
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
+from amazon_passweb.importer.order_builder import ROME
 from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
 from amazon_passweb.site.states import DocumentSigla, OrderState, RowKind, SyncType
@@ -35,25 +36,10 @@ BATCH = 100
 
 def push_registrato(store: SiteStore, client: GestionaleClient, account: AccountConfig, run_id: str,
                     *, sync_type: SyncType = SyncType.PARTIAL) -> Counter[str]:
-    outcome: Counter[str] = Counter()
     with store.unit_of_work() as uow:
         sync_run_id = uow.syncs.start(sync_type, run_id=run_id)
     try:
-        last_id = 0  # orders that fail stay Registrato: page past them, retry them next run
-        while True:
-            with store.unit_of_work(read_only=True) as uow:
-                orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
-                                             after_id=last_id)
-                items = [_order_push(uow, order) for order in orders]
-            if not orders:
-                break
-            last_id = orders[-1].id
-            results = push_orders(client, account, items)
-            for order, result in zip(orders, results, strict=True):
-                _record(store, account, order, result, run_id)
-                outcome["pushed" if result.ok else "failed"] += 1
-            log.info("gestionale: %d documents stored, %d failed so far",
-                     outcome["pushed"], outcome["failed"])
+        outcome = push_account_orders(store, client, account, run_id)
     except PushStopped as stop:
         with store.unit_of_work() as uow:
             uow.syncs.finish(sync_run_id, success=False, message=str(stop))
@@ -62,6 +48,29 @@ def push_registrato(store: SiteStore, client: GestionaleClient, account: Account
     with store.unit_of_work() as uow:
         uow.syncs.finish(sync_run_id, success=not outcome["failed"],
                          message=f"{outcome['pushed']} stored, {outcome['failed']} failed")
+    return outcome
+
+
+def push_account_orders(store: SiteStore, client: GestionaleClient, account: AccountConfig,
+                        run_id: str) -> Counter[str]:
+    """Push the account's Registrato orders without opening a sync run: the caller records it
+    (the site–gestionale sync records one run for all accounts)."""
+    outcome: Counter[str] = Counter()
+    last_id = 0  # orders that fail stay Registrato: page past them, retry them next run
+    while True:
+        with store.unit_of_work(read_only=True) as uow:
+            orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
+                                         after_id=last_id)
+            items = [_order_push(uow, order) for order in orders]
+        if not orders:
+            break
+        last_id = orders[-1].id
+        results = push_orders(client, account, items)
+        for order, result in zip(orders, results, strict=True):
+            _record(store, account, order, result, run_id)
+            outcome["pushed" if result.ok else "failed"] += 1
+        log.info("gestionale: %d documents stored, %d failed so far",
+                 outcome["pushed"], outcome["failed"])
     return outcome
 
 
@@ -88,6 +97,8 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
 def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
     customer = uow.customers.get(order.customer_id) if order.customer_id else None
     address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
+    home = _home_address(uow, customer)
+    ships_home = address is not None and home is not None and address.id == home.id
     rows = tuple(
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
                       description=row.description, quantity=row.quantity,
@@ -103,19 +114,31 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
     return OrderPush(
         order=OrderInput(
             amazon_order_id=order.amazon_order_id,
-            purchase_date=order.purchase_date or order.created_at,
+            # in Italian time, as the site order's note: the same calendar day in both
+            purchase_date=(order.purchase_date or order.created_at).astimezone(ROME),
             amazon_status=order.amazon_status_at_import,
             fulfilment_channel=order.fulfillment,
             is_company=order.sigla is DocumentSigla.OC,
             currency=order.currency,
             total_gross=order.total_gross,
             rows=rows,
-            customer=_customer_input(customer, address) if customer else None,
-            shipping_address=_address_input(address) if address else None,
+            customer=_customer_input(customer, home or address) if customer else None,
+            shipping_address=_address_input(address) if address and not ships_home else None,
             shipping_charge=shipping,
         ),
         customer_code=customer.gestionale_code if customer else None,
     )
+
+
+def _home_address(uow: UnitOfWork, customer: CustomerRecord | None) -> AddressRecord | None:
+    """For a customer not yet in the gestionale: the address its gestionale record is created with,
+    the customer's first site address, whichever of its orders is pushed first. An order shipping
+    there needs no shipping address; one shipping elsewhere always gets one. None once the customer
+    has a gestionale code: its own address there is the gestionale's, so every order names its own."""
+    if customer is None or customer.gestionale_code:
+        return None
+    addresses = uow.customers.addresses(customer.id)
+    return addresses[0] if addresses else None
 
 
 def _customer_input(customer: CustomerRecord, address: AddressRecord | None) -> CustomerInput:

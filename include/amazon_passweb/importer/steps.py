@@ -173,6 +173,9 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
                        f"{'creato' if creation.created else 'già presente'} ({site.state.value})")
             uow.inbox.mark(account.id, order.amazon_order_id, status, run_id=run_id, message=message,
                            order_id=site.id)
+            if not creation.created:  # seen again (a newer version of an incomplete AFN order): nothing new
+                uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id,
+                                      outcome=InboxStatus.SKIPPED.value, message=message)
             outcome[status.value] += 1
             outcome["created" if creation.created else "already_present"] += 1
     log.info("site orders: %s", dict(outcome))

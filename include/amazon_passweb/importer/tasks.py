@@ -85,28 +85,67 @@ def fetch(account_id: str) -> dict:
 
         return {**summary, **plan_and_report(store, account, window, run_id, watermark)}
 
-    import_run_id = _start_import_run(store, account, run_id, window)
+    import_run_id = _start_import_run(store, account, run_id, window, _airflow_run_is_active(context, account))
     from amazon_passweb.amazon.client import OrdersClient
+    from amazon_passweb.importer.rejected import record_rejected
 
-    with OrdersClient.for_account(account) as client:
-        pages = client.iter_pages(window.start, window.end, marketplace_ids=account.marketplaces)
-        counts = steps.fetch_into_inbox(store, pages, account, run_id)
-    return {**summary, "import_run_id": import_run_id, "fetched": counts.fetched,
-            "cancelled_after_import": list(counts.cancelled_after_import)}
+    rejected = []
+    try:
+        with OrdersClient.for_account(account) as client:
+            pages = client.iter_pages(window.start, window.end, marketplace_ids=account.marketplaces,
+                                      on_rejected=rejected.append)
+            counts = steps.fetch_into_inbox(store, pages, account, run_id)
+        record_rejected(store, account, rejected, run_id)
+    except Exception as error:
+        _close_import_run(store, import_run_id, RunOutcome.FAILED, f"fetch failed: {error}")
+        raise
+    return {**summary, "import_run_id": import_run_id, "fetched": counts.fetched + len(rejected),
+            "rejected": len(rejected), "cancelled_after_import": list(counts.cancelled_after_import)}
 
 
-def _start_import_run(store: SiteStore, account: AccountConfig, run_id: str, window: Window) -> int:
-    """Open the run record; a retry of this same Airflow run takes over its own open record."""
+def _airflow_run_is_active(context: Any, account: AccountConfig):
+    """Whether an Airflow run of this account's DAG is still queued or running."""
+    def is_active(run_id: str | None) -> bool:
+        if not run_id:
+            return False
+        try:
+            state = context["ti"].get_dagrun_state(dag_id=account.dag_id, run_id=run_id)
+        except Exception:  # the run is gone from Airflow's database
+            return False
+        return str(state).lower().rsplit(".", 1)[-1] in ("queued", "running")
+
+    return is_active
+
+
+def _start_import_run(store: SiteStore, account: AccountConfig, run_id: str, window: Window,
+                      is_active) -> int:
+    """Open the run record. A retry of this same Airflow run takes over its own open record; a
+    record left open by a run that Airflow no longer runs (a killed worker) is closed as abandoned.
+    A record of a run that is still active means another import is under way: refused, clearly."""
     with store.unit_of_work() as uow:
         try:
             return uow.imports.start(account.id, run_id=run_id, window_start=window.start,
                                      window_end=window.end)
         except ImportAlreadyRunning:
-            mine = [r for r in uow.imports.recent(account.id, limit=5)
-                    if r.run_id == run_id and r.outcome is RunOutcome.RUNNING]
-            if not mine:
-                raise
-            return mine[0].id
+            running = [r for r in uow.imports.recent(account.id, limit=10) if r.outcome is RunOutcome.RUNNING]
+            for record in running:
+                if record.run_id == run_id:
+                    return record.id
+            active = [r.run_id for r in running if is_active(r.run_id)]
+            if active:
+                raise ImportAlreadyRunning(account.id) from None
+            for record in running:
+                log.warning("closing the import of run %s: Airflow no longer runs it", record.run_id)
+                uow.imports.finish(record.id, RunOutcome.ABANDONED, record.counts,
+                                   message=f"run {record.run_id} ended without closing its import")
+            return uow.imports.start(account.id, run_id=run_id, window_start=window.start,
+                                     window_end=window.end)
+
+
+def _close_import_run(store: SiteStore, import_run_id: int, outcome: RunOutcome, message: str) -> None:
+    with store.unit_of_work() as uow:
+        record = uow.imports.get(import_run_id)
+        uow.imports.finish(import_run_id, outcome, record.counts, message=message[:2000])
 
 
 def select(account_id: str, summary: dict) -> dict:
@@ -132,8 +171,8 @@ def create_orders(account_id: str, summary: dict) -> dict:
 
 
 def push_partial(account_id: str, summary: dict) -> dict:
-    if summary["dry_run"]:
-        return summary
+    if summary["dry_run"] or summary["kind"] == RunKind.PRE_SYNC.value:
+        return summary  # before a site–gestionale sync, the sync itself carries the new orders
     from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.importer.push import push_registrato
 

@@ -89,7 +89,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
             return tasks.create_orders(account.id, reconciled)
 
-        @task
+        @task(pool="gestionale_webapi")
         def push_partial(created: dict) -> dict:
             from amazon_passweb.importer import tasks
 

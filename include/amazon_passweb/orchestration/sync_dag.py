@@ -16,6 +16,17 @@ from amazon_passweb.config import AccountsFile
 
 SYNC_DAG_ID = "site_gestionale_sync"
 
+
+def import_task_id(account_id: str) -> str:
+    """The task that triggers and waits for one account's import (read back by the sync task)."""
+    return f"import__{account_id}"
+
+
+def pre_sync_run_id(sync_run_id: str, account_id: str) -> str:
+    """The id of the account DAG run a sync run triggers."""
+    return f"pre_sync__{sync_run_id}__{account_id}"
+
+
 DOC_MD = """
 ### Site–gestionale sync
 
@@ -24,7 +35,9 @@ First the Amazon import of every account with *Creare ordini in Passweb* = SI
 articles from the gestionale into the site, every Registrato order with its new
 customers and addresses into the gestionale. A *changed* or *total* sync counts
 against the contract's monthly quota; when the quota is used up it is refused
-with an email. Param *sync_type*: `changed` (default) or `total`.
+with an email (the orders still go through as a partial sync, never counted).
+An account whose import failed does not stop the sync: the report names it.
+Param *sync_type*: `changed` (default) or `total`.
 """
 
 
@@ -45,9 +58,9 @@ def build_sync_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
     def site_gestionale_sync():
         imports = [
             TriggerDagRunOperator(
-                task_id=f"import__{account.id}",
+                task_id=import_task_id(account.id),
                 trigger_dag_id=account.dag_id,
-                trigger_run_id=f"pre_sync__{{{{ run_id }}}}__{account.id}",
+                trigger_run_id=pre_sync_run_id("{{ run_id }}", account.id),
                 conf={"trigger": "pre-sync", "sync_run_id": "{{ run_id }}"},
                 wait_for_completion=True,
                 deferrable=True,
@@ -58,7 +71,9 @@ def build_sync_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
             for account in accounts.importing_accounts
         ]
 
-        @task(trigger_rule="all_done")
+        # Shares the account pushes' one-slot pool: the WebAPI's per-user request limit, and an
+        # account's own push never runs beside the sync's (both could send the same order).
+        @task(trigger_rule="all_done", pool="gestionale_webapi")
         def sync(**context) -> dict:
             from amazon_passweb.importer import sync_tasks
 

@@ -1,0 +1,225 @@
+"""The site–gestionale sync (*changed* or *total*) as plain functions over the site store and the
+gestionale client: articles from the gestionale into the site, then every importing account's
+Registrato orders (with their new customers and addresses) into the gestionale, recorded as ONE
+sync run that counts in the contract's monthly quota (domain.md §6).
+
+- Only one changed/total sync runs at a time (the site's database decides). A second one waits
+  for the first up to ``wait.timeout``, then is refused.
+- When the month's quota is used up the sync is refused and not counted.
+- A sync refused for the quota still pushes the orders as a *partial* sync (never counted), so
+  they are not left waiting for the next counted one. One refused because another is running
+  pushes nothing: the running one carries them.
+- An account whose Amazon import failed does not stop the sync: the other accounts' orders go
+  through, and the report names the failed account.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from amazon_passweb.config import AccountsFile
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.errors import GestionaleError
+from amazon_passweb.importer.articles import pull_articles
+from amazon_passweb.importer.push import push_account_orders
+from amazon_passweb.site.errors import SyncAlreadyRunning
+from amazon_passweb.site.records import QuotaUsage
+from amazon_passweb.site.runs import QUOTA_TIME_ZONE
+from amazon_passweb.site.states import SyncType
+from amazon_passweb.site.unit_of_work import SiteStore
+
+log = logging.getLogger(__name__)
+
+
+class SyncStatus(StrEnum):
+    COMPLETED = "completed"  # counted in the quota
+    FAILED = "failed"  # stopped part-way (gestionale unreachable, credentials refused); not counted
+    QUOTA_USED_UP = "quota_used_up"  # refused; not counted
+    BUSY = "busy"  # another changed/total sync was still running after the wait; not counted
+
+    @property
+    def refused(self) -> bool:
+        return self in (SyncStatus.QUOTA_USED_UP, SyncStatus.BUSY)
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How long a sync waits for another changed/total one to end before it is refused."""
+
+    timeout: timedelta = timedelta(minutes=10)
+    poll_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    account_id: str
+    description: str
+    import_failure: str | None = None  # why the Amazon import before the sync failed
+    pushed: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    sync_type: SyncType
+    run_id: str
+    status: SyncStatus
+    message: str
+    quota: QuotaUsage
+    articles: int = 0
+    accounts: tuple[AccountResult, ...] = ()
+    sync_run_id: int | None = None  # the changed/total run; None when it never started (busy)
+    partial_run_id: int | None = None  # the partial push of a refused sync
+    errors: tuple[str, ...] = ()
+
+    @property
+    def failed_imports(self) -> list[AccountResult]:
+        return [a for a in self.accounts if a.import_failure]
+
+    @property
+    def pushed(self) -> int:
+        return sum(a.pushed for a in self.accounts)
+
+    @property
+    def push_failed(self) -> int:
+        return sum(a.failed for a in self.accounts)
+
+
+def run_site_sync(
+    store: SiteStore,
+    client: GestionaleClient,
+    accounts: AccountsFile,
+    sync_type: SyncType,
+    run_id: str,
+    failed_imports: Mapping[str, str] | None = None,
+    *,
+    wait: WaitPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncReport:
+    """Run one changed/total sync. ``failed_imports`` maps account id → why its import failed."""
+    if sync_type is SyncType.PARTIAL:
+        raise ValueError("a partial sync is the account import's own push, not run_site_sync")
+    failed_imports = dict(failed_imports or {})
+    sync_run_id = _start_exclusive(store, sync_type, run_id, wait or WaitPolicy(), sleep)
+    if sync_run_id is None:  # the running one carries the orders: pushing them too could duplicate them
+        message = (f"sincronizzazione {_label(sync_type)} rifiutata: un'altra sincronizzazione variati o "
+                   "totale è ancora in corso")
+        log.warning(message)
+        return SyncReport(sync_type, run_id, SyncStatus.BUSY, message, _quota(store, accounts),
+                          accounts=_import_only(accounts, failed_imports))
+
+    try:
+        quota = _quota(store, accounts, sync_run_id)
+        if quota.available <= 0:
+            return _refuse_over_quota(store, client, accounts, sync_type, run_id, sync_run_id, quota,
+                                      failed_imports)
+        articles = pull_articles(store, client)
+        results = _push_all(store, client, accounts, run_id, failed_imports)
+    except GestionaleError as error:  # PushStopped included
+        message = f"sincronizzazione {_label(sync_type)} interrotta: {error}"
+        _finish(store, sync_run_id, success=False, message=message)
+        log.error(message)
+        return SyncReport(sync_type, run_id, SyncStatus.FAILED, message, _quota(store, accounts),
+                          sync_run_id=sync_run_id, errors=(str(error),),
+                          accounts=_import_only(accounts, failed_imports))
+    except BaseException:
+        _finish(store, sync_run_id, success=False, message="interrotta da un errore inatteso")
+        raise
+
+    message = _summary(sync_type, articles, results)
+    # Counted once it ran to the end: orders the gestionale refused stay Registrato for the next
+    # push, and a failed import only means that account brought nothing new.
+    _finish(store, sync_run_id, success=True, message=message)
+    log.info(message)
+    return SyncReport(sync_type, run_id, SyncStatus.COMPLETED, message, _quota(store, accounts),
+                      articles=articles, accounts=results, sync_run_id=sync_run_id)
+
+
+def _start_exclusive(store: SiteStore, sync_type: SyncType, run_id: str, wait: WaitPolicy,
+                     sleep: Callable[[float], None]) -> int | None:
+    """Open the changed/total run, waiting for one already running; None if it never ends in time."""
+    deadline = time.monotonic() + wait.timeout.total_seconds()
+    while True:
+        try:
+            with store.unit_of_work() as uow:
+                return uow.syncs.start(sync_type, run_id=run_id)
+        except SyncAlreadyRunning:
+            if time.monotonic() >= deadline:
+                return None
+            log.info("a changed or total sync is running: waiting for it to end")
+            sleep(wait.poll_seconds)
+
+
+def _quota(store: SiteStore, accounts: AccountsFile, sync_run_id: int | None = None) -> QuotaUsage:
+    """The quota of the sync run's month (or of now when there is no run)."""
+    with store.unit_of_work(read_only=True) as uow:
+        moment = uow.syncs.get(sync_run_id).started_at if sync_run_id else datetime.now(UTC)
+        return uow.syncs.quota(moment.astimezone(ZoneInfo(QUOTA_TIME_ZONE)).date(), accounts.monthly_sync_quota)
+
+
+def _finish(store: SiteStore, sync_run_id: int, *, success: bool, message: str) -> None:
+    with store.unit_of_work() as uow:
+        uow.syncs.finish(sync_run_id, success=success, message=message)
+
+
+def _push_all(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, run_id: str,
+              failed_imports: Mapping[str, str]) -> tuple[AccountResult, ...]:
+    """Every importing account's Registrato orders, whatever its import did: orders of an account
+    whose import failed this time may still be waiting from an earlier run."""
+    results = []
+    for account in accounts.importing_accounts:
+        counts = push_account_orders(store, client, account, run_id)
+        results.append(AccountResult(account.id, account.description, failed_imports.get(account.id),
+                                     counts["pushed"], counts["failed"]))
+    return tuple(results)
+
+
+def _import_only(accounts: AccountsFile, failed_imports: Mapping[str, str]) -> tuple[AccountResult, ...]:
+    return tuple(AccountResult(a.id, a.description, failed_imports.get(a.id)) for a in accounts.importing_accounts)
+
+
+def _refuse_over_quota(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, sync_type: SyncType,
+                       run_id: str, sync_run_id: int, quota: QuotaUsage,
+                       failed_imports: Mapping[str, str]) -> SyncReport:
+    """Refuse the counted sync, but push the orders as a partial sync (never counted). The refused
+    run stays open until then, so a sync started meanwhile waits instead of pushing the same orders."""
+    message = (f"sincronizzazione {_label(sync_type)} rifiutata: quota mensile esaurita "
+               f"({quota.used}/{quota.quota} usate in {quota.month:%m/%Y})")
+    log.warning(message)
+    results, errors = _import_only(accounts, failed_imports), ()
+    with store.unit_of_work() as uow:
+        partial_run_id = uow.syncs.start(SyncType.PARTIAL, run_id=run_id)
+    try:
+        results = _push_all(store, client, accounts, run_id, failed_imports)
+    except GestionaleError as error:  # PushStopped included
+        _finish(store, partial_run_id, success=False, message=str(error))
+        errors = (f"sincronizzazione parziale interrotta: {error}",)
+    except BaseException:
+        _finish(store, partial_run_id, success=False, message="interrotta da un errore inatteso")
+        raise
+    else:
+        pushed, failed = sum(r.pushed for r in results), sum(r.failed for r in results)
+        _finish(store, partial_run_id, success=not failed, message=f"{pushed} stored, {failed} failed")
+    _finish(store, sync_run_id, success=False, message=message)
+    return SyncReport(sync_type, run_id, SyncStatus.QUOTA_USED_UP, message, _quota(store, accounts),
+                      accounts=results, sync_run_id=sync_run_id, partial_run_id=partial_run_id, errors=errors)
+
+
+def _summary(sync_type: SyncType, articles: int, results: tuple[AccountResult, ...]) -> str:
+    pushed, failed = sum(r.pushed for r in results), sum(r.failed for r in results)
+    text = (f"sincronizzazione {_label(sync_type)} completata: {articles} articoli dal gestionale, "
+            f"{pushed} ordini inviati al gestionale, {failed} non inviati")
+    failed_imports = [r.account_id for r in results if r.import_failure]
+    if failed_imports:
+        text += f"; importazione Amazon non riuscita per: {', '.join(failed_imports)}"
+    return text
+
+
+def _label(sync_type: SyncType) -> str:
+    return {SyncType.CHANGED: "variati", SyncType.TOTAL: "totale", SyncType.PARTIAL: "parziale"}[sync_type]

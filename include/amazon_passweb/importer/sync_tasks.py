@@ -1,0 +1,101 @@
+"""Task body of the sync DAG's ``sync`` task: read the Airflow context, run the sync, email the report.
+
+The task runs once every account import has ended (trigger rule ``all_done``). Which imports
+failed is read from the states of this run's trigger tasks: a trigger task succeeds only when
+its account's run succeeded, so a failed, never-triggered or timed-out import all show there.
+
+A refused sync (quota used up, or another changed/total sync still running) fails the task
+without retries after its email: the run list must show that no counted sync happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from amazon_passweb.config import AccountsFile, load_accounts
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.importer.sync import SyncReport, SyncStatus, WaitPolicy, run_site_sync
+from amazon_passweb.importer.sync_email import build_sync_email
+from amazon_passweb.notify import SendResult, send_email
+from amazon_passweb.site.states import SyncType
+from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
+
+log = logging.getLogger(__name__)
+
+
+def run_sync(context: Any) -> dict:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    accounts = load_accounts()
+    sync_type = SyncType((context.get("params") or {}).get("sync_type") or SyncType.CHANGED.value)
+    failed = failed_imports(context, accounts)
+    for account_id, reason in failed.items():
+        log.warning("account %s: the Amazon import before the sync failed (%s); syncing the others", account_id,
+                    reason)
+    store = open_site_store(upgrade=True)
+    try:
+        report, email = sync_and_notify(store, GestionaleClient.from_connection(), accounts, sync_type,
+                                        context["run_id"], failed)
+    finally:
+        store.dispose()
+    if report.status.refused:
+        raise AirflowFailException(report.message)
+    if report.status is SyncStatus.FAILED:
+        raise AirflowException(report.message)
+    return summary(report, email)
+
+
+def failed_imports(context: Any, accounts: AccountsFile) -> dict[str, str]:
+    """Account id → why its import before this sync did not succeed."""
+    from amazon_passweb.orchestration.sync_dag import import_task_id, pre_sync_run_id
+
+    ti = context["ti"]
+    task_ids = {account.id: import_task_id(account.id) for account in accounts.importing_accounts}
+    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=list(task_ids.values()), run_ids=[ti.run_id])
+    states = states.get(ti.run_id, {})
+    failed = {}
+    for account in accounts.importing_accounts:
+        state = states.get(task_ids[account.id])
+        if state != "success":
+            failed[account.id] = (f"esito {state or 'non eseguito'}; vedere il run "
+                                  f"{pre_sync_run_id(ti.run_id, account.id)} di {account.dag_id}")
+    return failed
+
+
+def sync_and_notify(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, sync_type: SyncType,
+                    run_id: str, failed: dict[str, str], *,
+                    wait: WaitPolicy | None = None) -> tuple[SyncReport, SendResult]:
+    """Run the sync and email its report (or its refusal); a failed email never fails the sync."""
+    report = run_site_sync(store, client, accounts, sync_type, run_id, failed, wait=wait)
+    log.info("%s; quota %s: %d used, %d available", report.message, f"{report.quota.month:%m/%Y}",
+             report.quota.used, report.quota.available)
+    email = send_email(build_sync_email(report), report_recipients(accounts), conn_id=accounts.smtp_conn_id)
+    log.info("sync report email: %s%s", email.status.value, f" ({email.reason})" if email.reason else "")
+    return report, email
+
+
+def report_recipients(accounts: AccountsFile) -> list[str]:
+    """Everyone who receives an account's report or notices: the sync concerns all accounts."""
+    recipients: dict[str, None] = {}
+    for account in accounts.accounts:
+        for address in [*account.notification_emails, *account.admin_emails]:
+            recipients.setdefault(address, None)
+    return list(recipients)
+
+
+def summary(report: SyncReport, email: SendResult) -> dict:
+    """Small XCom value: ids and counts, never order data."""
+    return {
+        "sync_type": report.sync_type.value,
+        "status": report.status.value,
+        "sync_run_id": report.sync_run_id,
+        "partial_run_id": report.partial_run_id,
+        "articles": report.articles,
+        "pushed": report.pushed,
+        "push_failed": report.push_failed,
+        "failed_imports": [a.account_id for a in report.failed_imports],
+        "quota_used": report.quota.used,
+        "quota_available": report.quota.available,
+        "email_status": email.status.value,
+    }
