@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from gestionale_builders import AZIENDA, DOMINIO, PASSWORD, USER, make_settings
 
 from amazon_passweb.config import load_accounts
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.settings import WebApiSettings
 from sandbox.gestionale.gate import AuthSettings
 from sandbox.gestionale.server import running_standin
-
-USER, PASSWORD, DOMINIO, AZIENDA = "webapi", "s3cret-Pw!", "demo", "DEMO"
 
 
 @pytest.fixture(scope="session")
@@ -27,21 +24,6 @@ def standin(_server):
     """The running stand-in, emptied: seeded articles only, no faults, no lockouts."""
     _server.standin.reset()
     return _server
-
-
-def make_settings(base_url: str, **overrides) -> WebApiSettings:
-    values = dict(
-        base_url=base_url,
-        user=USER,
-        password=PASSWORD,
-        dominio=DOMINIO,
-        azienda=AZIENDA,
-        anno=dt.date.today().year,
-        retry_budget_s=5.0,
-        read_timeout_s=2.0,
-        connect_timeout_s=1.0,
-    )
-    return WebApiSettings(**{**values, **overrides})
 
 
 @pytest.fixture

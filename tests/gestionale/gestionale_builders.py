@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from amazon_passweb.gestionale.mapping import CustomerInput, OrderInput, OrderRowInput, ShippingAddressInput
+from amazon_passweb.gestionale.settings import WebApiSettings
 
 
 def customer(n: int = 1, **overrides) -> CustomerInput:
@@ -82,3 +83,21 @@ def shipping(n: int = 1, **overrides) -> ShippingAddressInput:
         phone="06 123456",
     )
     return ShippingAddressInput(**{**values, **overrides})
+
+
+USER, PASSWORD, DOMINIO, AZIENDA = "webapi", "s3cret-Pw!", "demo", "DEMO"
+
+
+def make_settings(base_url: str, **overrides) -> WebApiSettings:
+    values = dict(
+        base_url=base_url,
+        user=USER,
+        password=PASSWORD,
+        dominio=DOMINIO,
+        azienda=AZIENDA,
+        anno=dt.date.today().year,
+        retry_budget_s=5.0,
+        read_timeout_s=2.0,
+        connect_timeout_s=1.0,
+    )
+    return WebApiSettings(**{**values, **overrides})

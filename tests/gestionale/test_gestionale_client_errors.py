@@ -7,8 +7,7 @@ import socket
 import threading
 
 import pytest
-from conftest import PASSWORD, make_settings
-from gestionale_builders import customer, order
+from gestionale_builders import PASSWORD, customer, make_settings, order
 
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import AZIENDA, DOMINIO, PASSWORD, USER
+from gestionale_builders import AZIENDA, DOMINIO, PASSWORD, USER
 
 from amazon_passweb.gestionale.settings import WebApiSettings
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import make_settings
-from gestionale_builders import customer, order
+from gestionale_builders import customer, make_settings, order
 from gestionale_builders import shipping as shipping_address
 
 from amazon_passweb.gestionale.client import GestionaleClient

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from conftest import AZIENDA, DOMINIO, PASSWORD, USER
+from gestionale_builders import AZIENDA, DOMINIO, PASSWORD, USER
 
 from sandbox.gestionale.app import StandIn
 from sandbox.gestionale.catalogue import seed_rows

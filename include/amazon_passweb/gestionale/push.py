@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError, PushStopped
+from amazon_passweb.gestionale.fields import clean
 from amazon_passweb.gestionale.mapping import (
+    MappedRecord,
     MappingError,
     OrderInput,
     build_customer,
@@ -124,12 +126,22 @@ def _shipping_address(
         return item.shipping_address_id
     if shipping is None or code == account.afn_placeholder_customer:
         return None
-    if built_from_order and same_address(item.order.customer, shipping):
-        return None
     address = build_shipping_address(shipping, code)
+    if built_from_order and same_address(item.order.customer, shipping) and (
+        result.customer_created or _customer_lives_there(client, code, address)
+    ):
+        return None  # the goods go to the customer's own address in the gestionale
     result.warnings += address.warnings
     with locks.hold(address.lookup):
         return int(client.ensure_shipping_address(address).key)
+
+
+def _customer_lives_there(client: GestionaleClient, code: str, address: MappedRecord) -> bool:
+    """Whether the customer the gestionale already had (found, not created) has this address as its own:
+    one found by VAT number may live elsewhere, and then the order needs its shipping address."""
+    record = client.get_customer(code) or {}
+    fields = ("indirizzo", "cap", "localita")
+    return all(clean(record.get(f)).casefold() == clean(address.payload.get(f)).casefold() for f in fields)
 
 
 def push_orders(

@@ -98,7 +98,6 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
     customer = uow.customers.get(order.customer_id) if order.customer_id else None
     address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
     home = _home_address(uow, customer)
-    ships_home = address is not None and home is not None and address.id == home.id
     rows = tuple(
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
                       description=row.description, quantity=row.quantity,
@@ -123,7 +122,9 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
             total_gross=order.total_gross,
             rows=rows,
             customer=_customer_input(customer, home or address) if customer else None,
-            shipping_address=_address_input(address) if address and not ships_home else None,
+            # always sent: the gestionale side leaves it out only when the goods go to the customer's own
+            # address there (gestionale.push), which it knows better than the site
+            shipping_address=_address_input(address) if address else None,
             shipping_charge=shipping,
         ),
         customer_code=customer.gestionale_code if customer else None,
@@ -132,9 +133,8 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
 
 def _home_address(uow: UnitOfWork, customer: CustomerRecord | None) -> AddressRecord | None:
     """For a customer not yet in the gestionale: the address its gestionale record is created with,
-    the customer's first site address, whichever of its orders is pushed first. An order shipping
-    there needs no shipping address; one shipping elsewhere always gets one. None once the customer
-    has a gestionale code: its own address there is the gestionale's, so every order names its own."""
+    the customer's first site address, whichever of its orders is pushed first. None once the
+    customer has a gestionale code: its own address there is the gestionale's."""
     if customer is None or customer.gestionale_code:
         return None
     addresses = uow.customers.addresses(customer.id)

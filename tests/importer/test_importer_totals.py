@@ -1,0 +1,35 @@
+"""Rule: every gestionale document's total equals the Amazon order total to the cent (domain.md §5)."""
+
+from decimal import Decimal
+
+from importer_helpers import article_codes, site_order
+
+from amazon_passweb.amazon.v2026 import order_from_v2026
+from amazon_passweb.site.states import InboxStatus
+from sandbox.amazon.generate import generate_orders
+
+CENT = Decimal("0.01")
+SEED = 7  # 300 orders: private and business, 4/10/22% VAT, promotions, free shipping, gift wrap
+
+
+def test_every_document_total_equals_the_amazon_total_to_the_cent(importer, store, it_main, gestionale_db):
+    orders = [order_from_v2026(raw) for raw in generate_orders(300, SEED)]
+
+    importer.run(orders)
+
+    documents = {d["rif_nr_attuale"]: d for d in gestionale_db.documents()}
+    importable = {o.amazon_order_id for o in orders
+                  if o.marketplace_id in it_main.marketplaces and o.status in it_main.order_statuses
+                  and o.buyer.name}  # AFN orders come without buyer and wait as incomplete
+    assert set(documents) == importable
+    assert {d["sigla"] for d in documents.values()} == {"OC", "OX"}  # net and gross prices
+    assert {"SCSPED", "PROMO", "CONFREG"} <= {code for d in documents.values() for code in article_codes(d)}
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.inbox.counts(it_main.id).get(InboxStatus.FAILED, 0) == 0
+    for order in orders:
+        if order.amazon_order_id not in documents:
+            continue
+        document = documents[order.amazon_order_id]
+        amazon_total = order.order_total.quantize(CENT)
+        assert Decimal(str(document["totale_documento"])) == amazon_total, order.amazon_order_id
+        assert site_order(store, it_main, order.amazon_order_id).total_gross == amazon_total
