@@ -62,7 +62,30 @@ def prepare_site(stack: LocalStack) -> None:
         password=GESTIONALE["password"], dominio=GESTIONALE["dominio"], azienda=GESTIONALE["azienda"]))
     copied = pull_articles(store, client)
     store.dispose()
-    print(f"Site prepared: {copied} articles copied from the gestionale", flush=True)
+    placeholders = create_placeholder_customers(stack, client)
+    print(f"Site prepared: {copied} articles copied from the gestionale"
+          + (f"; AFN placeholder customers {', '.join(placeholders)} created there" if placeholders else ""),
+          flush=True)
+
+
+def create_placeholder_customers(stack: LocalStack, client) -> list[str]:
+    """The integrator creates each account's AFN placeholder customer in the gestionale by hand;
+    here it is done through the WebAPI, as any customer with an explicit code."""
+    import requests
+
+    from amazon_passweb.config import load_accounts
+
+    created = []
+    for account in load_accounts(stack.accounts_file).accounts:
+        code = account.afn_placeholder_customer
+        if not code or code in created or client.get_customer(code):
+            continue
+        answer = requests.post(
+            f"{client.settings.base_url}risorse/clienti", headers=client.settings.headers(), timeout=30,
+            json={"codice": code, "ragione_sociale": f"Clienti Amazon {account.description}"[:40], "privato": True})
+        answer.raise_for_status()
+        created.append(code)
+    return created
 
 
 def print_summary(stack: LocalStack, log: Path) -> None:
