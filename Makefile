@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install test lint demo airflow-ui bench clean
+.PHONY: install test lint browser demo airflow-ui bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ install: $(STAMP)
 lint: install
 	$(BIN)/ruff check .
 
-test: lint
+# The browser tests drive Debian's chromium (a browser downloaded by a test tool would not install).
+browser:
+	bash scripts/install-chromium.sh
+
+test: lint browser
 	$(BIN)/pytest
 
 demo: install

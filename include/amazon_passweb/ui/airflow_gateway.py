@@ -1,0 +1,161 @@
+"""What the pages need from Airflow itself: a DAG's state and runs, permissions, and triggering.
+
+Triggering goes through Airflow's own ``trigger_dag`` in the API server's
+process, after the same permission check Airflow's REST endpoint makes
+(``POST`` on the DAG's runs for this user), so the run is recorded as triggered
+from the UI by that user and appears in the Airflow UI and audit log as usual.
+The "already running?" check and the trigger share one metadata transaction
+that locks the DAG's row, so two operators pressing at once start one run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+ACTIVE_STATES = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class DagState:
+    dag_id: str
+    exists: bool
+    paused: bool = False
+    next_run_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DagRunInfo:
+    dag_id: str
+    run_id: str
+    state: str
+    run_type: str
+    queued_at: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None
+    triggered_by_user: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+class DagRunActive(Exception):
+    """A run of the DAG is queued or running: a second import of the account must not start."""
+
+    def __init__(self, run: DagRunInfo) -> None:
+        super().__init__(f"{run.dag_id}: run {run.run_id} is {run.state}")
+        self.run = run
+
+
+class DagNotAvailable(Exception):
+    """Airflow cannot run the DAG now: unknown, stale, with import errors, or refused by Airflow."""
+
+
+class AirflowGateway(Protocol):
+    def dag_state(self, dag_id: str) -> DagState: ...
+
+    def recent_runs(self, dag_id: str, limit: int = 5) -> list[DagRunInfo]: ...
+
+    def may_trigger(self, user: Any, dag_id: str) -> bool: ...
+
+    def may_edit(self, user: Any, dag_id: str) -> bool: ...
+
+    def trigger(self, dag_id: str, user: Any) -> DagRunInfo: ...
+
+
+def _run_info(run: Any) -> DagRunInfo:
+    return DagRunInfo(
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        state=str(run.state.value if hasattr(run.state, "value") else run.state),
+        run_type=str(run.run_type.value if hasattr(run.run_type, "value") else run.run_type),
+        queued_at=run.queued_at,
+        start_date=run.start_date,
+        end_date=run.end_date,
+        triggered_by_user=getattr(run, "triggering_user_name", None),
+    )
+
+
+class AirflowMetadata:
+    """The gateway over Airflow's metadata database and auth manager (inside the API server)."""
+
+    def dag_state(self, dag_id: str) -> DagState:
+        from airflow.models.dag import DagModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            dag = session.scalar(select(DagModel).where(DagModel.dag_id == dag_id, ~DagModel.is_stale))
+            if dag is None:
+                return DagState(dag_id, exists=False)
+            return DagState(dag_id, exists=True, paused=bool(dag.is_paused),
+                            next_run_after=dag.next_dagrun_create_after)
+
+    def recent_runs(self, dag_id: str, limit: int = 5) -> list[DagRunInfo]:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            runs = session.scalars(
+                select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(limit)
+            )
+            return [_run_info(run) for run in runs]
+
+    def _authorized(self, user: Any, dag_id: str, method: str, entity: Any) -> bool:
+        from airflow.api_fastapi.app import get_auth_manager
+        from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+        from airflow.models.dag import DagModel
+
+        details = DagDetails(id=dag_id, team_name=DagModel.get_team_name(dag_id))
+        return get_auth_manager().is_authorized_dag(method=method, access_entity=entity, details=details, user=user)
+
+    def may_trigger(self, user: Any, dag_id: str) -> bool:
+        from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+
+        return self._authorized(user, dag_id, "POST", DagAccessEntity.RUN)
+
+    def may_edit(self, user: Any, dag_id: str) -> bool:
+        return self._authorized(user, dag_id, "PUT", None)
+
+    def trigger(self, dag_id: str, user: Any) -> DagRunInfo:
+        from airflow.api.common.trigger_dag import trigger_dag
+        from airflow.exceptions import DagNotFound, DagRunAlreadyExists
+        from airflow.models.dag import DagModel
+        from airflow.models.dagrun import DagRun
+        from airflow.models.log import Log
+        from airflow.utils.session import create_session
+        from airflow.utils.types import DagRunTriggeredByType
+        from sqlalchemy import select
+
+        with create_session() as session:
+            dag = session.scalar(
+                select(DagModel).where(DagModel.dag_id == dag_id, ~DagModel.is_stale).with_for_update()
+            )
+            if dag is None or dag.has_import_errors:
+                raise DagNotAvailable(dag_id)
+            active = session.scalar(
+                select(DagRun)
+                .where(DagRun.dag_id == dag_id, DagRun.state.in_(ACTIVE_STATES))
+                .order_by(DagRun.id.desc())
+                .limit(1)
+            )
+            if active is not None:
+                raise DagRunActive(_run_info(active))
+            try:
+                run = trigger_dag(
+                    dag_id,
+                    triggered_by=DagRunTriggeredByType.UI,
+                    triggering_user_name=user.get_name(),
+                    conf={},
+                    session=session,
+                )
+            except (DagNotFound, DagRunAlreadyExists, ValueError) as error:
+                raise DagNotAvailable(str(error)) from None
+            session.add(Log(event="amazon_sincro_ordini", owner=user.get_name(), dag_id=dag_id,
+                            run_id=run.run_id, extra=json.dumps({"source": "Amazon – Account"})))
+            session.flush()
+            return _run_info(run)

@@ -1,0 +1,195 @@
+"""The FastAPI app of the operator pages, mounted by the Airflow plugin under ``/amazon``.
+
+Pages are rendered on the server (Jinja2, autoescaped: every value from Amazon
+is escaped); a small script polls a card while its import runs and posts the
+operator's actions as JSON. Every route, static files included, requires an
+authenticated Airflow user (``auth.py``). Imported only by the API server, on
+the first request (``plugin.LazyApp``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.core_api.security import get_user
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from amazon_passweb.ui import actions, formatting, queries, views
+from amazon_passweb.ui.auth import login_url, require_same_origin, wants_html
+from amazon_passweb.ui.plugin import MOUNT_PREFIX
+from amazon_passweb.ui.services import UiServices
+
+HERE = Path(__file__).resolve().parent
+STATIC_FILES = {"ui.css": "text/css", "ui.js": "text/javascript"}
+# Airflow's own dependency: the JWT from the Authorization header or the session cookie.
+User = Annotated[BaseUser, Depends(get_user)]
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class WatermarkRequest(BaseModel):
+    value_local: str = Field(description="the new value, YYYY-MM-DDTHH:MM in Italian time")
+    expected: str | None = Field(None, description="the value the operator saw, ISO 8601, null if none")
+    confirm: bool = False
+
+
+class RetryRequest(BaseModel):
+    account: str
+    amazon_order_id: str
+
+
+def _templates() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True)
+    env.filters.update(local_time=formatting.local_time, money=formatting.money, schedule=formatting.schedule,
+                       marketplace=formatting.marketplace, input_value=formatting.input_value,
+                       duration=formatting.duration, pager=formatting.pager)
+    env.globals["state_filters"] = queries.STATE_FILTERS
+    return env
+
+
+def _parse_moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise actions.Refused(422, f"Data non valida: {text!r}.") from None
+
+
+def _parse_local(text: str) -> datetime:
+    """A ``datetime-local`` value in Italian time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise actions.Refused(422, "Indica data e ora nel formato gg/mm/aaaa hh:mm.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=formatting.ROME)
+
+
+def _optional_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _run_json(run: Any) -> dict:
+    return {"dag_id": run.dag_id, "run_id": run.run_id, "state": run.state}
+
+
+def create_app(services: UiServices | None = None) -> FastAPI:
+    services = services or UiServices()
+    templates = _templates()
+    # The dependency on the router, not only on the handlers, so no route can be added without it.
+    router = APIRouter(dependencies=[Depends(get_user)])
+    changes = APIRouter(dependencies=[Depends(get_user), Depends(require_same_origin)])
+
+    def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        html = templates.get_template(template).render(
+            base=root, airflow_base=root.removesuffix(MOUNT_PREFIX), **context)
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    @router.get("/", include_in_schema=False)
+    def home(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/accounts", status_code=303)
+
+    @router.get("/static/{name}")
+    def static(name: str) -> FileResponse:
+        if name not in STATIC_FILES:
+            raise HTTPException(404, "not found")
+        return FileResponse(HERE / "static" / name, media_type=STATIC_FILES[name],
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
+    @router.get("/accounts", response_class=HTMLResponse)
+    def accounts_page(request: Request, user: User) -> HTMLResponse:
+        now = services.now()
+        accounts = [views.account_view(services, account, user) for account in services.accounts().accounts]
+        return render(request, "accounts.html", page="accounts", user=user.get_name(), accounts=accounts,
+                      quota=views.sync_quota(services, now), now=now)
+
+    @router.get("/accounts/{account_id}/card", response_class=HTMLResponse)
+    def account_card(request: Request, account_id: str, user: User) -> HTMLResponse:
+        try:
+            account = services.accounts().account(account_id)
+        except KeyError:
+            raise HTTPException(404, f"L'account {account_id} non è nel file degli account.") from None
+        return render(request, "_account_card.html", view=views.account_view(services, account, user))
+
+    @router.get("/orders", response_class=HTMLResponse)
+    def orders_page(
+        request: Request,
+        user: User,
+        account: str | None = None,
+        state: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        amazon_order_id: str | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+    ) -> HTMLResponse:
+        accounts = services.accounts()
+        flt = queries.OrderFilter(
+            account=account if account in {a.id for a in accounts.accounts} else None,
+            state=state if state in queries.STATE_FILTERS else None,
+            date_from=_optional_date(date_from),
+            date_to=_optional_date(date_to),
+            amazon_order_id=(amazon_order_id or "").strip() or None,
+            page=page,
+        )
+        with services.store().unit_of_work(read_only=True) as uow:
+            result = queries.list_orders(uow.session, flt)
+        return render(request, "orders.html", page="orders", user=user.get_name(), accounts=accounts.accounts,
+                      flt=flt, result=result, query=request.query_params)
+
+    @changes.post("/accounts/{account_id}/sync")
+    def sincro_ordini(account_id: str, user: User) -> JSONResponse:
+        run = actions.sincro_ordini(services, account_id, user)
+        return JSONResponse({"message": f"Sincro Ordini avviato: run {run.run_id} in coda.", "run": _run_json(run)},
+                            status_code=201)
+
+    @changes.post("/accounts/{account_id}/watermark")
+    def change_watermark(account_id: str, body: WatermarkRequest, user: User) -> JSONResponse:
+        change = actions.change_watermark(
+            services, account_id, user, new=_parse_local(body.value_local), expected=_parse_moment(body.expected),
+            confirm=body.confirm)
+        message = ("Data Ultima Sincronizzazione Ordini aggiornata: " if change.applied else "") + change.explanation
+        return JSONResponse({"applied": change.applied, "message": message,
+                             "current": change.current.isoformat() if change.current else None,
+                             "new": change.new.isoformat()})
+
+    @changes.post("/orders/retry")
+    def retry(body: RetryRequest, user: User) -> JSONResponse:
+        run = actions.retry_order(services, body.account, body.amazon_order_id, user)
+        return JSONResponse({"message": f"Riprova avviata: Sincro Ordini di {body.account} (run {run.run_id}) "
+                                        "ritenta tutti gli ordini in errore dell'account.", "run": _run_json(run)},
+                            status_code=201)
+
+    app = FastAPI(title="Amazon operator pages", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(router)
+    app.include_router(changes)
+
+    @app.exception_handler(actions.Refused)
+    async def refused(_request: Request, error: actions.Refused) -> JSONResponse:
+        return JSONResponse({"detail": error.message}, status_code=error.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code in (401, 403) and wants_html(request):
+            return RedirectResponse(login_url(request), status_code=303)
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+
+    return app

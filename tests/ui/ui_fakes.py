@@ -1,0 +1,46 @@
+"""Stand-ins for what the pages read from Airflow, so the app runs without a scheduler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from amazon_passweb.ui.airflow_gateway import DagRunActive, DagRunInfo, DagState
+
+
+@dataclass
+class FakeAirflow:
+    """DAGs that exist, their runs, and which users may trigger or edit them."""
+
+    dags: set[str] = field(default_factory=set)
+    paused: set[str] = field(default_factory=set)
+    runs: dict[str, list[DagRunInfo]] = field(default_factory=dict)
+    readers_only: set[str] = field(default_factory=set)  # user names without trigger/edit rights
+    triggered: list[tuple[str, str]] = field(default_factory=list)
+
+    def dag_state(self, dag_id: str) -> DagState:
+        return DagState(dag_id, exists=dag_id in self.dags, paused=dag_id in self.paused)
+
+    def recent_runs(self, dag_id: str, limit: int = 5) -> list[DagRunInfo]:
+        return list(reversed(self.runs.get(dag_id, [])))[:limit]
+
+    def may_trigger(self, user: Any, dag_id: str) -> bool:
+        return user.get_name() not in self.readers_only
+
+    def may_edit(self, user: Any, dag_id: str) -> bool:
+        return user.get_name() not in self.readers_only
+
+    def trigger(self, dag_id: str, user: Any) -> DagRunInfo:
+        active = [run for run in self.runs.get(dag_id, []) if run.active]
+        if active:
+            raise DagRunActive(active[-1])
+        run = DagRunInfo(dag_id, f"manual__{len(self.triggered)}", "queued", "manual", datetime.now(UTC),
+                         None, None, user.get_name())
+        self.runs.setdefault(dag_id, []).append(run)
+        self.triggered.append((dag_id, user.get_name()))
+        return run
+
+    def finish_all(self, state: str = "success") -> None:
+        for dag_id, runs in self.runs.items():
+            self.runs[dag_id] = [replace(run, state=state) if run.active else run for run in runs]
