@@ -112,6 +112,10 @@ def create_app(
         except ApiError as failure:
             return _error(failure, _headers(operation))
         text = json.dumps(answer, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: it travels as a \ud800 escape, as JSON allows
+            text = json.dumps(answer)
         if state.roll(faults.malformed_probability):
             text = "<html><body>502 Bad Gateway</body></html>"
         elif state.roll(faults.truncated_probability):

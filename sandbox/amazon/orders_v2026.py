@@ -85,10 +85,15 @@ def shape(order: dict[str, Any], included: set[str]) -> dict[str, Any]:
         for k, v in order.items()
         if k not in ORDER_SECTIONS or ORDER_SECTIONS[k] in included
     }
-    result["orderItems"] = [
-        {k: v for k, v in item.items() if k not in ITEM_SECTIONS or ITEM_SECTIONS[k] in included}
-        for item in result.get("orderItems") or []
-    ]
+    items = result.get("orderItems")
+    if isinstance(items, list):  # anything else is served as it is: the client must cope
+        result["orderItems"] = [
+            {k: v for k, v in item.items() if k not in ITEM_SECTIONS or ITEM_SECTIONS[k] in included}
+            if isinstance(item, dict) else item
+            for item in items
+        ]
+    elif items is None:
+        result["orderItems"] = []
     return result
 
 

@@ -300,5 +300,5 @@ def _raise_rejected(rejected: RejectedOrder) -> None:
 def _map(operation: str, build: Callable[[], AmazonOrder]) -> AmazonOrder:
     try:
         return build()
-    except (MappingError, ValueError, TypeError, KeyError) as error:
+    except (MappingError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as error:
         raise MalformedResponseError(operation, 200, "UnexpectedOrderShape", str(error)) from None

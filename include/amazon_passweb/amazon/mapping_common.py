@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,14 +29,43 @@ def parse_amount(value: Any, order_id: str, field: str) -> Decimal:
     if value is None or value == "":
         return ZERO
     try:
-        return Decimal(str(value))
+        amount = Decimal(str(value))
     except InvalidOperation:
         raise MappingError(f"order {order_id}: {field} {value!r} is not a decimal amount") from None
+    if not amount.is_finite():  # Decimal reads "NaN" and "Infinity"; no total can be made of them
+        raise MappingError(f"order {order_id}: {field} {value!r} is not a decimal amount")
+    return amount
+
+
+def parse_quantity(value: Any, order_id: str, field: str) -> int:
+    """A whole number of pieces ("2" or 2); absent means zero. 1.5 or "two" is not a quantity."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().lstrip("-").isdigit():
+        raise MappingError(f"order {order_id}: {field} {value!r} is not a whole number")
+    return int(value)
+
+
+# Embedding/override/isolate controls: they reorder how text reads (U+202E shows "gpj.exe" as
+# "exe.jpg"). Right-to-left text itself is kept.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_control(char: str) -> bool:
+    # Cc: NUL and the other C0/C1 controls (tab and newline included); Zl/Zp: line and paragraph
+    # separators; Cs: lone surrogates, which cannot even be stored as UTF-8.
+    return char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Zl", "Zp", "Cs"}
 
 
 def clean(value: Any) -> str | None:
-    """Amazon sends empty strings for absent fields; treat them as absent."""
+    """Amazon sends empty strings for absent fields; treat them as absent.
+
+    Control characters and bidirectional overrides become spaces: no site, gestionale or email
+    field can hold them, and they can make a name read differently from what it is."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value)
+    if any(_is_control(char) for char in text):
+        text = " ".join("".join(" " if _is_control(char) else char for char in text).split())
+    text = text.strip()
     return text or None

@@ -11,7 +11,13 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from amazon_passweb.amazon.mapping_common import MappingError, clean, parse_amount, parse_datetime
+from amazon_passweb.amazon.mapping_common import (
+    MappingError,
+    clean,
+    parse_amount,
+    parse_datetime,
+    parse_quantity,
+)
 from amazon_passweb.amazon.models import (
     ZERO,
     Address,
@@ -130,7 +136,7 @@ def _money(raw: dict[str, Any], key: str, order_id: str) -> Decimal:
 
 
 def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
-    quantity = int(raw.get("QuantityOrdered") or 0)
+    quantity = parse_quantity(raw.get("QuantityOrdered"), order_id, "QuantityOrdered")
     line_price = _money(raw, "ItemPrice", order_id)
     unit_price = line_price / quantity if quantity else line_price
     if quantity:

@@ -12,7 +12,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from amazon_passweb.amazon.mapping_common import MappingError, clean, parse_amount, parse_datetime
+from amazon_passweb.amazon.mapping_common import (
+    MappingError,
+    clean,
+    parse_amount,
+    parse_datetime,
+    parse_quantity,
+)
 from amazon_passweb.amazon.models import (
     ZERO,
     Address,
@@ -30,18 +36,24 @@ INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT", "
 VAT_REGISTRATION_TYPES = {"VAT", "BUSINESS"}
 TAX_TARGETS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax"}
 FISCAL_CODE_KEYS = {"FISCAL_CODE", "CODICE_FISCALE", "FISCALCODE", "TAX_CODE"}
+MAX_ORDER_ID_LENGTH = 32  # the site's Amazon order id columns
 
 
 def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
     order_id = str(data.get("orderId") or "")
     if not order_id:
         raise MappingError("an order has no orderId")
-    fulfillment = data.get("fulfillment") or {}
+    if len(order_id) > MAX_ORDER_ID_LENGTH:  # Amazon's are 19 ("402-1234567-1234567")
+        raise MappingError(f"orderId {order_id[:40]!r}... is longer than {MAX_ORDER_ID_LENGTH} characters")
+    fulfillment = _section(data, "fulfillment", order_id)
     if not fulfillment.get("fulfillmentStatus"):
         raise MappingError(f"order {order_id}: fulfillment.fulfillmentStatus missing (request FULFILLMENT)")
     programs = set(data.get("programs") or ())
-    items = tuple(_item(order_id, item) for item in data.get("orderItems") or ())
-    grand_total = (data.get("proceeds") or {}).get("grandTotal") or {}
+    raw_items = data.get("orderItems") or []
+    if not isinstance(raw_items, list) or not all(isinstance(item, dict) for item in raw_items):
+        raise MappingError(f"order {order_id}: orderItems is not a list of items")
+    items = tuple(_item(order_id, item) for item in raw_items)
+    grand_total = _section(_section(data, "proceeds", order_id), "grandTotal", order_id)
     currency = grand_total.get("currencyCode") or _first_currency(data) or "EUR"
     if grand_total.get("amount") not in (None, ""):
         total = parse_amount(grand_total["amount"], order_id, "proceeds.grandTotal")
@@ -63,10 +75,20 @@ def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
         is_prime="PRIME" in programs,
         currency=currency,
         order_total=total,
-        buyer=_buyer(data),
-        delivery_address=_address((data.get("recipient") or {}).get("deliveryAddress")),
+        buyer=_buyer(data, order_id),
+        delivery_address=_address(_section(_section(data, "recipient", order_id), "deliveryAddress", order_id)),
         items=items,
     )
+
+
+def _section(data: dict[str, Any], key: str, order_id: str) -> dict[str, Any]:
+    """A nested object of the order; absent is empty, anything but an object is unreadable."""
+    value = data.get(key)
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise MappingError(f"order {order_id}: {key} is not an object")
+    return value
 
 
 def _first_currency(data: dict[str, Any]) -> str | None:
@@ -77,8 +99,8 @@ def _first_currency(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _buyer(data: dict[str, Any]) -> Buyer:
-    buyer = data.get("buyer") or {}
+def _buyer(data: dict[str, Any], order_id: str) -> Buyer:
+    buyer = _section(data, "buyer", order_id)
     vat_number = fiscal_code = legal_name = None
     for registration in (data.get("tax") or {}).get("taxRegistrations") or ():
         if registration.get("entityType") != "BUYER":
@@ -160,7 +182,7 @@ def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
         seller_sku=clean(product.get("sellerSku")),
         asin=str(product.get("asin") or ""),
         title=clean(product.get("title")),
-        quantity=int(raw.get("quantityOrdered") or 0),
+        quantity=parse_quantity(raw.get("quantityOrdered"), order_id, "quantityOrdered"),
         unit_price=parse_amount((unit or {}).get("amount"), order_id, "unitPrice"),
         promotion_ids=promotions,
         **amounts,

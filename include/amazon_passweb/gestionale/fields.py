@@ -45,7 +45,9 @@ def fit(value: object, limit: int, field: str, warnings: list[str], where: str =
         return text
     kept = text[:limit].rstrip()
     prefix = f"{where}: " if where else ""
-    warnings.append(f"{prefix}field '{field}' truncated to {limit} characters ({len(text)} given): {kept!r}")
+    # The value itself stays out of the warning: warnings are logged and kept in the order's
+    # history, and most of these fields are the buyer's personal data.
+    warnings.append(f"{prefix}field '{field}' truncated to {limit} characters ({len(text)} given)")
     return kept
 
 

@@ -120,6 +120,11 @@ def _resolve_item(
         raise OrderBuildError(
             f"order {order.amazon_order_id}: item {item.seller_sku or item.asin} has quantity {item.quantity}"
         )
+    if item.unit_price < 0:
+        raise OrderBuildError(
+            f"order {order.amazon_order_id}: item {item.seller_sku or item.asin} has a negative price "
+            f"({item.unit_price}); discounts come as promotions, never as negative prices"
+        )
     mapping = articles.resolve_sku(account.id, item.seller_sku) if item.seller_sku else None
     code = mapping.article_code if mapping else item.seller_sku
     article = articles.get(code) if code else None

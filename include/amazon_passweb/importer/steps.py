@@ -102,8 +102,8 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
     outcome: Counter[str] = Counter()
     for entry in _entries(store, account, InboxStatus.SELECTED):
         with store.unit_of_work() as uow:
-            order = AmazonOrder.from_json(entry.payload)
             try:
+                order = AmazonOrder.from_json(entry.payload)
                 build_rows(order, account, uow.articles)
                 if buyer.lacks_buyer_data(order):
                     if not order.is_afn:
@@ -117,8 +117,12 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
                                  if address is not None else None)
             except (OrderBuildError, UnidentifiableBuyer) as error:
                 uow.rollback()
-                uow.inbox.mark(account.id, order.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
+                uow.inbox.mark(account.id, entry.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
                                message=str(error))
+                outcome["failed"] += 1
+                continue
+            except UNEXPECTED as error:
+                _fail_unexpected(uow, account, entry.amazon_order_id, run_id, error)
                 outcome["failed"] += 1
                 continue
             uow.inbox.mark_reconciled(
@@ -140,12 +144,16 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
     outcome: Counter[str] = Counter()
     for entry in _entries(store, account, InboxStatus.RECONCILED):
         with store.unit_of_work() as uow:
-            order = AmazonOrder.from_json(entry.payload)
             try:
+                order = AmazonOrder.from_json(entry.payload)
                 built = build_rows(order, account, uow.articles)
             except OrderBuildError as error:  # the articles changed since reconcile
-                uow.inbox.mark(account.id, order.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
+                uow.inbox.mark(account.id, entry.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
                                message=str(error))
+                outcome["failed"] += 1
+                continue
+            except UNEXPECTED as error:
+                _fail_unexpected(uow, account, entry.amazon_order_id, run_id, error)
                 outcome["failed"] += 1
                 continue
             incomplete = entry.customer_id is None and not account.afn_placeholder_customer
@@ -183,6 +191,22 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
 
 
 BATCH = 200
+
+# What bad data in one order can raise where no rule above foresaw it: that order fails with the
+# reason and the batch goes on. Database errors are none of these: they still fail the task.
+UNEXPECTED = (ValueError, ArithmeticError, LookupError, TypeError, AttributeError)
+
+
+def _fail_unexpected(uow, account: AccountConfig, amazon_order_id: str, run_id: str,
+                     error: Exception) -> None:
+    """Record an unforeseen per-order error as the order's failure; the traceback goes to the log
+    (a programming error must stay visible), only the error's type to the order's history."""
+    log.exception("order %s: unexpected %s, recorded as the order's failure", amazon_order_id,
+                  type(error).__name__)
+    uow.rollback()
+    uow.inbox.mark(account.id, amazon_order_id, InboxStatus.FAILED, run_id=run_id,
+                   message=f"errore imprevisto ({type(error).__name__}) nell'elaborazione dell'ordine: "
+                           "dettagli nel log del task; l'ordine viene ritentato alla prossima esecuzione")
 
 
 def _entries(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -> Iterator[InboxRecord]:

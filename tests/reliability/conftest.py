@@ -1,0 +1,58 @@
+"""Shared fixtures of the hostile input and leak tests: a site store with a PII key, the gestionale
+stand-in and a client for it. Module-scoped: each of those test modules runs one import batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.settings import WebApiSettings
+from amazon_passweb.site.crypto import generate_key
+from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
+from sandbox.gestionale.catalogue import seed_rows
+from sandbox.gestionale.gate import AuthSettings
+from sandbox.gestionale.server import RunningStandIn, running_standin
+
+WEBAPI_USER = "webapi-reliability"
+WEBAPI_PASSWORD = "Gestionale-Pwd-7d1c9e55b2"  # known, so a test can look for it where it must not be
+
+
+def seeded_store(url: str, pii_key: str) -> SiteStore:
+    """A migrated site store holding the gestionale catalogue's articles, as an article sync leaves it."""
+    store = open_site_store(url, pii_key=pii_key, upgrade=True)
+    with store.unit_of_work() as uow:
+        for row in seed_rows():
+            vat_rate = row["cod_iva"] if row["cod_iva"].isdigit() else None  # E15 is outside the VAT base
+            uow.articles.upsert(row["codice"], row["descrizione"], vat_rate, is_spesa=row["spesa"])
+    return store
+
+
+@pytest.fixture(scope="module")
+def pii_key() -> str:
+    return generate_key()
+
+
+@pytest.fixture(scope="module")
+def site_db(tmp_path_factory, pii_key):
+    """The SQLite file and the store on it."""
+    path = tmp_path_factory.mktemp("site") / "site.db"
+    store = seeded_store(f"sqlite:///{path}", pii_key)
+    yield path, store
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def gestionale_standin(tmp_path_factory) -> Iterator[RunningStandIn]:
+    auth = AuthSettings(users={WEBAPI_USER: WEBAPI_PASSWORD})
+    with running_standin(tmp_path_factory.mktemp("gestionale"), auth=auth) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def gestionale_client(gestionale_standin: RunningStandIn) -> GestionaleClient:
+    settings = WebApiSettings(base_url=gestionale_standin.base_url, user=WEBAPI_USER, password=WEBAPI_PASSWORD,
+                              dominio="demo", azienda="DEMO", retry_budget_s=5.0, read_timeout_s=20.0,
+                              connect_timeout_s=2.0)
+    return GestionaleClient(settings, settle_s=0.02)

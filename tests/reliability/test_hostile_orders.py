@@ -1,0 +1,238 @@
+"""The hostile input catalogue (hostile_orders.yaml) through the real import, as one batch.
+
+Every case and a set of ordinary orders are served together by the Amazon stand-in; the
+pipeline fetches, selects, reconciles, creates the site orders and pushes them to the
+gestionale stand-in. Each case must end as its catalogue entry says, with a clear reason,
+and the ordinary orders in the same batch must all arrive in the gestionale.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+
+import pytest
+
+from amazon_passweb.config import load_accounts
+from amazon_passweb.importer.report import PUSH_FAILED, PUSHED, build_report
+from amazon_passweb.importer.window import RunKind, Window
+from amazon_passweb.notify import render_report_html
+from amazon_passweb.site.errors import NotFound
+from amazon_passweb.site.states import InboxStatus, OrderState, RowKind
+from tests.reliability.hostile_pipeline import WINDOW_START, Case, batch, iter_rejected_raw, load_cases, run_import
+
+ACCOUNT = load_accounts().account("it_main")
+CASES = load_cases()
+ORDINARY = 20
+
+
+@pytest.fixture(scope="module")
+def hostile_run(site_db, gestionale_client, gestionale_standin):
+    _, store = site_db
+    orders, ordinary_ids = batch(CASES, ORDINARY)
+    run = run_import(orders, store, ACCOUNT, gestionale_client)
+    run.ordinary_ids, run.gestionale_path = ordinary_ids, gestionale_standin.store.path
+    return run
+
+
+def _effective_id(case: Case) -> str:
+    return (case.patch.get("set") or {}).get("orderId", case.order_id)
+
+
+def _gestionale_documents(path, amazon_order_id: str) -> list[dict]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT data FROM documenti WHERE json_extract(data, '$.rif_nr_attuale') = ?",
+                                  (amazon_order_id,)).fetchall()
+    return [json.loads(data) for (data,) in rows]
+
+
+def _rejected_entry(run, case: Case) -> tuple[str, str]:
+    marker = f"{case.number:04d}000000001"  # the base order's item id
+    for inbox_id, raw, reason in iter_rejected_raw(run.store, ACCOUNT):
+        raw_text = json.dumps(raw, default=str)
+        if (isinstance(raw, dict) and raw.get("orderId") == case.order_id) or marker in raw_text \
+                or case.buyer_email in raw_text:
+            return inbox_id, reason
+    raise AssertionError(f"{case.name}: no rejected inbox entry")
+
+
+def _check_imported(run, case: Case, expect: dict) -> None:
+    order_id = _effective_id(case)
+    with run.store.unit_of_work(read_only=True) as uow:
+        entry = uow.inbox.get(ACCOUNT.id, order_id)
+        assert entry.status is InboxStatus.IMPORTED, (entry.status, entry.last_error)
+        order = uow.orders.find(ACCOUNT.id, order_id)
+        history = uow.inbox.history(ACCOUNT.id, order_id)
+        customer = uow.customers.get(order.customer_id) if order.customer_id else None
+        address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
+    pushes = [h for h in history if h.outcome in (PUSHED, PUSH_FAILED)]
+    assert order.state is OrderState.MEMORIZZATO and order.gestionale_document_key, (
+        order.state, [h.message for h in pushes])
+    assert len(_gestionale_documents(run.gestionale_path, order_id)) == 1, "exactly one gestionale document"
+    if "warning" in expect:
+        assert any(expect["warning"] in (h.message or "") for h in pushes if h.outcome == PUSHED), (
+            [h.message for h in pushes])
+    if "total" in expect:
+        assert order.total_gross == Decimal(expect["total"])
+    if "article_rows" in expect:
+        assert sum(row.kind is RowKind.ARTICLE for row in order.rows) == expect["article_rows"]
+    if "purchase_year" in expect:
+        assert order.purchase_date.year == expect["purchase_year"]
+    if "sigla" in expect:
+        assert order.sigla.value == expect["sigla"]
+    for field, value in (expect.get("customer") or {}).items():
+        assert getattr(customer, field) == value, (field, getattr(customer, field))
+    for field, value in (expect.get("address") or {}).items():
+        assert getattr(address, field) == value, (field, getattr(address, field))
+
+
+def _check_failed(run, case: Case, expect: dict) -> None:
+    order_id = _effective_id(case)
+    with run.store.unit_of_work(read_only=True) as uow:
+        entry = uow.inbox.get(ACCOUNT.id, order_id)
+        order = uow.orders.find(ACCOUNT.id, order_id)
+        history = uow.inbox.history(ACCOUNT.id, order_id)
+    if expect.get("stage") == "push":
+        assert entry.status is InboxStatus.IMPORTED
+        assert order is not None and order.state is OrderState.REGISTRATO, "stays Registrato for the next push"
+        assert history[-1].outcome == PUSH_FAILED and expect["message"] in history[-1].message, history[-1]
+        assert not _gestionale_documents(run.gestionale_path, order_id)
+    else:
+        assert entry.status is InboxStatus.FAILED, (entry.status, entry.last_error)
+        assert expect["message"] in entry.last_error, entry.last_error
+        assert order is None, "a failed order makes no site order"
+
+
+def _check_rejected(run, case: Case, expect: dict) -> None:
+    inbox_id, reason = _rejected_entry(run, case)
+    assert reason.startswith("ordine Amazon non leggibile") and expect["message"] in reason, reason
+    with run.store.unit_of_work(read_only=True) as uow:
+        assert uow.orders.find(ACCOUNT.id, inbox_id) is None
+    assert any(r.amazon_order_id in (inbox_id, case.order_id) or case.buyer_email in json.dumps(r.raw, default=str)
+               for r in run.rejected), "handed over by the client, not dropped"
+
+
+def _check_skipped(run, case: Case, expect: dict) -> None:
+    order_id = _effective_id(case)
+    with run.store.unit_of_work(read_only=True) as uow:
+        entry = uow.inbox.get(ACCOUNT.id, order_id)
+        message = uow.inbox.history(ACCOUNT.id, order_id)[-1].message
+        assert uow.orders.find(ACCOUNT.id, order_id) is None
+    assert entry.status is InboxStatus.SKIPPED
+    assert expect["message"] in message, message
+
+
+def _check_not_fetched(run, case: Case, expect: dict) -> None:
+    order_id = _effective_id(case)
+    with run.store.unit_of_work(read_only=True) as uow:
+        with pytest.raises(NotFound):
+            uow.inbox.get(ACCOUNT.id, order_id)
+        assert uow.orders.find(ACCOUNT.id, order_id) is None
+
+
+CHECKS = {"imported": _check_imported, "failed": _check_failed, "rejected": _check_rejected,
+          "skipped": _check_skipped, "not_fetched": _check_not_fetched}
+
+
+def test_the_catalogue_has_at_least_forty_cases_of_every_kind():
+    assert len(CASES) >= 40
+    assert {case.expect["outcome"] for case in CASES} >= {"imported", "failed", "rejected", "skipped"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_case_outcome(hostile_run, case: Case):
+    CHECKS[case.expect["outcome"]](hostile_run, case, case.expect)
+
+
+def test_the_ordinary_orders_of_the_batch_all_reach_the_gestionale(hostile_run):
+    with hostile_run.store.unit_of_work(read_only=True) as uow:
+        for order_id in hostile_run.ordinary_ids:
+            order = uow.orders.find(ACCOUNT.id, order_id)
+            assert order is not None and order.state is OrderState.MEMORIZZATO, order_id
+            assert uow.inbox.get(ACCOUNT.id, order_id).status is InboxStatus.IMPORTED
+    for order_id in hostile_run.ordinary_ids:
+        assert len(_gestionale_documents(hostile_run.gestionale_path, order_id)) == 1
+
+
+def test_nothing_is_imported_twice(hostile_run):
+    with sqlite3.connect(hostile_run.gestionale_path) as connection:
+        refs = [r for (r,) in connection.execute("SELECT json_extract(data, '$.rif_nr_attuale') FROM documenti")]
+    assert len(refs) == len(set(refs))
+    with hostile_run.store.unit_of_work(read_only=True) as uow:
+        stored = uow.orders.by_state(OrderState.MEMORIZZATO, account=ACCOUNT.id, limit=10_000)
+    assert sorted(o.amazon_order_id for o in stored) == sorted(refs)
+
+
+def test_the_report_email_escapes_what_amazon_sent(hostile_run):
+    report = build_report(hostile_run.store, ACCOUNT, hostile_run.run_id,
+                          Window(WINDOW_START, WINDOW_START, RunKind.MANUAL), None, None, 0)
+    html = render_report_html(report)
+    assert "<script" not in html.lower() and "<b>408-1</b>" not in html
+    assert "&lt;script&gt;alert(" in html, "the hostile SKU is shown, escaped, as the failure reason"
+    assert "&lt;b&gt;408-1&lt;/b&gt;" in html, "the hostile order id is shown, escaped"
+    assert "\u202e" not in html and "\x00" not in html
+
+
+def test_the_operator_orders_page_escapes_what_amazon_sent(hostile_run):
+    from amazon_passweb.ui import queries
+    from amazon_passweb.ui.app import _templates
+
+    pages = []
+    for flt in (queries.OrderFilter(account=ACCOUNT.id, state=queries.ERRORS),  # reasons shown
+                queries.OrderFilter(account=ACCOUNT.id, amazon_order_id="<b>408-1</b>")):
+        with hostile_run.store.unit_of_work(read_only=True) as uow:
+            result = queries.list_orders(uow.session, flt)
+        pages.append(_templates().get_template("orders.html").render(
+            base="", airflow_base="", page="orders", user="admin", accounts=load_accounts().accounts, flt=flt,
+            result=result, query={}))
+    errors, by_id = pages
+    assert "&lt;script&gt;alert(" in errors, "the hostile SKU's failure reason is listed, escaped"
+    assert "&lt;b&gt;408-1&lt;/b&gt;" in by_id, "the hostile order id is listed, escaped"
+    for html in pages:
+        assert "<script>alert" not in html and "<b>408-1</b>" not in html
+
+
+def test_an_unforeseen_error_in_one_order_fails_that_order_only(tmp_path, pii_key, monkeypatch, caplog):
+    """A crash the rules did not foresee (here an ArithmeticError from the row builder) is recorded as
+    that order's failure, with the traceback in the log; the other orders of the batch go on."""
+    from amazon_passweb.amazon.v2026 import order_from_v2026
+    from amazon_passweb.importer import steps
+    from tests.reliability.conftest import seeded_store
+    from tests.reliability.hostile_pipeline import generated_it_orders
+
+    store = seeded_store(f"sqlite:///{tmp_path / 'site.db'}", pii_key)
+    orders = [order_from_v2026(raw) for raw in generated_it_orders(120, seed=5)[:6]]
+    victim = orders[2].amazon_order_id
+    real_build_rows = steps.build_rows
+
+    def build_rows(order, account, articles):
+        if order.amazon_order_id == victim:
+            raise ArithmeticError("decimal.InvalidOperation from a value no rule foresaw")
+        return real_build_rows(order, account, articles)
+
+    monkeypatch.setattr(steps, "build_rows", build_rows)
+    steps.fetch_into_inbox(store, [orders], ACCOUNT, "run-x")
+    steps.select_by_status(store, ACCOUNT, "run-x")
+    with caplog.at_level("ERROR", logger="amazon_passweb.importer.steps"):
+        reconciled = steps.reconcile_selected(store, ACCOUNT, "run-x")
+    created = steps.create_site_orders(store, ACCOUNT, "run-x", None)
+    assert reconciled["failed"] == 1 and created["created"] == len(orders) - 1
+    with store.unit_of_work(read_only=True) as uow:
+        entry = uow.inbox.get(ACCOUNT.id, victim)
+        assert entry.status is InboxStatus.FAILED and "errore imprevisto (ArithmeticError)" in entry.last_error
+        assert uow.orders.find(ACCOUNT.id, victim) is None
+    assert any(r.exc_info and victim in r.getMessage() for r in caplog.records), "the traceback is logged"
+    store.dispose()
+
+
+def test_every_order_served_is_accounted_for(hostile_run):
+    """No silent drop: one inbox entry per distinct order Amazon returned, rejected ones included."""
+    returned = [case for case in CASES if case.expect["outcome"] != "not_fetched"]
+    rejected = [case for case in CASES if case.expect["outcome"] == "rejected"]
+    with hostile_run.store.unit_of_work(read_only=True) as uow:
+        entries = uow.inbox.entries(ACCOUNT.id, statuses=tuple(InboxStatus), limit=10_000)
+    assert len(entries) == len(returned) + ORDINARY
+    assert hostile_run.counts["rejected"] == len(rejected) == len(hostile_run.rejected)
+    assert not [e for e in entries if e.status not in (InboxStatus.IMPORTED, InboxStatus.FAILED,
+                                                         InboxStatus.REJECTED, InboxStatus.SKIPPED)]
