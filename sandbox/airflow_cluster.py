@@ -6,6 +6,11 @@ URL, e.g. PostgreSQL) with the LocalExecutor. Backfills, triggered DAGs waited f
 in the triggerer, and the UI plugin all behave as in production. Users log in
 through Airflow's simple auth manager; the REST API is reached with a JWT.
 
+With ``executor="CeleryExecutor"`` and a ``broker_url`` (Redis), an ``airflow celery
+worker`` runs the tasks, as in the docker-compose deployment. Its tasks go to a queue
+named after this cluster, so clusters sharing a broker never take each other's tasks.
+The pools of :data:`POOLS` are created on start-up in every case.
+
     with LocalAirflow(workdir, env=stack.airflow_env()) as airflow:
         airflow.unpause("amazon_orders__it_main")
         run = airflow.trigger("amazon_orders__it_main")
@@ -24,18 +29,27 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 
 from sandbox.stack import ROOT, free_port, wait_for_port
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+CELERY_WORKER = "celery-worker"
+# Airflow pools: name -> (slots, description). docker-compose.yaml's airflow-init creates the same.
+POOLS = {
+    "gestionale_webapi": (1, "Tasks calling the gestionale WebAPI: one slot = one task = up to 5 requests, "
+                             "the WebAPI's limit per user"),
+}
+SQLITE_LOCK_RETRIES = 5
 ADMIN = ("admin", "admin-password")
 OPERATOR = ("operatore", "operatore-password")
 
 
 class LocalAirflow:
     def __init__(self, workdir: str | Path, env: dict[str, str], *, metadata_url: str | None = None,
-                 executor: str = "LocalExecutor", extra_env: dict[str, str] | None = None):
+                 executor: str = "LocalExecutor", extra_env: dict[str, str] | None = None,
+                 broker_url: str | None = None, worker_concurrency: int = 4):
         self.workdir = Path(workdir).resolve()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -64,6 +78,10 @@ class LocalAirflow:
         }
         if metadata_url:
             self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata_url
+        self.celery = executor == "CeleryExecutor"
+        self.celery_queue = f"local-airflow-{os.getpid()}-{self.port}"
+        if self.celery:
+            self.env.update(self._celery_env(broker_url, worker_concurrency))
         self.processes: dict[str, subprocess.Popen] = {}
         self._tokens: dict[str, str] = {}
 
@@ -77,8 +95,13 @@ class LocalAirflow:
             self.cli("db", "migrate", check=True)
             for component in COMPONENTS:
                 self._start(component)
+            if self.celery:
+                self._start_celery_worker()
             wait_for_port(self.port, self.processes["api-server"], self.workdir / "api-server.log", timeout=120)
             self._wait_healthy()
+            self._create_pools()
+            if self.celery:
+                self._wait_celery_worker()
         except BaseException:
             self.close()
             raise
@@ -88,7 +111,12 @@ class LocalAirflow:
         self.close()
 
     def close(self) -> None:
-        """Stop every component and everything it started (each runs in its own process group)."""
+        """Stop every component and everything it started (each runs in its own process group).
+
+        Task processes put themselves in process groups of their own: they are found among
+        the components' descendants first and killed last, should they outlive their parents.
+        """
+        descendants = self._descendants()
         for process in self.processes.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
@@ -98,14 +126,63 @@ class LocalAirflow:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+        for child in descendants:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
         self.processes.clear()
 
+    def _descendants(self) -> list[psutil.Process]:
+        found = []
+        for process in self.processes.values():
+            with contextlib.suppress(psutil.Error):
+                found += psutil.Process(process.pid).children(recursive=True)
+        return found
+
     def _start(self, component: str) -> None:
-        log = (self.workdir / f"{component}.log").open("wb")
-        args = [component] + (["--port", str(self.port)] if component == "api-server" else [])
-        self.processes[component] = subprocess.Popen(
+        self._spawn(component, [component] + (["--port", str(self.port)] if component == "api-server" else []))
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        """``airflow *args`` in a process group of its own, logging to ``<workdir>/<name>.log``."""
+        log = (self.workdir / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(
             [str(Path(sys.executable).parent / "airflow"), *args], env=self.env, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _celery_env(self, broker_url: str | None, concurrency: int) -> dict[str, str]:
+        """Task results go to the metadata database (Airflow's default: ``db+`` its URL)."""
+        if not broker_url:
+            raise ValueError("the CeleryExecutor needs a broker_url, e.g. redis://127.0.0.1:6379/11")
+        return {
+            "AIRFLOW__CELERY__BROKER_URL": broker_url,
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.celery_queue,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        }
+
+    def _start_celery_worker(self) -> None:
+        self._spawn(CELERY_WORKER, ["celery", "worker", "--queues", self.celery_queue,
+                                    "--celery-hostname", f"{self.celery_queue}@%h", "--without-gossip",
+                                    "--without-mingle"])
+
+    def _wait_celery_worker(self, timeout: float = 120) -> None:
+        """Until the worker says it is ready to take tasks from the broker."""
+        log = self.workdir / f"{CELERY_WORKER}.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[CELERY_WORKER].poll() is not None:
+                raise RuntimeError(f"the Celery worker exited; see {log}:\n{log.read_text()[-3000:]}")
+            if " ready." in log.read_text(errors="replace"):
+                return
+            time.sleep(1)
+        raise TimeoutError(f"the Celery worker is not ready after {timeout:.0f} s; see {log}")
+
+    def _create_pools(self) -> None:
+        for name, (slots, description) in POOLS.items():
+            body = {"name": name, "slots": slots, "description": description, "include_deferred": False}
+            answer = self.api("POST", "/pools", json=body)
+            if answer.status_code == 409:  # already there (a metadata database used before): set it again
+                answer = self.api("PATCH", f"/pools/{name}", json=body)
+            answer.raise_for_status()
 
     def _wait_healthy(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -138,8 +215,15 @@ class LocalAirflow:
         return self._tokens[user[0]]
 
     def api(self, method: str, path: str, *, user: tuple[str, str] = ADMIN, **kwargs: Any) -> requests.Response:
+        """One REST call. On a SQLite metadata database Airflow answers 503 "Database is locked" while
+        another component writes (e.g. the scheduler closing a backfill): such an answer is retried."""
         headers = {"Authorization": f"Bearer {self.token(user)}", **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.base_url}/api/v2{path}", headers=headers, timeout=60, **kwargs)
+        for _attempt in range(SQLITE_LOCK_RETRIES):
+            answer = requests.request(method, f"{self.base_url}/api/v2{path}", headers=headers, timeout=60, **kwargs)
+            if answer.status_code != 503 or "Database is locked" not in answer.text:
+                break
+            time.sleep(1)
+        return answer
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

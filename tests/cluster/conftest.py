@@ -1,0 +1,119 @@
+"""The CI stage's infrastructure: PostgreSQL databases, a Redis broker, the stand-ins, a Celery cluster.
+
+Everything is made for the test and removed afterwards, whatever happens: the
+databases are dropped, the broker's queue deleted, every process group killed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
+from amazon_passweb.site.crypto import generate_key
+from sandbox.airflow_cluster import LocalAirflow
+from sandbox.stack import LocalStack
+
+PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+# Redis database 11 belongs to this stage (nothing else in the project uses Redis); each
+# cluster also has a queue of its own, so runs sharing the database never mix their tasks.
+REDIS_URL = "redis://127.0.0.1:6379/11"
+ORDERS, SEED = 300, 7
+# Airflow's Celery executor (with the Redis client) and PostgreSQL's async driver for the metadata database.
+NEEDED = {"airflow.providers.celery": "apache-airflow-providers-celery", "redis": "redis", "asyncpg": "asyncpg"}
+
+
+@contextmanager
+def postgres_database(purpose: str) -> Iterator[str]:
+    """A new, uniquely named database; dropped on exit, connections and all."""
+    name = f"{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def accounts_file(tmp_path):
+    """The example accounts with every schedule off: only the runs the test triggers happen."""
+    raw = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    raw["sync_schedule"] = "none"
+    for account in raw["accounts"]:
+        account["schedule"] = "none"
+    path = tmp_path / "accounts.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.fixture
+def pii_key(monkeypatch) -> str:
+    key = generate_key()
+    monkeypatch.setenv("SITE_PII_KEY", key)  # for this process (prepare_site) and, through the env, Airflow
+    return key
+
+
+@pytest.fixture
+def stack(tmp_path, accounts_file, pii_key) -> Iterator[LocalStack]:
+    """Both stand-ins and the SMTP sink; the site database on PostgreSQL, with the gestionale's articles."""
+    from sandbox.demo import prepare_site
+
+    with postgres_database("cluster_site") as site_url, LocalStack(
+        tmp_path / "stack", accounts_file=accounts_file, amazon_args=["--generate", str(ORDERS), "--seed", str(SEED)]
+    ) as running:
+        running.site_url = site_url
+        prepare_site(running)
+        yield running
+
+
+@pytest.fixture
+def redis_broker() -> Iterator[str]:
+    missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        pytest.fail(f"the Celery cluster needs {', '.join(missing)} (pinned in requirements.txt): not installed")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"the Celery broker (Redis at {REDIS_URL}) is not reachable: {exc}")
+    try:
+        yield REDIS_URL
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def cluster(tmp_path, redis_broker, stack, pii_key) -> Iterator[LocalAirflow]:
+    """api-server, scheduler, dag-processor, triggerer and a Celery worker; metadata on PostgreSQL."""
+    env = {**stack.airflow_env(), "SITE_PII_KEY": pii_key}
+    with postgres_database("cluster_airflow") as metadata_url:
+        airflow = LocalAirflow(tmp_path / "airflow", env=env, metadata_url=metadata_url,
+                               executor="CeleryExecutor", broker_url=redis_broker)
+        try:
+            with airflow:
+                yield airflow
+        finally:
+            _delete_queue(redis_broker, airflow.celery_queue)
+
+
+def _delete_queue(url: str, queue: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}")
+    finally:
+        client.close()
