@@ -7,42 +7,23 @@ databases are dropped, the broker's queue deleted, every process group killed.
 from __future__ import annotations
 
 import importlib.util
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import yaml
-from sqlalchemy import create_engine, text
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from amazon_passweb.site.crypto import generate_key
 from sandbox.airflow_cluster import LocalAirflow
+from sandbox.postgres import postgres_database
 from sandbox.stack import LocalStack
 
-PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 # Redis database 11 belongs to this stage (nothing else in the project uses Redis); each
 # cluster also has a queue of its own, so runs sharing the database never mix their tasks.
 REDIS_URL = "redis://127.0.0.1:6379/11"
 ORDERS, SEED = 300, 7
 # Airflow's Celery executor (with the Redis client) and PostgreSQL's async driver for the metadata database.
 NEEDED = {"airflow.providers.celery": "apache-airflow-providers-celery", "redis": "redis", "asyncpg": "asyncpg"}
-
-
-@contextmanager
-def postgres_database(purpose: str) -> Iterator[str]:
-    """A new, uniquely named database; dropped on exit, connections and all."""
-    name = f"{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

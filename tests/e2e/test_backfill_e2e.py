@@ -18,6 +18,7 @@ from amazon_passweb.config import load_accounts
 from amazon_passweb.importer.window import OVERLAP
 from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import LocalAirflow
+from sandbox.postgres import postgres_database
 from tests.e2e.conftest import ORDERS, SEED
 from tests.e2e.stack_queries import generated_orders, gestionale_documents, site_orders
 
@@ -76,7 +77,10 @@ def test_backfill_imports_the_missed_period_once(stack, accounts_file, tmp_path_
     store.dispose()
     wanted = _wanted(accounts_file)
 
-    with LocalAirflow(tmp_path_factory.mktemp("cluster"), env=stack.airflow_env()) as airflow:
+    # Airflow's metadata on PostgreSQL: on SQLite the scheduler's writes can refuse a backfill request
+    with postgres_database("backfill_meta") as metadata, LocalAirflow(
+        tmp_path_factory.mktemp("cluster"), env=stack.airflow_env(), metadata_url=metadata
+    ) as airflow:
         airflow.unpause(DAG)
         regular = airflow.wait_for_runs(DAG, 1, timeout=600)
         assert [r["state"] for r in regular] == ["success"], airflow.task_states(DAG, regular[0]["dag_run_id"])
