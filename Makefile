@@ -35,7 +35,9 @@ demo: install
 airflow-ui: install
 	$(BIN)/python -m sandbox.airflow_ui
 
+# The library compared against and the profiler are installed for the benchmarks only.
 bench: install
+	$(BIN)/pip install --quiet -r bench/requirements.txt -c constraints.txt
 	$(BIN)/python -m bench
 
 clean:
