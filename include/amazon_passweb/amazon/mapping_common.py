@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from amazon_passweb.amazon.models import ZERO
+from amazon_passweb.amazon.models import ZERO, Address
 
 
 class MappingError(ValueError):
@@ -69,3 +69,24 @@ def clean(value: Any) -> str | None:
         text = " ".join("".join(" " if _is_control(char) else char for char in text).split())
     text = text.strip()
     return text or None
+
+
+def address_from(raw: dict[str, Any] | None, pascal_case: bool = False) -> Address | None:
+    """The delivery address; v2026 names its fields in camelCase, v0 the same ones in PascalCase."""
+    if not raw:
+        return None
+
+    def field(name: str) -> str | None:
+        return clean(raw.get(name[0].upper() + name[1:] if pascal_case else name))
+
+    lines = tuple(line for line in (field(f"addressLine{n}") for n in (1, 2, 3)) if line is not None)
+    return Address(
+        name=field("name"),
+        lines=lines,
+        city=field("city"),
+        postal_code=field("postalCode"),
+        state_or_region=field("stateOrRegion"),
+        country_code=field("countryCode"),
+        phone=field("phone"),
+        company=field("companyName"),
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 from amazon_passweb.amazon.mapping_common import (
     MappingError,
+    address_from,
     clean,
     parse_amount,
     parse_datetime,
@@ -20,7 +21,6 @@ from amazon_passweb.amazon.mapping_common import (
 )
 from amazon_passweb.amazon.models import (
     ZERO,
-    Address,
     AmazonOrder,
     Buyer,
     FulfillmentChannel,
@@ -81,7 +81,7 @@ def order_from_v0(data: dict[str, Any], items: list[dict[str, Any]]) -> AmazonOr
         currency=total.get("CurrencyCode") or _first_currency(items) or "EUR",
         order_total=order_total,
         buyer=_buyer(data),
-        delivery_address=_address(data.get("ShippingAddress")),
+        delivery_address=address_from(data.get("ShippingAddress"), pascal_case=True),
         items=mapped_items,
     )
 
@@ -110,24 +110,6 @@ def _buyer(data: dict[str, Any]) -> Buyer:
         company=clean(tax_info.get("CompanyLegalName")),
         vat_number=vat_number,
         fiscal_code=fiscal_code,
-    )
-
-
-def _address(raw: dict[str, Any] | None) -> Address | None:
-    if not raw:
-        return None
-    lines = tuple(
-        line for line in (clean(raw.get(f"AddressLine{n}")) for n in (1, 2, 3)) if line is not None
-    )
-    return Address(
-        name=clean(raw.get("Name")),
-        lines=lines,
-        city=clean(raw.get("City")),
-        postal_code=clean(raw.get("PostalCode")),
-        state_or_region=clean(raw.get("StateOrRegion")),
-        country_code=clean(raw.get("CountryCode")),
-        phone=clean(raw.get("Phone")),
-        company=clean(raw.get("CompanyName")),
     )
 
 

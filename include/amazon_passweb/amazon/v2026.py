@@ -14,6 +14,7 @@ from typing import Any
 
 from amazon_passweb.amazon.mapping_common import (
     MappingError,
+    address_from,
     clean,
     parse_amount,
     parse_datetime,
@@ -21,7 +22,6 @@ from amazon_passweb.amazon.mapping_common import (
 )
 from amazon_passweb.amazon.models import (
     ZERO,
-    Address,
     AmazonOrder,
     Buyer,
     FulfillmentChannel,
@@ -76,7 +76,7 @@ def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
         currency=currency,
         order_total=total,
         buyer=_buyer(data, order_id),
-        delivery_address=_address(_section(_section(data, "recipient", order_id), "deliveryAddress", order_id)),
+        delivery_address=address_from(_section(_section(data, "recipient", order_id), "deliveryAddress", order_id)),
         items=items,
     )
 
@@ -117,24 +117,6 @@ def _buyer(data: dict[str, Any], order_id: str) -> Buyer:
         company=clean(buyer.get("buyerCompanyName")) or legal_name,
         vat_number=vat_number,
         fiscal_code=fiscal_code,
-    )
-
-
-def _address(raw: dict[str, Any] | None) -> Address | None:
-    if not raw:
-        return None
-    lines = tuple(
-        line for line in (clean(raw.get(f"addressLine{n}")) for n in (1, 2, 3)) if line is not None
-    )
-    return Address(
-        name=clean(raw.get("name")),
-        lines=lines,
-        city=clean(raw.get("city")),
-        postal_code=clean(raw.get("postalCode")),
-        state_or_region=clean(raw.get("stateOrRegion")),
-        country_code=clean(raw.get("countryCode")),
-        phone=clean(raw.get("phone")),
-        company=clean(raw.get("companyName")),
     )
 
 
