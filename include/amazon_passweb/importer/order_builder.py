@@ -32,6 +32,7 @@ from amazon_passweb.gestionale.mapping import (
     OrderInput,
     standard_notes,
 )
+from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.records import OrderRowData
 from amazon_passweb.site.states import RowKind
@@ -61,7 +62,8 @@ class BuiltOrder:
     shipping_charge: Decimal  # shipping net of shipping discounts, VAT included
 
 
-def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepository) -> BuiltOrder:
+def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepository | ArticleLookup
+               ) -> BuiltOrder:
     if not order.items:
         raise OrderBuildError(f"order {order.amazon_order_id} has no items")
     resolved = [_resolve_item(order, item, account, articles) for item in order.items]
@@ -114,7 +116,7 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
 
 
 def _resolve_item(
-    order: AmazonOrder, item: OrderItem, account: AccountConfig, articles: ArticleRepository
+    order: AmazonOrder, item: OrderItem, account: AccountConfig, articles: ArticleRepository | ArticleLookup
 ) -> _ItemArticle:
     if item.quantity <= 0:
         raise OrderBuildError(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig, AmazonStatus
 from amazon_passweb.importer import buyer
+from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
 from amazon_passweb.site.errors import UnidentifiableBuyer
@@ -100,11 +101,12 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
     An order that cannot become a site order (unknown SKU, totals that do not
     add up, unidentifiable buyer) fails here, before any customer is created."""
     outcome: Counter[str] = Counter()
+    articles = ArticleLookup()
     for entry in _entries(store, account, InboxStatus.SELECTED):
         with store.unit_of_work() as uow:
             try:
                 order = AmazonOrder.from_json(entry.payload)
-                build_rows(order, account, uow.articles)
+                build_rows(order, account, articles.using(uow.articles))
                 if buyer.lacks_buyer_data(order):
                     if not order.is_afn:
                         raise OrderBuildError("Amazon gave neither buyer name nor shipping address")
@@ -142,11 +144,12 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
     """One site order per reconciled Amazon order, in its own transaction (Registrato, or
     Incompleto da Logistica Amazon for an AFN order without buyer data and no placeholder)."""
     outcome: Counter[str] = Counter()
+    articles = ArticleLookup()
     for entry in _entries(store, account, InboxStatus.RECONCILED):
         with store.unit_of_work() as uow:
             try:
                 order = AmazonOrder.from_json(entry.payload)
-                built = build_rows(order, account, uow.articles)
+                built = build_rows(order, account, articles.using(uow.articles))
             except OrderBuildError as error:  # the articles changed since reconcile
                 uow.inbox.mark(account.id, entry.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
                                message=str(error))
