@@ -56,13 +56,10 @@ def write_orders(path: Path, count: int, seed: int) -> None:
 
 def seed_template(url: str, key: str, customers: int) -> None:
     from bench.site_store import seed_customers
-    from sandbox.gestionale.catalogue import seed_rows
+    from sandbox.gestionale.catalogue import seed_site_articles
 
     store = open_site_store(url, pii_key=key, upgrade=True)
-    with store.unit_of_work() as uow:
-        for row in seed_rows():
-            vat_rate = row["cod_iva"] if row["cod_iva"].isdigit() else None
-            uow.articles.upsert(row["codice"], row["descrizione"], vat_rate, is_spesa=row["spesa"])
+    seed_site_articles(store)
     seed_customers(store, customers)
     if store.engine.dialect.name == "postgresql":  # the bulk insert gave explicit ids
         with store.engine.begin() as conn:

@@ -40,3 +40,11 @@ def seed_rows(catalogue: Iterable[tuple[str, str, str]] | None = None) -> list[d
 def _vat_code(rate: object) -> str:
     text = str(rate).strip()
     return text[:-3] if text.endswith(".00") else text
+
+
+def seed_site_articles(store) -> int:
+    """Give a site store this catalogue's articles, as a first article sync would."""
+    from amazon_passweb.importer.articles import copy_articles
+
+    with store.unit_of_work() as uow:
+        return copy_articles(uow.articles, seed_rows())

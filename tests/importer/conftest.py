@@ -18,7 +18,7 @@ from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.settings import WebApiSettings
 from amazon_passweb.site.crypto import generate_key
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
-from sandbox.gestionale.catalogue import seed_rows
+from sandbox.gestionale.catalogue import seed_site_articles
 from sandbox.gestionale.server import RunningStandIn, running_standin
 from sandbox.mailsink import MailSink
 
@@ -43,10 +43,7 @@ def eu_de_fr(accounts) -> AccountConfig:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SiteStore]:
     site = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", pii_key=generate_key(), upgrade=True)
-    with site.unit_of_work() as uow:
-        for row in seed_rows():
-            vat_rate = row["cod_iva"] if row["cod_iva"].isdigit() else None  # E15 is outside the VAT base
-            uow.articles.upsert(row["codice"], row["descrizione"], vat_rate, is_spesa=row["spesa"])
+    seed_site_articles(site)
     yield site
     site.dispose()
 

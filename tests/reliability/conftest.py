@@ -11,7 +11,7 @@ from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.settings import WebApiSettings
 from amazon_passweb.site.crypto import generate_key
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
-from sandbox.gestionale.catalogue import seed_rows
+from sandbox.gestionale.catalogue import seed_site_articles
 from sandbox.gestionale.gate import AuthSettings
 from sandbox.gestionale.server import RunningStandIn, running_standin
 
@@ -22,10 +22,7 @@ WEBAPI_PASSWORD = "Gestionale-Pwd-7d1c9e55b2"  # known, so a test can look for i
 def seeded_store(url: str, pii_key: str) -> SiteStore:
     """A migrated site store holding the gestionale catalogue's articles, as an article sync leaves it."""
     store = open_site_store(url, pii_key=pii_key, upgrade=True)
-    with store.unit_of_work() as uow:
-        for row in seed_rows():
-            vat_rate = row["cod_iva"] if row["cod_iva"].isdigit() else None  # E15 is outside the VAT base
-            uow.articles.upsert(row["codice"], row["descrizione"], vat_rate, is_spesa=row["spesa"])
+    seed_site_articles(store)
     return store
 
 

@@ -37,7 +37,7 @@ from sandbox.amazon.generate import generate_orders
 from sandbox.amazon.server import RunningStandIn as AmazonStandIn
 from sandbox.amazon.server import running_standin as running_amazon
 from sandbox.amazon.state import StandInConfig
-from sandbox.gestionale.catalogue import seed_rows
+from sandbox.gestionale.catalogue import seed_site_articles
 from sandbox.gestionale.server import RunningStandIn as GestionaleStandIn
 from sandbox.gestionale.server import running_standin as running_gestionale
 from sandbox.mailsink import MailSink
@@ -79,10 +79,7 @@ def prepare_site(url: str, pii_key: str) -> None:
     """A migrated site store with the gestionale's articles, as after a first article sync."""
     store = open_site_store(url, pii_key=pii_key, upgrade=True)
     try:
-        with store.unit_of_work() as uow:
-            for row in seed_rows():
-                vat_rate = row["cod_iva"] if row["cod_iva"].isdigit() else None  # E15: outside the VAT base
-                uow.articles.upsert(row["codice"], row["descrizione"], vat_rate, is_spesa=row["spesa"])
+        seed_site_articles(store)
     finally:
         store.dispose()
 

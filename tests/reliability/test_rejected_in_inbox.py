@@ -14,7 +14,7 @@ from amazon_passweb.importer.rejected import inbox_id, record_rejected
 from amazon_passweb.site.states import InboxStatus
 from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.amazon.generate import generate_orders
-from sandbox.gestionale.catalogue import seed_rows
+from sandbox.gestionale.catalogue import seed_site_articles
 
 ACCOUNT = load_accounts().account("it_main")
 
@@ -22,10 +22,7 @@ ACCOUNT = load_accounts().account("it_main")
 @pytest.fixture()
 def store(tmp_path):
     store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", upgrade=True)
-    with store.unit_of_work() as uow:
-        for row in seed_rows():
-            rate = row["cod_iva"] if row["cod_iva"].isdigit() else None
-            uow.articles.upsert(row["codice"], row["descrizione"], rate, is_spesa=row["spesa"])
+    seed_site_articles(store)
     yield store
     store.dispose()
 

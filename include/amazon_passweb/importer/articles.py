@@ -6,8 +6,10 @@ Part of every changed/total sync; the site needs them to turn Amazon SKUs into r
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from amazon_passweb.gestionale.client import ARTICLES, GestionaleClient
+from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
@@ -16,17 +18,23 @@ FIELDS = ["codice", "descrizione", "cod_iva", "spesa"]
 
 def pull_articles(store: SiteStore, client: GestionaleClient, page_size: int = 100) -> int:
     """Copy every article of the gestionale into the site; returns how many were copied."""
-    copied = 0
     with store.unit_of_work() as uow:
-        for record in client.search(ARTICLES, [], fields=FIELDS, page_size=page_size):
-            uow.articles.upsert(
-                str(record["codice"]),
-                str(record.get("descrizione") or record["codice"]),
-                _vat_rate(record.get("cod_iva")),
-                is_spesa=bool(record.get("spesa")),
-            )
-            copied += 1
+        copied = copy_articles(uow.articles, client.search(ARTICLES, [], fields=FIELDS, page_size=page_size))
     log.info("articles: %d copied from the gestionale", copied)
+    return copied
+
+
+def copy_articles(articles: ArticleRepository, records: Iterable[dict]) -> int:
+    """Store gestionale article records (codice, descrizione, cod_iva, spesa) as site articles."""
+    copied = 0
+    for record in records:
+        articles.upsert(
+            str(record["codice"]),
+            str(record.get("descrizione") or record["codice"]),
+            _vat_rate(record.get("cod_iva")),
+            is_spesa=bool(record.get("spesa")),
+        )
+        copied += 1
     return copied
 
 
