@@ -34,7 +34,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.importer import tasks
+from amazon_passweb.importer import steps, tasks
 from amazon_passweb.site.customers import CustomerRepository
 from amazon_passweb.site.errors import ImportAlreadyRunning
 from amazon_passweb.site.inbox import InboxRepository
@@ -57,14 +57,14 @@ class Wrapped:
 
 # Inside a step: the product function whose N-th call is the last thing the process does.
 INSIDE_POINTS: dict[str, Wrapped] = {
-    # fetch: the page's transaction has stored some orders in the inbox, not committed
-    "fetch_mid_page": Wrapped(InboxRepository, "upsert", 5),
-    # reconcile: a customer created in the site, its order's transaction not committed
-    "reconcile_uncommitted": Wrapped(CustomerRepository, "get_or_create", 4),
-    # create: an order inserted, its transaction (order + inbox status) not committed
-    "create_uncommitted": Wrapped(OrderRepository, "create", 4),
-    # create: three orders committed, the fourth not started
-    "create_committed": Wrapped(OrderRepository, "create", 4, "before"),
+    # fetch: the first page's orders written to the inbox, its transaction not committed
+    "fetch_mid_page": Wrapped(InboxRepository, "upsert_many", 1),
+    # reconcile: the first batch's new customers created in the site, the batch not committed
+    "reconcile_uncommitted": Wrapped(CustomerRepository, "get_or_create_many", 1),
+    # create: the first batch's orders inserted, their transaction (orders + inbox status) not committed
+    "create_uncommitted": Wrapped(OrderRepository, "create_many", 1),
+    # create: a batch of orders committed, the next not started
+    "create_committed": Wrapped(OrderRepository, "create_many", 2, "before"),
     # push: the gestionale created a customer, its document not yet sent
     "push_customer_committed": Wrapped(GestionaleClient, "ensure_customer", 3),
     # push: the gestionale committed documents, the site has not recorded them (state, key, customer code)
@@ -75,6 +75,11 @@ INSIDE_POINTS: dict[str, Wrapped] = {
 # Between two tasks: the task named has returned (and committed), the next has not started.
 BOUNDARY_POINTS = {f"after_{name}": name for name in TASKS[:-1]}
 CRASH_POINTS = (*BOUNDARY_POINTS, *INSIDE_POINTS)
+
+
+# Batches much smaller than the product's, so that the import has several and a crash can fall
+# between two committed ones.
+CRASH_BATCH = 20
 
 
 def die() -> None:
@@ -139,6 +144,7 @@ def run_import(run_id: str, *, kind: str = "manual", crash: str | None = None, a
     context = airflow_context(run_id, kind, alive_dir, window_start)
     original_context = tasks._context
     tasks._context = lambda: context
+    steps.BATCH = CRASH_BATCH
     if crash in INSIDE_POINTS:
         arm(INSIDE_POINTS[crash])
     failures = task_failures if task_failures is not None else []

@@ -1,4 +1,5 @@
-"""Two processes import the same 1,000 orders at the same time."""
+"""Two processes import the same 1,000 orders at the same time, one order or one batch of orders
+per transaction, the second process in reverse order."""
 
 import multiprocessing
 
@@ -11,14 +12,16 @@ from amazon_passweb.site.models import Address, Customer, InboxEntry, Order
 
 
 @pytest.mark.slow
-def test_two_processes_importing_the_same_orders_leave_one_of_each(dialect, databases, pii_key) -> None:
+@pytest.mark.parametrize("batched", [False, True], ids=["per_order", "batched"])
+def test_two_processes_importing_the_same_orders_leave_one_of_each(dialect, databases, pii_key, batched) -> None:
     engine = databases.engine(dialect)
     migrate(engine)
     url = engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
     workers = [
-        context.Process(target=worker, args=(url, pii_key, reverse, start, results)) for reverse in (False, True)
+        context.Process(target=worker, args=(url, pii_key, reverse, batched, start, results))
+        for reverse in (False, True)
     ]
     for process in workers:
         process.start()

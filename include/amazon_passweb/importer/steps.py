@@ -1,10 +1,12 @@
 """The import steps, each a plain function over the site store (and a client where it needs one).
 
 Every step reads its input from the site database and writes its result there,
-one Amazon order per transaction, so a step can be re-run after a crash and one
-order's failure never undoes another's. The inbox status says how far each
-order has come: new → selected | skipped → reconciled | failed → imported |
-incomplete.
+a batch of Amazon orders per transaction (a page of the fetch, up to ``BATCH``
+inbox entries after it), so a step can be re-run after a crash. An order that
+cannot go on is recorded as failed on its own and the rest of its batch goes
+on: everything that can go wrong with one order is checked before the batch
+writes. The inbox status says how far each order has come: new → selected |
+skipped → reconciled | failed → imported | incomplete.
 """
 
 from __future__ import annotations
@@ -22,9 +24,18 @@ from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
 from amazon_passweb.site.errors import UnidentifiableBuyer
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
-from amazon_passweb.site.records import InboxRecord, NewOrder
+from amazon_passweb.site.orders import check_rows
+from amazon_passweb.site.records import (
+    BuyerKey,
+    InboxMark,
+    InboxRecord,
+    NewAddress,
+    NewCustomer,
+    NewOrder,
+    ReconciledEntry,
+)
 from amazon_passweb.site.states import DocumentSigla, InboxStatus, OrderState
-from amazon_passweb.site.unit_of_work import SiteStore
+from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +50,7 @@ class FetchCounts:
 
 def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], account: AccountConfig,
                      run_id: str) -> FetchCounts:
-    """Store every fetched order in the inbox, one transaction per page.
+    """Store every fetched order in the inbox, one statement and one transaction per page.
 
     A newer version of an order already imported updates its latest Amazon
     status on the site order; a cancellation after import is returned so the
@@ -48,25 +59,20 @@ def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], accou
     cancelled: list[str] = []
     for page in pages:
         with store.unit_of_work() as uow:
-            for order in page:
-                result = uow.inbox.upsert(account.id, InboxItem(
+            page_results = uow.inbox.upsert_many(account.id, [
+                InboxItem(
                     amazon_order_id=order.amazon_order_id,
                     last_update=order.last_update_date,
                     payload=order.to_json(),
                     marketplace_id=order.marketplace_id,
                     amazon_status=order.status.value,
-                ))
+                )
+                for order in page
+            ])
+            for order, result in zip(page, page_results, strict=True):
                 results[result] += 1
-                if result is UpsertResult.UPDATED:
-                    site_order = uow.orders.find(account.id, order.amazon_order_id)
-                    if site_order and site_order.amazon_status_latest != order.status.value:
-                        uow.orders.record_amazon_status(site_order.id, order.status.value)
-                        if order.status is AmazonStatus.CANCELLED:
-                            cancelled.append(order.amazon_order_id)
-                            uow.inbox.add_history(
-                                account.id, order.amazon_order_id, run_id=run_id, outcome="cancelled",
-                                message="annullato su Amazon dopo l'importazione: verificare il documento",
-                            )
+                if result is UpsertResult.UPDATED and _record_status_change(uow, account, order, run_id):
+                    cancelled.append(order.amazon_order_id)
     counts = FetchCounts(sum(results.values()), results[UpsertResult.INSERTED], results[UpsertResult.UPDATED],
                          tuple(cancelled))
     log.info("inbox: %d orders fetched, %d new, %d updated, %d cancelled after import",
@@ -74,25 +80,48 @@ def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], accou
     return counts
 
 
+def _record_status_change(uow: UnitOfWork, account: AccountConfig, order: AmazonOrder, run_id: str) -> bool:
+    """A newer version of an imported order: record its Amazon status; True if it was cancelled."""
+    site_order = uow.orders.find(account.id, order.amazon_order_id)
+    if site_order is None or site_order.amazon_status_latest == order.status.value:
+        return False
+    uow.orders.record_amazon_status(site_order.id, order.status.value)
+    if order.status is not AmazonStatus.CANCELLED:
+        return False
+    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome="cancelled",
+                          message="annullato su Amazon dopo l'importazione: verificare il documento")
+    return True
+
+
 def select_by_status(store: SiteStore, account: AccountConfig, run_id: str) -> Counter[str]:
     """Keep the orders in the account's statuses and marketplaces; earlier failures are retried."""
     wanted = {status.value for status in account.order_statuses}
     wanted_text = ", ".join(sorted(wanted))
     outcome: Counter[str] = Counter()
-    for entry in _entries(store, account, InboxStatus.NEW, InboxStatus.FAILED):
-        with store.unit_of_work() as uow:
+    for batch in _batches(store, account, InboxStatus.NEW, InboxStatus.FAILED):
+        marks = []
+        for entry in batch:
             if entry.marketplace_id not in account.marketplaces:
-                status, message = InboxStatus.SKIPPED, (
-                    f"marketplace {entry.marketplace_id} non collegato all'account {account.id}")
+                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SKIPPED,
+                                       f"marketplace {entry.marketplace_id} non collegato all'account {account.id}"))
             elif entry.amazon_status not in wanted:
-                status, message = InboxStatus.SKIPPED, (
-                    f"stato Amazon {entry.amazon_status} non tra gli stati importati ({wanted_text})")
+                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SKIPPED, (
+                    f"stato Amazon {entry.amazon_status} non tra gli stati importati ({wanted_text})")))
             else:
-                status, message = InboxStatus.SELECTED, None
-            uow.inbox.mark(account.id, entry.amazon_order_id, status, run_id=run_id, message=message)
-            outcome[status.value] += 1
+                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SELECTED))
+        with store.unit_of_work() as uow:
+            uow.inbox.mark_many(account.id, marks, run_id=run_id)
+        outcome.update(mark.status.value for mark in marks)
     log.info("selection: %d selected, %d skipped", outcome["selected"], outcome["skipped"])
     return outcome
+
+
+@dataclass(frozen=True)
+class _Buyer:
+    amazon_order_id: str
+    customer: NewCustomer
+    key: BuyerKey
+    address: NewAddress | None
 
 
 def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) -> Counter[str]:
@@ -102,95 +131,108 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
     add up, unidentifiable buyer) fails here, before any customer is created."""
     outcome: Counter[str] = Counter()
     articles = ArticleLookup()
-    for entry in _entries(store, account, InboxStatus.SELECTED):
+    for batch in _batches(store, account, InboxStatus.SELECTED):
         with store.unit_of_work() as uow:
-            try:
-                order = AmazonOrder.from_json(entry.payload)
-                build_rows(order, account, articles.using(uow.articles))
-                if buyer.lacks_buyer_data(order):
-                    if not order.is_afn:
-                        raise OrderBuildError("Amazon gave neither buyer name nor shipping address")
-                    uow.inbox.mark_reconciled(account.id, order.amazon_order_id, run_id=run_id)
-                    outcome["afn_without_buyer"] += 1
-                    continue
-                match = uow.customers.get_or_create(
-                    buyer.customer(order, account.id), address := buyer.shipping_address(order))
-                address_match = (uow.customers.get_or_add_address(match.customer.id, address)
-                                 if address is not None else None)
-            except (OrderBuildError, UnidentifiableBuyer) as error:
-                uow.rollback()
-                uow.inbox.mark(account.id, entry.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
-                               message=str(error))
-                outcome["failed"] += 1
-                continue
-            except UNEXPECTED as error:
-                _fail_unexpected(uow, account, entry.amazon_order_id, run_id, error)
-                outcome["failed"] += 1
-                continue
-            uow.inbox.mark_reconciled(
-                account.id, order.amazon_order_id, run_id=run_id,
-                customer_id=match.customer.id, customer_new=match.created,
-                address_id=address_match.address.id if address_match else None,
-                address_new=bool(address_match and address_match.created),
-            )
-            outcome["customer_new" if match.created else "customer_existing"] += 1
-            outcome["reconciled"] += 1
+            failures: list[InboxMark] = []
+            without_buyer: list[ReconciledEntry] = []
+            buyers: list[_Buyer] = []
+            for entry in batch:
+                try:
+                    order = AmazonOrder.from_json(entry.payload)
+                    build_rows(order, account, articles.using(uow.articles))
+                    if buyer.lacks_buyer_data(order):
+                        if not order.is_afn:
+                            raise OrderBuildError("Amazon gave neither buyer name nor shipping address")
+                        without_buyer.append(ReconciledEntry(order.amazon_order_id))
+                        continue
+                    customer, address = buyer.customer(order, account.id), buyer.shipping_address(order)
+                    buyers.append(_Buyer(order.amazon_order_id, customer, uow.customers.buyer_key(customer, address),
+                                         address))
+                except (OrderBuildError, UnidentifiableBuyer) as error:
+                    failures.append(InboxMark(entry.amazon_order_id, InboxStatus.FAILED, str(error)))
+                except UNEXPECTED as error:
+                    failures.append(_unexpected_failure(entry.amazon_order_id, error))
+            with_buyer = _find_or_create_buyers(uow, buyers)
+            uow.inbox.mark_many(account.id, failures, run_id=run_id)
+            uow.inbox.mark_reconciled_many(account.id, without_buyer + with_buyer, run_id=run_id)
+        outcome["failed"] += len(failures)
+        outcome["afn_without_buyer"] += len(without_buyer)
+        outcome["reconciled"] += len(with_buyer)
+        outcome.update("customer_new" if entry.customer_new else "customer_existing" for entry in with_buyer)
     log.info("reconcile: %s", dict(outcome))
     return outcome
 
 
+def _find_or_create_buyers(uow: UnitOfWork, buyers: list[_Buyer]) -> list[ReconciledEntry]:
+    customers = uow.customers.get_or_create_many([(b.customer, b.key) for b in buyers])
+    with_address = [(c.id, b.address) for b, c in zip(buyers, customers, strict=True) if b.address is not None]
+    addresses = iter(uow.customers.get_or_add_addresses(with_address))
+    reconciled = []
+    for b, c in zip(buyers, customers, strict=True):
+        address = next(addresses) if b.address is not None else None
+        reconciled.append(ReconciledEntry(b.amazon_order_id, c.id, c.created, address.id if address else None,
+                                          bool(address and address.created)))
+    return reconciled
+
+
 def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, import_run_id: int | None
                        ) -> Counter[str]:
-    """One site order per reconciled Amazon order, in its own transaction (Registrato, or
-    Incompleto da Logistica Amazon for an AFN order without buyer data and no placeholder)."""
+    """One site order per reconciled Amazon order (Registrato, or Incompleto da Logistica Amazon
+    for an AFN order without buyer data and no placeholder), a batch per transaction."""
     outcome: Counter[str] = Counter()
     articles = ArticleLookup()
-    for entry in _entries(store, account, InboxStatus.RECONCILED):
+    for batch in _batches(store, account, InboxStatus.RECONCILED):
         with store.unit_of_work() as uow:
-            try:
-                order = AmazonOrder.from_json(entry.payload)
-                built = build_rows(order, account, articles.using(uow.articles))
-            except OrderBuildError as error:  # the articles changed since reconcile
-                uow.inbox.mark(account.id, entry.amazon_order_id, InboxStatus.FAILED, run_id=run_id,
-                               message=str(error))
-                outcome["failed"] += 1
-                continue
-            except UNEXPECTED as error:
-                _fail_unexpected(uow, account, entry.amazon_order_id, run_id, error)
-                outcome["failed"] += 1
-                continue
-            incomplete = entry.customer_id is None and not account.afn_placeholder_customer
-            creation = uow.orders.create(NewOrder(
-                account=account.id,
-                marketplace_id=order.marketplace_id,
-                amazon_order_id=order.amazon_order_id,
-                sezionale=account.orders_series,
-                sigla=DocumentSigla.OC if buyer.is_company(order) else DocumentSigla.OX,
-                fulfillment=order.fulfillment_channel.value,
-                amazon_status=order.status.value,
-                currency=order.currency,
-                total_gross=built.total_gross,
-                rows=built.rows,
-                customer_id=entry.customer_id,
-                shipping_address_id=entry.shipping_address_id,
-                purchase_date=order.purchase_date,
-                state=OrderState.INCOMPLETO_AFN if incomplete else OrderState.REGISTRATO,
-                import_run_id=import_run_id,
-            ))
-            site = creation.order
-            incomplete = site.state is OrderState.INCOMPLETO_AFN
-            status = InboxStatus.INCOMPLETE if incomplete else InboxStatus.IMPORTED
-            message = (f"ordine sito {site.sezionale}/{site.number} "
-                       f"{'creato' if creation.created else 'già presente'} ({site.state.value})")
-            uow.inbox.mark(account.id, order.amazon_order_id, status, run_id=run_id, message=message,
-                           order_id=site.id)
-            if not creation.created:  # seen again (a newer version of an incomplete AFN order): nothing new
-                uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id,
-                                      outcome=InboxStatus.SKIPPED.value, message=message)
-            outcome[status.value] += 1
-            outcome["created" if creation.created else "already_present"] += 1
+            marks: list[InboxMark] = []
+            new_orders: list[NewOrder] = []
+            for entry in batch:
+                try:
+                    new_orders.append(_new_order(entry, account, articles.using(uow.articles), import_run_id))
+                except OrderBuildError as error:  # the articles changed since reconcile
+                    marks.append(InboxMark(entry.amazon_order_id, InboxStatus.FAILED, str(error)))
+                except UNEXPECTED as error:
+                    marks.append(_unexpected_failure(entry.amazon_order_id, error))
+            outcome["failed"] += len(marks)
+            seen_again = []
+            for new, site in zip(new_orders, uow.orders.create_many(new_orders), strict=True):
+                status = InboxStatus.INCOMPLETE if site.state is OrderState.INCOMPLETO_AFN else InboxStatus.IMPORTED
+                message = (f"ordine sito {site.sezionale}/{site.number} "
+                           f"{'creato' if site.created else 'già presente'} ({site.state.value})")
+                marks.append(InboxMark(new.amazon_order_id, status, message, site.id))
+                if not site.created:  # seen again (a newer version of an incomplete AFN order): nothing new
+                    seen_again.append((new.amazon_order_id, InboxStatus.SKIPPED.value, message))
+                outcome[status.value] += 1
+                outcome["created" if site.created else "already_present"] += 1
+            uow.inbox.mark_many(account.id, marks, run_id=run_id)
+            uow.inbox.add_history_many(account.id, seen_again, run_id=run_id)
     log.info("site orders: %s", dict(outcome))
     return outcome
+
+
+def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLookup, import_run_id: int | None
+               ) -> NewOrder:
+    order = AmazonOrder.from_json(entry.payload)
+    built = build_rows(order, account, articles)
+    incomplete = entry.customer_id is None and not account.afn_placeholder_customer
+    new = NewOrder(
+        account=account.id,
+        marketplace_id=order.marketplace_id,
+        amazon_order_id=order.amazon_order_id,
+        sezionale=account.orders_series,
+        sigla=DocumentSigla.OC if buyer.is_company(order) else DocumentSigla.OX,
+        fulfillment=order.fulfillment_channel.value,
+        amazon_status=order.status.value,
+        currency=order.currency,
+        total_gross=built.total_gross,
+        rows=built.rows,
+        customer_id=entry.customer_id,
+        shipping_address_id=entry.shipping_address_id,
+        purchase_date=order.purchase_date,
+        state=OrderState.INCOMPLETO_AFN if incomplete else OrderState.REGISTRATO,
+        import_run_id=import_run_id,
+    )
+    check_rows(new.rows)  # a malformed row fails this order here, not its whole batch
+    return new
 
 
 BATCH = 200
@@ -200,27 +242,29 @@ BATCH = 200
 UNEXPECTED = (ValueError, ArithmeticError, LookupError, TypeError, AttributeError)
 
 
-def _fail_unexpected(uow, account: AccountConfig, amazon_order_id: str, run_id: str,
-                     error: Exception) -> None:
-    """Record an unforeseen per-order error as the order's failure; the traceback goes to the log
+def _unexpected_failure(amazon_order_id: str, error: Exception) -> InboxMark:
+    """An unforeseen per-order error as the order's failure; the traceback goes to the log
     (a programming error must stay visible), only the error's type to the order's history."""
     log.exception("order %s: unexpected %s, recorded as the order's failure", amazon_order_id,
                   type(error).__name__)
-    uow.rollback()
-    uow.inbox.mark(account.id, amazon_order_id, InboxStatus.FAILED, run_id=run_id,
-                   message=f"errore imprevisto ({type(error).__name__}) nell'elaborazione dell'ordine: "
-                           "dettagli nel log del task; l'ordine viene ritentato alla prossima esecuzione")
+    return InboxMark(amazon_order_id, InboxStatus.FAILED,
+                     f"errore imprevisto ({type(error).__name__}) nell'elaborazione dell'ordine: "
+                     "dettagli nel log del task; l'ordine viene ritentato alla prossima esecuzione")
 
 
-def _entries(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -> Iterator[InboxRecord]:
-    """The account's entries in ``statuses``, a batch at a time (memory stays flat in the inbox size).
-    Each caller moves every entry it is given out of ``statuses``, so the next batch is new work."""
-    while True:
-        with store.unit_of_work() as uow:
-            batch = uow.inbox.entries(account.id, statuses=statuses, limit=BATCH)
-        if not batch:
-            return
-        yield from batch
+def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -> Iterator[list[InboxRecord]]:
+    """The account's entries in ``statuses``, a batch at a time, oldest update first (memory stays
+    flat in the inbox size). Each status is paged from where its last batch ended, so a batch costs
+    the same at the start and at the end of a large inbox."""
+    for status in statuses:
+        after = None
+        while True:
+            with store.unit_of_work(read_only=True) as uow:
+                batch = uow.inbox.entries(account.id, statuses=[status], limit=BATCH, after=after)
+            if not batch:
+                break
+            yield batch
+            after = batch[-1].position
 
 
 def window_summary(window: Window) -> dict:

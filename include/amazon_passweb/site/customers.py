@@ -8,15 +8,28 @@ re-read, so two processes meeting the same new buyer end with one customer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ._sql import dialect_insert, utcnow
+from ._sql import utcnow
 from .crypto import PiiCipher
 from .errors import NotFound, StoreError, UnidentifiableBuyer
 from .models import Address, Customer
 from .normalise import usable_email
-from .records import AddressMatch, AddressRecord, CustomerMatch, CustomerRecord, NewAddress, NewCustomer
+from .records import (
+    AddressMatch,
+    AddressRecord,
+    BuyerKey,
+    CustomerMatch,
+    CustomerRecord,
+    NewAddress,
+    NewCustomer,
+    Resolved,
+)
 from .states import CustomerKind, Origin
 
 CUSTOMERS = Customer.__table__
@@ -29,7 +42,26 @@ _BY_ID = select(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("key"))
 _ADDRESS_BY_KEY = select(ADDRESSES).where(
     ADDRESSES.c.customer_id == bindparam("customer_id"), ADDRESSES.c.key_hash == bindparam("key")
 )
-_BY_KEY_COLUMN = {"email_hash": _BY_EMAIL, "identity_hash": _BY_IDENTITY}
+_IDS_BY_KEY = {
+    column: select(CUSTOMERS.c.id, CUSTOMERS.c[column]).where(
+        CUSTOMERS.c[column].in_(bindparam("keys", expanding=True)))
+    for column in ("email_hash", "identity_hash")
+}
+_ADDRESS_IDS = select(ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_hash).where(
+    ADDRESSES.c.customer_id.in_(bindparam("customers", expanding=True)),
+    ADDRESSES.c.key_hash.in_(bindparam("keys", expanding=True)),
+)
+# ON CONFLICT DO NOTHING: a buyer or address created meanwhile by another transaction is re-read.
+_INSERT_CUSTOMER = {
+    name: dialect.insert(CUSTOMERS).on_conflict_do_nothing().returning(
+        CUSTOMERS.c.id, CUSTOMERS.c.email_hash, CUSTOMERS.c.identity_hash)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_INSERT_ADDRESS = {
+    name: dialect.insert(ADDRESSES).on_conflict_do_nothing().returning(
+        ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_hash)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 _CUSTOMER_PII = ("email", "name", "company", "vat_number", "fiscal_code", "phone")
 _ADDRESS_PII = ("name", "line1", "line2", "postal_code", "city", "province", "phone")
@@ -81,28 +113,72 @@ class CustomerRepository:
 
     # -- creation ----------------------------------------------------------
 
+    def buyer_key(self, customer: NewCustomer, address: NewAddress | None = None) -> BuyerKey:
+        """What identifies the buyer: the usable email, else the fallback identity.
+
+        Raises ``UnidentifiableBuyer`` when there is neither (e.g. an AFN order without buyer data).
+        """
+        email = customer.match_email()
+        if email is not None:
+            return BuyerKey("email_hash", self.email_hash(email), "email")
+        identity = customer.identity(address)
+        if identity is None:
+            raise UnidentifiableBuyer(
+                "the buyer has no usable email and no name/address or VAT number to identify them"
+            )
+        return BuyerKey("identity_hash", self.identity_hash(identity), "identity")
+
     def get_or_create(self, customer: NewCustomer, address: NewAddress | None = None) -> CustomerMatch:
         """Find the buyer or create them; never overwrites an existing customer.
 
         Raises ``UnidentifiableBuyer`` when there is neither a usable email nor
         a fallback identity (e.g. an AFN order without buyer data).
         """
-        email = customer.match_email()
-        if email is not None:
-            key_column, key_hash, matched_by = "email_hash", self.email_hash(email), "email"
-        else:
-            identity = customer.identity(address)
-            if identity is None:
-                raise UnidentifiableBuyer(
-                    "the buyer has no usable email and no name/address or VAT number to identify them"
-                )
-            key_column, key_hash, matched_by = "identity_hash", self.identity_hash(identity), "identity"
+        key = self.buyer_key(customer, address)
+        resolved = self.get_or_create_many([(customer, key)])[0]
+        if resolved.created:
+            return CustomerMatch(self.get(resolved.id), created=True, matched_by="new")
+        return CustomerMatch(self.get(resolved.id), created=False, matched_by=key.matched_by)
 
-        existing = self._one(_BY_KEY_COLUMN[key_column], key_hash)
-        if existing is not None:
-            return CustomerMatch(existing, created=False, matched_by=matched_by)
+    def get_or_create_many(self, buyers: Sequence[tuple[NewCustomer, BuyerKey]]) -> list[Resolved]:
+        """:meth:`get_or_create` for a batch: one lookup per key kind, one INSERT for the new buyers.
+        Results follow ``buyers``; of several entries of one new buyer only the first is ``created``."""
+        found = self._customer_ids({(key.column, key.hash) for _, key in buyers})
+        new: dict[tuple[str, str], NewCustomer] = {}
+        for customer, key in buyers:
+            if (key.column, key.hash) not in found:
+                new.setdefault((key.column, key.hash), customer)
+        created: set[tuple[str, str]] = set()
+        if new:
+            now = utcnow()
+            # In key order: concurrent batches meeting the same new buyers lock them in the same order
+            # (on PostgreSQL the second waits for the first instead of deadlocking).
+            inserted = self._session.connection().execute(_INSERT_CUSTOMER[self._dialect()], [
+                self._customer_values(customer, column, key_hash, now)
+                for (column, key_hash), customer in sorted(new.items(), key=lambda item: item[0])
+            ])
+            for customer_id, email_hash, identity_hash in inserted:
+                key = ("email_hash", email_hash) if email_hash is not None else ("identity_hash", identity_hash)
+                found[key] = customer_id
+                created.add(key)
+            missing = new.keys() - created  # another transaction created the same buyer first
+            if missing:
+                found |= self._customer_ids(missing)
+                if missing - found.keys():
+                    raise StoreError("a customer insert conflicted on another unique column")
+        return _in_order([(key.column, key.hash) for _, key in buyers], found, created)
 
-        values = {
+    def _customer_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        ids: dict[tuple[str, str], int] = {}
+        for column in ("email_hash", "identity_hash"):
+            hashes = [key_hash for kind, key_hash in keys if kind == column]
+            if hashes:
+                rows = self._session.connection().execute(_IDS_BY_KEY[column], {"keys": hashes})
+                ids.update(((column, key_hash), customer_id) for customer_id, key_hash in rows)
+        return ids
+
+    def _customer_values(self, customer: NewCustomer, column: str, key_hash: str, now: datetime) -> dict:
+        values: dict[str, object] = {
             f"{name}_enc": self._encrypt_customer(name, getattr(customer, name)) for name in _CUSTOMER_PII
         }
         values.update(
@@ -110,17 +186,11 @@ class CustomerRepository:
             origin=customer.origin.value,
             source_account=customer.source_account,
             can_login=customer.can_login,
-            created_at=utcnow(),
-            **{key_column: key_hash},
+            created_at=now,
+            email_hash=key_hash if column == "email_hash" else None,
+            identity_hash=key_hash if column == "identity_hash" else None,
         )
-        stmt = dialect_insert(self._session, CUSTOMERS).values(values).on_conflict_do_nothing()
-        new_id = self._session.execute(stmt.returning(CUSTOMERS.c.id)).scalar()
-        if new_id is None:  # another transaction created the same buyer first
-            existing = self._one(_BY_KEY_COLUMN[key_column], key_hash)
-            if existing is None:
-                raise StoreError("a customer insert conflicted on another unique column")
-            return CustomerMatch(existing, created=False, matched_by=matched_by)
-        return CustomerMatch(self.get(new_id), created=True, matched_by="new")
+        return values
 
     def set_gestionale_code(self, customer_id: int, code: str) -> None:
         """Record the gestionale account (``mastro.conto``) once the customer is pushed."""
@@ -152,26 +222,62 @@ class CustomerRepository:
 
     def get_or_add_address(self, customer_id: int, address: NewAddress) -> AddressMatch:
         """The customer's matching address, or a new one (existing ones are never changed)."""
-        key_hash = self.address_hash(address.key())
-        row = self._query(_ADDRESS_BY_KEY, customer_id=customer_id, key=key_hash)
-        if row is not None:
-            return AddressMatch(self._address(row), created=False)
-        values = {f"{name}_enc": self._encrypt_address(name, getattr(address, name)) for name in _ADDRESS_PII}
+        resolved = self.get_or_add_addresses([(customer_id, address)])[0]
+        return AddressMatch(self.get_address(resolved.id), created=resolved.created)
+
+    def get_or_add_addresses(self, addresses: Sequence[tuple[int, NewAddress]]) -> list[Resolved]:
+        """:meth:`get_or_add_address` for a batch of ``(customer_id, address)``: one lookup, one INSERT.
+        Results follow ``addresses``; of one new address given twice only the first is ``created``."""
+        keys = [(customer_id, self.address_hash(address.key())) for customer_id, address in addresses]
+        found = self._address_ids(set(keys))
+        new: dict[tuple[int, str], NewAddress] = {}
+        for key, (_, address) in zip(keys, addresses, strict=True):
+            if key not in found:
+                new.setdefault(key, address)
+        created: set[tuple[int, str]] = set()
+        if new:
+            now = utcnow()
+            inserted = self._session.connection().execute(_INSERT_ADDRESS[self._dialect()], [
+                # By customer, as the customers are locked in key order; a customer's new addresses in the
+                # order of their orders: the first becomes its home in the gestionale (importer.push).
+                self._address_values(address, customer_id, key_hash, now)
+                for (customer_id, key_hash), address in sorted(new.items(), key=lambda item: item[0][0])
+            ])
+            for address_id, customer_id, key_hash in inserted:
+                found[(customer_id, key_hash)] = address_id
+                created.add((customer_id, key_hash))
+            missing = new.keys() - created  # another transaction added the same address first
+            if missing:
+                found |= self._address_ids(missing)
+                if missing - found.keys():
+                    raise StoreError("an address insert conflicted but no matching address exists")
+        return _in_order(keys, found, created)
+
+    def _address_ids(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        if not keys:
+            return {}
+        rows = self._session.connection().execute(_ADDRESS_IDS, {
+            "customers": sorted({customer_id for customer_id, _ in keys}),
+            "keys": sorted({key_hash for _, key_hash in keys}),
+        })
+        return {(customer_id, key_hash): address_id for address_id, customer_id, key_hash in rows
+                if (customer_id, key_hash) in keys}
+
+    def _address_values(self, address: NewAddress, customer_id: int, key_hash: str, now: datetime) -> dict:
+        values: dict[str, object] = {
+            f"{name}_enc": self._encrypt_address(name, getattr(address, name)) for name in _ADDRESS_PII
+        }
         values.update(
             customer_id=customer_id,
             key_hash=key_hash,
             origin=address.origin.value,
             country_code=(address.country_code or "").upper() or None,
-            created_at=utcnow(),
+            created_at=now,
         )
-        stmt = dialect_insert(self._session, ADDRESSES).values(values).on_conflict_do_nothing()
-        new_id = self._session.execute(stmt.returning(ADDRESSES.c.id)).scalar()
-        if new_id is None:  # another transaction added the same address first
-            row = self._query(_ADDRESS_BY_KEY, customer_id=customer_id, key=key_hash)
-            if row is None:
-                raise StoreError("an address insert conflicted but no matching address exists")
-            return AddressMatch(self._address(row), created=False)
-        return AddressMatch(self.get_address(new_id), created=True)
+        return values
+
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
 
     def set_gestionale_address_id(self, address_id: int, gestionale_id: str) -> None:
         self._session.execute(
@@ -212,3 +318,13 @@ class CustomerRepository:
             gestionale_address_id=m["gestionale_address_id"],
             **pii,
         )
+
+
+def _in_order(keys: list, found: dict, created: set) -> list[Resolved]:
+    """One result per key, in the order given; a key created by this call is ``created`` only the
+    first time it appears."""
+    results = []
+    for key in keys:
+        results.append(Resolved(found[key], created=key in created))
+        created.discard(key)
+    return results

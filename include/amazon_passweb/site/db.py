@@ -74,7 +74,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, open transactions: the driver's own
-        # handling breaks SAVEPOINT, which per-order transactions rely on.
+        # handling breaks SAVEPOINT, which order creation relies on.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -103,7 +103,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # psycopg2's execute_batch for an UPDATE run over many rows (a batch's inbox marks): a few
+    # round trips instead of one per order. INSERTs use multi-row VALUES either way.
+    kwargs.setdefault("executemany_mode", "values_plus_batch")
+    engine = create_engine(url, **kwargs)
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Plan each execution for the table as it is now. The foreign-key checks run as cached
+        # plans: made on an empty orders table (a new site, its first import) they scan the table
+        # for every row inserted, and the import slows down with every order it adds.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        cursor.close()
+        dbapi_connection.commit()
 
 
 def _alembic_config(engine: Engine) -> Any:

@@ -189,7 +189,7 @@ class InboxEntry(Base):
     __tablename__ = "inbox"
     __table_args__ = (
         UniqueConstraint("account", "amazon_order_id"),
-        Index(None, "account", "status"),
+        Index(None, "account", "status", "last_update", "id"),  # the steps' batches, in update order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

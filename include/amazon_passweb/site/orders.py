@@ -9,17 +9,17 @@ no duplicates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ._sql import dialect_insert, utcnow
 from .errors import NotFound, StateConflict
 from .models import Order, OrderNumberCounter, OrderRow
-from .records import NewOrder, OrderCreation, OrderRecord, OrderRowData
+from .records import NewOrder, OrderCreation, OrderRecord, OrderRowData, PlacedOrder
 from .states import DocumentSigla, OrderState, RowKind
 
 ORDERS = Order.__table__
@@ -63,52 +63,18 @@ class OrderRepository:
         existing = self.find(order.account, order.amazon_order_id)
         if existing is not None:
             return OrderCreation(existing, created=False)
-        _check_rows(order.rows)
+        check_rows(order.rows)
         now = utcnow()
         try:
             with self._session.begin_nested():
                 number = self._next_number(order.sezionale)
                 order_id = self._session.execute(
                     insert(ORDERS)
-                    .values(
-                        account=order.account,
-                        marketplace_id=order.marketplace_id,
-                        amazon_order_id=order.amazon_order_id,
-                        sezionale=order.sezionale,
-                        number=number,
-                        sigla=order.sigla.value,
-                        state=order.state.value,
-                        fulfillment=order.fulfillment,
-                        amazon_status_at_import=order.amazon_status,
-                        amazon_status_latest=order.amazon_status,
-                        purchase_date=order.purchase_date,
-                        customer_id=order.customer_id,
-                        shipping_address_id=order.shipping_address_id,
-                        currency=order.currency,
-                        total_gross=order.total_gross,
-                        import_run_id=order.import_run_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                    .values(_order_values(order, number, now))
                     .returning(ORDERS.c.id)
                 ).scalar_one()
                 if order.rows:
-                    self._session.execute(
-                        insert(ROWS),
-                        [
-                            {
-                                "order_id": order_id,
-                                "line_no": r.line_no,
-                                "kind": r.kind.value,
-                                "article_code": r.article_code,
-                                "description": r.description,
-                                "quantity": r.quantity,
-                                "unit_price_gross": r.unit_price_gross,
-                                "vat_rate": r.vat_rate,
-                            }
-                            for r in order.rows
-                        ],
-                    )
+                    self._session.execute(insert(ROWS), _row_values(order_id, order.rows))
         except IntegrityError:
             existing = self.find(order.account, order.amazon_order_id)
             if existing is None:
@@ -139,6 +105,78 @@ class OrderRepository:
             rows=tuple(sorted(order.rows, key=lambda r: r.line_no)),
         )
         return OrderCreation(created, created=True)
+
+    def create_many(self, orders: Sequence[NewOrder]) -> list[PlacedOrder]:
+        """:meth:`create` for a batch, in a few statements: results follow ``orders``.
+
+        Per sezionale, the counter row is locked first; the orders that exist
+        already are read after that (so no concurrent creator can add one
+        unseen), and the new ones take the next numbers in one step. Should an
+        insert still conflict, the batch goes back to :meth:`create` one by one.
+        """
+        keys = [(o.account, o.amazon_order_id) for o in orders]
+        if len(set(keys)) != len(keys):
+            raise ValueError("an Amazon order appears twice in one batch")
+        for order in orders:
+            check_rows(order.rows)
+        placed: dict[tuple[str, str], PlacedOrder] = {}
+        try:
+            with self._session.begin_nested():
+                for sezionale in sorted({o.sezionale for o in orders}):
+                    group = [o for o in orders if o.sezionale == sezionale]
+                    placed |= self._create_numbered(sezionale, group)
+        except IntegrityError:
+            placed = {}
+            for order in orders:
+                creation = self.create(order)
+                site = creation.order
+                placed[(order.account, order.amazon_order_id)] = PlacedOrder(
+                    site.id, site.sezionale, site.number, site.state, creation.created)
+        return [placed[key] for key in keys]
+
+    def _create_numbered(self, sezionale: int, orders: list[NewOrder]) -> dict[tuple[str, str], PlacedOrder]:
+        last = self._lock_counter(sezionale)
+        placed = self._existing(orders)
+        new = [o for o in orders if (o.account, o.amazon_order_id) not in placed]
+        if not new:
+            return placed
+        self._session.execute(_SET_COUNTER, {"b_sezionale": sezionale, "b_last": last + len(new)})
+        now = utcnow()
+        numbered = {(o.account, o.amazon_order_id): last + 1 + i for i, o in enumerate(new)}
+        ids = {
+            (account, amazon_order_id): order_id
+            for order_id, account, amazon_order_id in self._session.connection().execute(
+                _INSERT_ORDER, [_order_values(o, numbered[(o.account, o.amazon_order_id)], now) for o in new])
+        }
+        rows = [row for o in new for row in _row_values(ids[(o.account, o.amazon_order_id)], o.rows)]
+        if rows:
+            self._session.execute(insert(ROWS), rows)
+        for o in new:
+            key = (o.account, o.amazon_order_id)
+            placed[key] = PlacedOrder(ids[key], sezionale, numbered[key], o.state, created=True)
+        return placed
+
+    def _lock_counter(self, sezionale: int) -> int:
+        """The sezionale's last number, its counter row locked until the transaction ends."""
+        last = self._session.execute(_LOCK_COUNTER, {"b_sezionale": sezionale}).scalar()
+        if last is None:  # first order of this sezionale
+            self._session.execute(
+                dialect_insert(self._session, COUNTERS)
+                .values(sezionale=sezionale, last_number=0)
+                .on_conflict_do_nothing()
+            )
+            last = self._session.execute(_LOCK_COUNTER, {"b_sezionale": sezionale}).scalar_one()
+        return last
+
+    def _existing(self, orders: list[NewOrder]) -> dict[tuple[str, str], PlacedOrder]:
+        placed = {}
+        for account in {o.account for o in orders}:
+            rows = self._session.connection().execute(_EXISTING, {
+                "b_account": account, "b_ids": [o.amazon_order_id for o in orders if o.account == account]})
+            for row in rows:
+                placed[(account, row.amazon_order_id)] = PlacedOrder(
+                    row.id, row.sezionale, row.number, OrderState(row.state), created=False)
+        return placed
 
     def _next_number(self, sezionale: int) -> int:
         bump = (
@@ -244,7 +282,63 @@ class OrderRepository:
         )
 
 
-def _check_rows(rows: Iterable[OrderRowData]) -> None:
+def _order_values(order: NewOrder, number: int, now: datetime) -> dict[str, object]:
+    return {
+        "account": order.account,
+        "marketplace_id": order.marketplace_id,
+        "amazon_order_id": order.amazon_order_id,
+        "sezionale": order.sezionale,
+        "number": number,
+        "sigla": order.sigla.value,
+        "state": order.state.value,
+        "fulfillment": order.fulfillment,
+        "amazon_status_at_import": order.amazon_status,
+        "amazon_status_latest": order.amazon_status,
+        "purchase_date": order.purchase_date,
+        "customer_id": order.customer_id,
+        "shipping_address_id": order.shipping_address_id,
+        "currency": order.currency,
+        "total_gross": order.total_gross,
+        "import_run_id": order.import_run_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _row_values(order_id: int, rows: Iterable[OrderRowData]) -> list[dict[str, object]]:
+    return [
+        {
+            "order_id": order_id,
+            "line_no": r.line_no,
+            "kind": r.kind.value,
+            "article_code": r.article_code,
+            "description": r.description,
+            "quantity": r.quantity,
+            "unit_price_gross": r.unit_price_gross,
+            "vat_rate": r.vat_rate,
+        }
+        for r in rows
+    ]
+
+
+# A no-op update: it returns the last number and locks the counter row (PostgreSQL; SQLite's
+# write transactions are serial anyway), so concurrent creators of a sezionale queue here.
+_LOCK_COUNTER = (
+    update(COUNTERS)
+    .where(COUNTERS.c.sezionale == bindparam("b_sezionale"))
+    .values(last_number=COUNTERS.c.last_number)
+    .returning(COUNTERS.c.last_number)
+)
+_SET_COUNTER = (
+    update(COUNTERS).where(COUNTERS.c.sezionale == bindparam("b_sezionale")).values(last_number=bindparam("b_last"))
+)
+_EXISTING = select(ORDERS.c.id, ORDERS.c.amazon_order_id, ORDERS.c.sezionale, ORDERS.c.number, ORDERS.c.state).where(
+    ORDERS.c.account == bindparam("b_account"), ORDERS.c.amazon_order_id.in_(bindparam("b_ids", expanding=True))
+)
+_INSERT_ORDER = insert(ORDERS).returning(ORDERS.c.id, ORDERS.c.account, ORDERS.c.amazon_order_id)
+
+
+def check_rows(rows: Iterable[OrderRowData]) -> None:
     seen: set[int] = set()
     for r in rows:
         if r.line_no in seen:

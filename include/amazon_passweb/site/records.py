@@ -103,6 +103,24 @@ class CustomerMatch:
 
 
 @dataclass(frozen=True)
+class BuyerKey:
+    """What identifies a buyer in the store: the hashed usable email, else the hashed fallback identity."""
+
+    column: str  # "email_hash" or "identity_hash"
+    hash: str
+    matched_by: str  # "email" or "identity"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A customer or address found or created by a batch call: its id, and whether that call created it
+    (only the first of several orders of one new buyer creates the customer)."""
+
+    id: int
+    created: bool
+
+
+@dataclass(frozen=True)
 class AddressRecord:
     id: int
     customer_id: int
@@ -188,6 +206,38 @@ class OrderCreation:
 
 
 @dataclass(frozen=True)
+class PlacedOrder:
+    """What ``OrderRepository.create_many`` tells of each order: the site order and whether it was new."""
+
+    id: int
+    sezionale: int
+    number: int
+    state: OrderState
+    created: bool  # False: it existed already (an earlier run, or another process)
+
+
+@dataclass(frozen=True)
+class InboxMark:
+    """A processing status to set on one inbox entry (see ``InboxRepository.mark``)."""
+
+    amazon_order_id: str
+    status: InboxStatus
+    message: str | None = None
+    order_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReconciledEntry:
+    """The reconcile step's result for one order (``None`` ids: an AFN order without buyer data)."""
+
+    amazon_order_id: str
+    customer_id: int | None = None
+    customer_new: bool = False
+    address_id: int | None = None
+    address_new: bool = False
+
+
+@dataclass(frozen=True)
 class InboxRecord:
     account: str
     amazon_order_id: str
@@ -203,6 +253,11 @@ class InboxRecord:
     shipping_address_id: int | None = None
     customer_new: bool = False
     address_new: bool = False
+    id: int = 0  # the inbox row: with last_update, where the next batch of a step starts
+
+    @property
+    def position(self) -> tuple[datetime, int]:
+        return (self.last_update, self.id)
 
 
 @dataclass(frozen=True)

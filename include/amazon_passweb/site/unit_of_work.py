@@ -7,8 +7,10 @@ database transaction with every repository bound to it.
         ...
         uow.orders.create(order)
 
-Create each order in its own unit of work: one order's failure must not undo
-the others (architecture.md).
+The importer writes a batch of orders per unit of work with the batch forms
+(``upsert_many``, ``get_or_create_many``, ``create_many``, ``mark_many``…),
+after checking each order on its own: one order's failure is recorded on that
+order and never undoes the others (architecture.md).
 """
 
 from __future__ import annotations
