@@ -205,10 +205,13 @@ class AccountsFile(BaseModel):
     sync_schedule: str | None = None
     monthly_sync_quota: Annotated[int, Field(ge=0)] = 30
     smtp_conn_id: str = "smtp_default"
+    # Amazon's data protection policy: buyer data no longer than 30 days after delivery.
+    buyer_data_retention_days: Annotated[int, Field(ge=1, le=30)] = 30
+    purge_schedule: str | None = "30 3 * * *"  # every night at 03:30 Italian time
 
-    @field_validator("sync_schedule", mode="before")
+    @field_validator("sync_schedule", "purge_schedule", mode="before")
     @classmethod
-    def _sync_schedule(cls, value: Any) -> str | None:
+    def _global_schedule(cls, value: Any) -> str | None:
         return AccountConfig._schedule(value)
 
     @model_validator(mode="after")

@@ -49,6 +49,13 @@ def test_account_dag_shape(dagbag):
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
 
 
+def test_purge_dag_shape(dagbag):
+    dag = dagbag.dags["site_buyer_data_purge"]
+    assert [t.task_id for t in dag.tasks] == ["purge"]
+    assert dag.max_active_runs == 1 and not dag.catchup and dag.doc_md
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("30 3 * * *", "Europe/Rome")
+
+
 PARSE_PROBE = textwrap.dedent(
     """
     import json, socket, sys

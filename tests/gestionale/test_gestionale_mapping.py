@@ -204,8 +204,8 @@ def test_customer_payload_and_lookup_keys():
 
 
 def test_customer_fields_truncated_with_warnings():
-    mapped = build_customer(customer(name="N" * 90, province="Milano", address_line2="scala B"))
-    assert len(mapped.payload["ragione_sociale"]) == 80 and mapped.payload["provincia"] == "MI"
+    mapped = build_customer(customer(name="N" * 90, province="Lombardia", address_line2="scala B"))
+    assert len(mapped.payload["ragione_sociale"]) == 80 and "provincia" not in mapped.payload
     assert mapped.payload["indirizzo"] == "Via Roma 1, scala B"
     assert {w.split("'")[1] for w in mapped.warnings} == {"ragione_sociale", "provincia"}
 

@@ -47,6 +47,15 @@ def _gestionale_documents(path, amazon_order_id: str) -> list[dict]:
     return [json.loads(data) for (data,) in rows]
 
 
+def _gestionale_customer(path, amazon_order_id: str) -> dict:
+    """The gestionale customer of the order's document (its ``cod_conto``)."""
+    [document] = _gestionale_documents(path, amazon_order_id)
+    with sqlite3.connect(path) as connection:
+        [(data,)] = connection.execute("SELECT data FROM clienti WHERE codice = ?",
+                                       (document["cod_conto"],)).fetchall()
+    return json.loads(data)
+
+
 def _rejected_entry(run, case: Case) -> tuple[str, str]:
     marker = f"{case.number:04d}000000001"  # the base order's item id
     for inbox_id, raw, reason in iter_rejected_raw(run.store, ACCOUNT):
@@ -85,6 +94,10 @@ def _check_imported(run, case: Case, expect: dict) -> None:
         assert getattr(customer, field) == value, (field, getattr(customer, field))
     for field, value in (expect.get("address") or {}).items():
         assert getattr(address, field) == value, (field, getattr(address, field))
+    if "gestionale_customer" in expect:
+        stored = _gestionale_customer(run.gestionale_path, order_id)
+        for field, value in expect["gestionale_customer"].items():
+            assert stored.get(field) == value, (field, stored.get(field))
 
 
 def _check_failed(run, case: Case, expect: dict) -> None:

@@ -119,7 +119,9 @@ def import_batch(store: SiteStore, items: list[AmazonOrder], run_id: str) -> int
 
 
 BATCH = 25
-PAUSE_S = 0.05  # between two batches, as the importer reads and parses the next one: the other worker's turn
+# Between two transactions, as the importer reads and parses the next order or batch: the other worker's
+# turn. Without it SQLite's busy handler can lose to a worker that begins again at once, every time.
+PAUSE_S = {False: 0.002, True: 0.05}
 
 
 def worker(url: str, key: str, reverse: bool, batched: bool, start: Any, results: Any) -> None:
@@ -135,8 +137,11 @@ def worker(url: str, key: str, reverse: bool, batched: bool, start: Any, results
         created = 0
         for i in range(0, len(items), BATCH):
             created += import_batch(store, items[i:i + BATCH], run_id)
-            time.sleep(PAUSE_S)
+            time.sleep(PAUSE_S[batched])
     else:
-        created = sum(import_one(store, item, run_id) for item in items)
+        created = 0
+        for item in items:
+            created += import_one(store, item, run_id)
+            time.sleep(PAUSE_S[batched])
     store.dispose()
     results.put(created)

@@ -1,3 +1,4 @@
+import logging
 from datetime import UTC, datetime, timedelta
 
 from site_builders import ACCOUNT, address, company_buyer, order, private_buyer
@@ -5,7 +6,7 @@ from sqlalchemy import update
 
 from amazon_passweb.site import InboxItem, InboxStatus, OrderState, Origin, SiteStore, purge_buyer_data
 from amazon_passweb.site.models import Address, Customer, Order
-from amazon_passweb.site.purge import orders_awaiting_purge
+from amazon_passweb.site.purge import orders_awaiting_purge, run_scheduled_purge
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=60)
@@ -113,3 +114,25 @@ def test_shipped_orders_without_delivery_date_and_cancelled_ones_expire_too(stor
         assert uow.orders.get(cancelled).pii_purged_at is not None
         assert uow.orders.get(recent).pii_purged_at is None
     assert orders_awaiting_purge(store) == 0
+
+
+def test_the_scheduled_purge_opens_the_site_database_and_logs_counts_only(store, pii_key, monkeypatch, caplog,
+                                                                          capsys):
+    """The purge DAG's task, as a worker runs it: the database from its URL, the key from the environment."""
+    now = datetime.now(UTC)
+    _import(store, "OLD", private_buyer(1), address(1), delivered_at=now - timedelta(days=31))
+    _import(store, "NEW", private_buyer(2), address(2), delivered_at=now - timedelta(days=2))
+    monkeypatch.setenv("SITE_PII_KEY", pii_key)
+    caplog.set_level(logging.DEBUG)
+
+    counts = run_scheduled_purge(30, url=store.engine.url.render_as_string(hide_password=False))
+
+    assert counts == {"orders": 1, "inbox_payloads": 1, "addresses": 1, "customers": 1}
+    logged = caplog.text + capsys.readouterr().out  # once Airflow is imported its logging prints to stdout
+    assert "1 orders past 30 days after delivery" in logged
+    assert "erased from 1 orders, 1 inbox payloads, 1 addresses, 1 customers" in logged
+    for personal in ("buyer1@", "Mario Rossi", "Garibaldi", "20121"):
+        assert personal not in logged
+    with store.unit_of_work() as uow:
+        assert uow.inbox.get(ACCOUNT, "OLD").payload is None
+        assert uow.inbox.get(ACCOUNT, "NEW").payload == {"buyer": "personal data"}

@@ -140,3 +140,18 @@ def test_unreadable_and_invalid_files(tmp_path):
     empty.write_text("foo: 1\n")
     with pytest.raises(ConfigError, match="'accounts' list"):
         load_accounts(empty)
+
+
+def test_buyer_data_retention_and_purge_schedule(raw):
+    config = parse_accounts(raw)
+    assert config.buyer_data_retention_days == 30 and config.purge_schedule == "30 3 * * *"
+    raw |= {"buyer_data_retention_days": 14, "purge_schedule": "daily"}
+    config = parse_accounts(raw)
+    assert config.buyer_data_retention_days == 14 and config.purge_schedule == "0 0 * * *"
+    assert parse_accounts(raw | {"purge_schedule": "none"}).purge_schedule is None
+
+
+@pytest.mark.parametrize("days", [0, 31, 365])
+def test_buyer_data_cannot_be_kept_past_amazons_30_days(raw, days):
+    with pytest.raises(ConfigError, match="buyer_data_retention_days"):
+        parse_accounts(raw | {"buyer_data_retention_days": days})

@@ -35,6 +35,7 @@ from amazon_passweb.gestionale.fields import (
     fit,
     wrap,
 )
+from amazon_passweb.gestionale.provinces import province_sigla
 from amazon_passweb.gestionale.totals import VAT_RATES, PricedRow, cents, document_total
 from amazon_passweb.site.normalise import is_shared_email  # one rule for site and gestionale
 
@@ -166,7 +167,7 @@ def build_customer(customer: CustomerInput) -> MappedRecord:
         "indirizzo": _street(customer.address_line1, customer.address_line2),
         "cap": customer.postal_code,
         "localita": customer.city,
-        "provincia": (customer.province or "").upper(),
+        "provincia": _province(customer.province, customer.country, warnings, where),
         "nazione": (customer.country or "").upper(),
         "partita_iva": customer.vat_number,
         "codice_fiscale": (customer.fiscal_code or "").upper(),
@@ -191,6 +192,14 @@ def build_customer(customer: CustomerInput) -> MappedRecord:
     return MappedRecord(payload, lookup, warnings)
 
 
+def _province(value: str | None, country: str | None, warnings: list[str], where: str) -> str:
+    sigla = province_sigla(value, country)
+    if sigla is None:  # never cut a name to two letters: "Roma" would become Rovigo
+        warnings.append(f"{where}: field 'provincia' left empty: not an Italian province sigla or name")
+        return ""
+    return sigla
+
+
 def same_address(customer: CustomerInput, address: ShippingAddressInput) -> bool:
     def key(name, line1, line2, postal_code, city) -> tuple:
         return tuple(clean(v).casefold() for v in (name, _street(line1, line2), postal_code, city))
@@ -211,7 +220,7 @@ def build_shipping_address(address: ShippingAddressInput, cod_conto: str) -> Map
         "indirizzo": _street(address.address_line1, address.address_line2),
         "cap": address.postal_code,
         "localita": address.city,
-        "provincia": (address.province or "").upper(),
+        "provincia": _province(address.province, address.country, warnings, "shipping address"),
         "nazione": (address.country or "").upper(),
         "telefono": address.phone,
     }

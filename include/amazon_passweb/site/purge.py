@@ -12,7 +12,8 @@ Running it twice changes nothing the second time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
@@ -20,7 +21,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, upd
 from ._sql import utcnow
 from .models import Address, Customer, InboxEntry, Order
 from .states import CustomerKind, InboxStatus, OrderState, Origin
-from .unit_of_work import SiteStore
+from .unit_of_work import SiteStore, open_site_store
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 30
 ORDERS = Order.__table__
@@ -150,3 +153,18 @@ def orders_awaiting_purge(store: SiteStore, *, older_than_days: int = DEFAULT_RE
         return uow.session.execute(
             select(func.count()).select_from(ORDERS).where(_expired_orders(cutoff))
         ).scalar_one()
+
+
+def run_scheduled_purge(older_than_days: int = DEFAULT_RETENTION_DAYS, url: str | None = None) -> dict[str, int]:
+    """The purge DAG's task: erase what is past retention in the site database, log and return
+    the counts (numbers only: nothing personal reaches the log or XCom)."""
+    store = open_site_store(url)
+    try:
+        waiting = orders_awaiting_purge(store, older_than_days=older_than_days)
+        log.info("buyer data: %d orders past %d days after delivery or cancellation", waiting, older_than_days)
+        report = purge_buyer_data(store, older_than_days=older_than_days)
+    finally:
+        store.dispose()
+    log.info("buyer data erased from %d orders, %d inbox payloads, %d addresses, %d customers",
+             report.orders, report.inbox_payloads, report.addresses, report.customers)
+    return asdict(report)
