@@ -236,6 +236,7 @@ def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLook
 
 
 BATCH = 200
+PROGRESS_EVERY = 5_000  # a large backfill logs how far each step has come
 
 # What bad data in one order can raise where no rule above foresaw it: that order fails with the
 # reason and the batch goes on. Database errors are none of these: they still fail the task.
@@ -255,7 +256,8 @@ def _unexpected_failure(amazon_order_id: str, error: Exception) -> InboxMark:
 def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -> Iterator[list[InboxRecord]]:
     """The account's entries in ``statuses``, a batch at a time, oldest update first (memory stays
     flat in the inbox size). Each status is paged from where its last batch ended, so a batch costs
-    the same at the start and at the end of a large inbox."""
+    the same at the start and at the end of a large inbox. Progress goes to the task log."""
+    seen = 0
     for status in statuses:
         after = None
         while True:
@@ -263,6 +265,9 @@ def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -
                 batch = uow.inbox.entries(account.id, statuses=[status], limit=BATCH, after=after)
             if not batch:
                 break
+            if (seen + len(batch)) // PROGRESS_EVERY > seen // PROGRESS_EVERY:
+                log.info("%s orders: %d so far", "/".join(s.value for s in statuses), seen + len(batch))
+            seen += len(batch)
             yield batch
             after = batch[-1].position
 
