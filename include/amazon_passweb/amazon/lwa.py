@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from amazon_passweb.amazon.cached_token import CachedToken
 from amazon_passweb.amazon.errors import (
     AuthenticationError,
     MalformedResponseError,
@@ -20,39 +20,21 @@ from amazon_passweb.amazon.settings import SpApiSettings
 log = logging.getLogger(__name__)
 
 OPERATION = "lwaToken"
-# Refresh this long (Amazon seconds) before the token would expire.
-EXPIRY_MARGIN = 60.0
 
 
-class LwaTokenProvider:
+class LwaTokenProvider(CachedToken):
     def __init__(
         self,
         settings: SpApiSettings,
         session: requests.Session,
         clock: Callable[[], float] = time.monotonic,
     ):
+        super().__init__(clock, settings.time_scale)
         self._settings = settings
         self._session = session
-        self._clock = clock
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = threading.Lock()
         self.refreshes = 0
 
-    def access_token(self) -> str:
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._refresh()
-            assert self._token is not None
-            return self._token
-
-    def invalidate(self, token: str) -> None:
-        """Forget ``token`` (Amazon said it expired) unless another thread already replaced it."""
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-    def _refresh(self) -> None:
+    def _obtain(self) -> tuple[str, float]:
         settings = self._settings
         retrying = Retrying(
             stop=stop_after_attempt(settings.max_attempts),
@@ -64,12 +46,10 @@ class LwaTokenProvider:
             reraise=True,
         )
         body = retrying(self._request)
-        lifetime = float(body.get("expires_in", 3600)) / settings.time_scale
-        margin = min(EXPIRY_MARGIN / settings.time_scale, lifetime / 10)
-        self._token = body["access_token"]
-        self._expires_at = self._clock() + lifetime - margin
+        lifetime = float(body.get("expires_in", 3600))
         self.refreshes += 1
-        log.info("LWA access token refreshed, valid for %.0f s", lifetime)
+        log.info("LWA access token refreshed, valid for %.0f s", lifetime / settings.time_scale)
+        return body["access_token"], lifetime
 
     def _request(self) -> dict:
         settings = self._settings

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from amazon_passweb.amazon.cached_token import CachedToken
 from amazon_passweb.amazon.errors import MalformedResponseError
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 
 OPERATION = "createRestrictedDataToken"
 PATH = "/tokens/2021-03-01/restrictedDataToken"
-EXPIRY_MARGIN = 60.0
 
 # One token covers every v0 call the import makes: bulk getOrders with buyer data and
 # address, and order items (gift wrap lives in the items' buyer info).
@@ -29,33 +28,18 @@ V0_RESOURCES: list[dict[str, Any]] = [
 ]
 
 
-class RestrictedDataTokenProvider:
+class RestrictedDataTokenProvider(CachedToken):
     def __init__(
         self,
         transport: SpApiTransport,
         resources: list[dict[str, Any]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
+        super().__init__(clock, transport.settings.time_scale)
         self._transport = transport
         self._resources = resources or V0_RESOURCES
-        self._clock = clock
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = threading.Lock()
 
-    def access_token(self) -> str:
-        with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._create()
-            assert self._token is not None
-            return self._token
-
-    def invalidate(self, token: str) -> None:
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-    def _create(self) -> None:
+    def _obtain(self) -> tuple[str, float]:
         body: dict[str, Any] = {"restrictedResources": self._resources}
         target = self._transport.settings.target_application
         if target:
@@ -64,8 +48,6 @@ class RestrictedDataTokenProvider:
         token = answer.get("restrictedDataToken")
         if not isinstance(token, str):
             raise MalformedResponseError(OPERATION, 200, "MalformedResponse", "no restrictedDataToken")
-        scale = self._transport.settings.time_scale
-        lifetime = float(answer.get("expiresIn", 3600)) / scale
-        self._token = token
-        self._expires_at = self._clock() + lifetime - min(EXPIRY_MARGIN / scale, lifetime / 10)
-        log.info("restricted data token created, valid for %.0f s", lifetime)
+        lifetime = float(answer.get("expiresIn", 3600))
+        log.info("restricted data token created, valid for %.0f s", lifetime / self._time_scale)
+        return token, lifetime

@@ -183,17 +183,17 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
     articles = ArticleLookup()
     for batch in _batches(store, account, InboxStatus.RECONCILED):
         with store.unit_of_work() as uow:
-            marks: list[InboxMark] = []
+            failures: list[InboxMark] = []
             new_orders: list[NewOrder] = []
             for entry in batch:
                 try:
                     new_orders.append(_new_order(entry, account, articles.using(uow.articles), import_run_id))
                 except OrderBuildError as error:  # the articles changed since reconcile
-                    marks.append(InboxMark(entry.amazon_order_id, InboxStatus.FAILED, str(error)))
+                    failures.append(InboxMark(entry.amazon_order_id, InboxStatus.FAILED, str(error)))
                 except UNEXPECTED as error:
-                    marks.append(_unexpected_failure(entry.amazon_order_id, error))
-            outcome["failed"] += len(marks)
-            seen_again = []
+                    failures.append(_unexpected_failure(entry.amazon_order_id, error))
+            outcome["failed"] += len(failures)
+            marks, seen_again = list(failures), []
             for new, site in zip(new_orders, uow.orders.create_many(new_orders), strict=True):
                 status = InboxStatus.INCOMPLETE if site.state is OrderState.INCOMPLETO_AFN else InboxStatus.IMPORTED
                 message = (f"ordine sito {site.sezionale}/{site.number} "

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ._sql import utcnow
+from ._sql import dialect_name, per_dialect, utcnow
 from .crypto import PiiCipher
 from .errors import NotFound, StoreError, UnidentifiableBuyer
 from .models import Address, Customer
@@ -52,16 +51,10 @@ _ADDRESS_IDS = select(ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_h
     ADDRESSES.c.key_hash.in_(bindparam("keys", expanding=True)),
 )
 # ON CONFLICT DO NOTHING: a buyer or address created meanwhile by another transaction is re-read.
-_INSERT_CUSTOMER = {
-    name: dialect.insert(CUSTOMERS).on_conflict_do_nothing().returning(
-        CUSTOMERS.c.id, CUSTOMERS.c.email_hash, CUSTOMERS.c.identity_hash)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-_INSERT_ADDRESS = {
-    name: dialect.insert(ADDRESSES).on_conflict_do_nothing().returning(
-        ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_hash)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_INSERT_CUSTOMER = per_dialect(lambda dialect: dialect.insert(CUSTOMERS).on_conflict_do_nothing().returning(
+    CUSTOMERS.c.id, CUSTOMERS.c.email_hash, CUSTOMERS.c.identity_hash))
+_INSERT_ADDRESS = per_dialect(lambda dialect: dialect.insert(ADDRESSES).on_conflict_do_nothing().returning(
+    ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_hash))
 
 _CUSTOMER_PII = ("email", "name", "company", "vat_number", "fiscal_code", "phone")
 _ADDRESS_PII = ("name", "line1", "line2", "postal_code", "city", "province", "phone")
@@ -153,7 +146,7 @@ class CustomerRepository:
             now = utcnow()
             # In key order: concurrent batches meeting the same new buyers lock them in the same order
             # (on PostgreSQL the second waits for the first instead of deadlocking).
-            inserted = self._session.connection().execute(_INSERT_CUSTOMER[self._dialect()], [
+            inserted = self._session.connection().execute(_INSERT_CUSTOMER[dialect_name(self._session)], [
                 self._customer_values(customer, column, key_hash, now)
                 for (column, key_hash), customer in sorted(new.items(), key=lambda item: item[0])
             ])
@@ -237,7 +230,7 @@ class CustomerRepository:
         created: set[tuple[int, str]] = set()
         if new:
             now = utcnow()
-            inserted = self._session.connection().execute(_INSERT_ADDRESS[self._dialect()], [
+            inserted = self._session.connection().execute(_INSERT_ADDRESS[dialect_name(self._session)], [
                 # By customer, as the customers are locked in key order; a customer's new addresses in the
                 # order of their orders: the first becomes its home in the gestionale (importer.push).
                 self._address_values(address, customer_id, key_hash, now)
@@ -275,9 +268,6 @@ class CustomerRepository:
             created_at=now,
         )
         return values
-
-    def _dialect(self) -> str:
-        return self._session.get_bind().dialect.name
 
     def set_gestionale_address_id(self, address_id: int, gestionale_id: str) -> None:
         self._session.execute(

@@ -11,10 +11,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Insert, Integer, Row, Update, bindparam, case, func, insert, literal, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ._sql import utcnow
+from ._sql import dialect_name, per_dialect, utcnow
 from .crypto import PiiCipher
 from .errors import NotFound
 from .models import InboxEntry, InboxHistory
@@ -69,7 +68,7 @@ class InboxRepository:
             return []
         now = utcnow()
         rows = [self._inbox_row(account, items[index], now) for index in newest.values()]
-        first_seen = dict(self._session.execute(_UPSERT_FOR[self._dialect()], rows).all())
+        first_seen = dict(self._session.execute(_UPSERT[dialect_name(self._session)], rows).all())
         results = []
         for index, item in enumerate(items):
             seen = first_seen.get(item.amazon_order_id) if newest[item.amazon_order_id] == index else None
@@ -95,9 +94,6 @@ class InboxRepository:
             "first_seen_at": now,
             "updated_at": now,
         }
-
-    def _dialect(self) -> str:
-        return self._session.get_bind().dialect.name
 
     def get(self, account: str, amazon_order_id: str) -> InboxRecord:
         row = self._session.execute(
@@ -302,7 +298,7 @@ def _upsert(dialect) -> Insert:
     ).returning(INBOX.c.amazon_order_id, INBOX.c.first_seen_at)
 
 
-_UPSERT_FOR = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+_UPSERT = per_dialect(_upsert)
 
 _WHERE_ENTRY = (INBOX.c.account == bindparam("b_account"), INBOX.c.amazon_order_id == bindparam("b_id"))
 

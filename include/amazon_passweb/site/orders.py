@@ -179,20 +179,8 @@ class OrderRepository:
         return placed
 
     def _next_number(self, sezionale: int) -> int:
-        bump = (
-            update(COUNTERS)
-            .where(COUNTERS.c.sezionale == sezionale)
-            .values(last_number=COUNTERS.c.last_number + 1)
-            .returning(COUNTERS.c.last_number)
-        )
-        number = self._session.execute(bump).scalar()
-        if number is None:  # first order of this sezionale
-            self._session.execute(
-                dialect_insert(self._session, COUNTERS)
-                .values(sezionale=sezionale, last_number=0)
-                .on_conflict_do_nothing()
-            )
-            number = self._session.execute(bump).scalar_one()
+        number = self._lock_counter(sezionale) + 1
+        self._session.execute(_SET_COUNTER, {"b_sezionale": sezionale, "b_last": number})
         return number
 
     # -- state changes -----------------------------------------------------

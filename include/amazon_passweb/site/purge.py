@@ -160,11 +160,10 @@ def run_scheduled_purge(older_than_days: int = DEFAULT_RETENTION_DAYS, url: str 
     the counts (numbers only: nothing personal reaches the log or XCom)."""
     store = open_site_store(url)
     try:
-        waiting = orders_awaiting_purge(store, older_than_days=older_than_days)
-        log.info("buyer data: %d orders past %d days after delivery or cancellation", waiting, older_than_days)
         report = purge_buyer_data(store, older_than_days=older_than_days)
     finally:
         store.dispose()
-    log.info("buyer data erased from %d orders, %d inbox payloads, %d addresses, %d customers",
-             report.orders, report.inbox_payloads, report.addresses, report.customers)
+    log.info("%d orders past %d days after delivery or cancellation: buyer data erased from %d orders, "
+             "%d inbox payloads, %d addresses, %d customers", report.orders, older_than_days, report.orders,
+             report.inbox_payloads, report.addresses, report.customers)
     return asdict(report)
