@@ -5,7 +5,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 # A private Airflow home per test session: never the developer's real one.
 _airflow_home = tempfile.mkdtemp(prefix="airflow-home-")

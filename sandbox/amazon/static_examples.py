@@ -20,8 +20,8 @@ SPEC_DIR_ENV = "SP_API_SPEC_DIR"
 def default_spec_dir() -> Path:
     if os.environ.get(SPEC_DIR_ENV):
         return Path(os.environ[SPEC_DIR_ENV])
-    # The project's shared specs sit next to the repository: ../shared/reference/sp-api
-    return Path(__file__).resolve().parents[3] / "shared" / "reference" / "sp-api"
+    # Amazon's models, vendored in the repository (reference/sp-api/SOURCE.md)
+    return Path(__file__).resolve().parents[2] / "reference" / "sp-api"
 
 
 @dataclass(frozen=True)

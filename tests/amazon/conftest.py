@@ -19,7 +19,7 @@ from sandbox.amazon.server import RunningStandIn, running_standin
 from sandbox.amazon.state import StandInConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_DIR = ROOT.parent / "shared" / "reference" / "sp-api"
+SPEC_DIR = ROOT / "reference" / "sp-api"
 SPEC_FILES = {"v2026": "orders_2026-01-01.json", "v0": "ordersV0.json", "tokens": "tokens_2021-03-01.json"}
 
 
