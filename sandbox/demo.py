@@ -51,16 +51,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def prepare_site(stack: LocalStack) -> None:
     """The site starts with the gestionale's articles, as after a first site–gestionale sync."""
+    from amazon_passweb.config import load_accounts
     from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.gestionale.settings import WebApiSettings
-    from amazon_passweb.importer.articles import pull_articles
+    from amazon_passweb.importer.articles import pull_articles, spesa_codes
     from amazon_passweb.site.unit_of_work import open_site_store
 
     store = open_site_store(stack.site_url, upgrade=True)
     client = GestionaleClient(WebApiSettings(
         base_url=f"http://127.0.0.1:{stack.gestionale_port}/webapi/", user=GESTIONALE["user"],
         password=GESTIONALE["password"], dominio=GESTIONALE["dominio"], azienda=GESTIONALE["azienda"]))
-    copied = pull_articles(store, client)
+    copied = pull_articles(store, client, spesa_codes(load_accounts(stack.accounts_file).accounts))
     store.dispose()
     placeholders = create_placeholder_customers(stack, client)
     print(f"Site prepared: {copied} articles copied from the gestionale"
@@ -82,7 +83,8 @@ def create_placeholder_customers(stack: LocalStack, client) -> list[str]:
             continue
         answer = requests.post(
             f"{client.settings.base_url}risorse/clienti", headers=client.settings.headers(), timeout=30,
-            json={"codice": code, "ragione_sociale": f"Clienti Amazon {account.description}"[:40], "privato": True})
+            json={"codice": code, "ragione_sociale": f"Clienti Amazon {account.description}"[:40],
+                  "gest_per_fisica": "N"})
         answer.raise_for_status()
         created.append(code)
     return created

@@ -9,10 +9,14 @@ too: use it whenever an earlier run may have sent the record (the importer knows
 
 from __future__ import annotations
 
+import binascii
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from urllib.parse import parse_qs, quote, urlsplit
 
 from amazon_passweb.gestionale.errors import (
     DocumentRefused,
@@ -26,11 +30,15 @@ from amazon_passweb.gestionale.transport import Transport
 
 log = logging.getLogger(__name__)
 
+# Resources, relative to the base URL ".../webapi/" (reference/mexal-webapi/sorgenti/help.json).
 CUSTOMERS = "risorse/clienti"
 ADDRESSES = "risorse/indirizzi-spedizione"
 ARTICLES = "risorse/articoli"
-ORDERS = "documenti/ordini-clienti"
+ORDERS = "risorse/documenti/ordini-clienti"
+MOVEMENTS = "risorse/documenti/movimenti-magazzino"
 MAX_CONTO = 99999
+MAX_PAGE = 1000  # the WebAPI's largest "max"
+CODE_CLASH_RETRIES = 20  # conti taken by someone else between our search and our create
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,24 @@ def document_key(record: dict) -> str:
 
 
 def key_from_location(location: str | None) -> str:
+    """The key at the end of a create's ``Location``, hex-decoded when it says ``encoding=hex``."""
     if not location:
         raise UnexpectedResponse("the gestionale answered a create without a Location header")
-    return location.rstrip("/").rsplit("/", 1)[-1]
+    parts = urlsplit(location)
+    key = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if parse_qs(parts.query).get("encoding") == ["hex"]:
+        try:
+            return bytes.fromhex(key).decode("latin-1")
+        except (ValueError, binascii.Error):
+            raise UnexpectedResponse(f"the gestionale answered a Location with a bad hex key: {location}") from None
+    return key
+
+
+def key_path(resource: str, key: str) -> tuple[str, dict[str, str] | None]:
+    """The path of one record; keys holding ``/`` or ``\\`` travel hex-encoded (``?encoding=hex``)."""
+    if "/" in key or "\\" in key:
+        return f"{resource}/{key.encode('latin-1').hex().upper()}", {"encoding": "hex"}
+    return f"{resource}/{quote(key, safe='+.-_')}", None
 
 
 class GestionaleClient:
@@ -56,6 +79,7 @@ class GestionaleClient:
         self.settings = settings
         self.transport = transport or Transport(settings)
         self.settle_s = settle_s
+        self._conti = _ContoCounter(self)
 
     @classmethod
     def from_connection(cls, conn_id: str = DEFAULT_CONN_ID, **overrides) -> GestionaleClient:
@@ -67,39 +91,50 @@ class GestionaleClient:
         return f"GestionaleClient({self.settings.base_url!r}, user={self.settings.user!r})"
 
     # reads
-    def _get(self, path: str) -> dict | None:
+    def _get(self, resource: str, key: str) -> dict | None:
+        path, params = key_path(resource, key)
         try:
-            return self.transport.request("GET", path, idempotent=True).body
+            return self.transport.request("GET", path, idempotent=True, params=params).body
         except UnexpectedResponse as error:
             if error.status == 404:
                 return None
             raise
 
     def get_customer(self, codice: str) -> dict | None:
-        return self._get(f"{CUSTOMERS}/{codice}")
+        return self._get(CUSTOMERS, codice)
 
-    def get_shipping_address(self, address_id: int | str) -> dict | None:
-        return self._get(f"{ADDRESSES}/{address_id}")
+    def get_shipping_address(self, address_id: str) -> dict | None:
+        return self._get(ADDRESSES, str(address_id))
 
     def get_article(self, codice: str) -> dict | None:
-        return self._get(f"{ARTICLES}/{codice}")
+        return self._get(ARTICLES, codice)
 
     def get_document(self, key: str) -> dict | None:
-        return self._get(f"{ORDERS}/{key}")
+        return self._get(ORDERS, key)
 
     def search(
         self, resource: str, filtri: list[dict], *, fields: list[str] | None = None, page_size: int = 100
     ) -> Iterator[dict]:
-        """All matches of ``POST {resource}/ricerca``, following ``next`` page by page."""
-        body: dict = {"filtri": filtri, "max": page_size}
-        if fields:
-            body["fields"] = fields
+        """All matches of ``POST {resource}/ricerca``, following ``next`` page by page. The body
+        holds only the filters (at least one); ``max``, ``fields`` and ``next`` go in the query."""
+        if not filtri:
+            raise ValueError("a ricerca needs at least one filter: use records() to read a whole archive")
+        yield from self._pages("POST", f"{resource}/ricerca", {"filtri": filtri}, fields, page_size)
+
+    def records(self, resource: str, *, fields: list[str] | None = None, page_size: int = 100) -> Iterator[dict]:
+        """Every record of an archive: ``GET {resource}?fields=…&max=…``, following ``next``."""
+        yield from self._pages("GET", resource, None, fields, page_size)
+
+    def _pages(
+        self, method: str, path: str, body: dict | None, fields: list[str] | None, page_size: int
+    ) -> Iterator[dict]:
+        params: dict[str, object] = {"max": min(page_size, MAX_PAGE), "fields": fields}
         while True:
-            page = self.transport.request("POST", f"{resource}/ricerca", body, idempotent=True).body or {}
+            page = self.transport.request(method, path, body, idempotent=True, params=params).body or {}
             yield from page.get("dati") or []
             if not page.get("next"):
                 return
-            body = {**body, "next": page["next"]}
+            params = {**params, "next": page["next"]}  # opaque and short-lived: used at once
 
     def find_document(self, rif_nr_attuale: str) -> str | None:
         """The key of the order document whose external reference is this Amazon order id."""
@@ -114,13 +149,32 @@ class GestionaleClient:
 
     def find_customer(self, lookup: list[dict]) -> str | None:
         for record in self.search(CUSTOMERS, lookup, fields=["codice"], page_size=1):
-            return record["codice"]
+            return str(record["codice"])
         return None
 
-    def find_shipping_address(self, lookup: list[dict]) -> int | None:
+    def find_shipping_address(self, lookup: list[dict]) -> str | None:
         for record in self.search(ADDRESSES, lookup, fields=["id"], page_size=1):
-            return int(record["id"])
+            return str(record["id"])
         return None
+
+    def highest_conto(self, mastro: str) -> int:
+        """The highest conto in use under ``mastro`` (0: none), by bisection with ricerca: about
+        17 searches whatever the archive's size, and no reliance on the order of the answers."""
+        low, high = 0, MAX_CONTO  # invariant: a conto >= low+1 ... is unknown; >= high+1 is unused
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._conto_in_use_from(mastro, middle):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def _conto_in_use_from(self, mastro: str, conto: int) -> bool:
+        filtri = [
+            {"campo": "codice", "condizione": ">=", "valore": f"{mastro}.{conto:05d}"},
+            {"campo": "codice", "condizione": "<=", "valore": f"{mastro}.{MAX_CONTO:05d}"},
+        ]
+        return next(self.search(CUSTOMERS, filtri, fields=["codice"], page_size=1), None) is not None
 
     # creates, exactly once
     def create_document(self, document: MappedRecord, *, may_exist: bool = True) -> Created:
@@ -129,18 +183,40 @@ class GestionaleClient:
         return self._create_once(ORDERS, document.payload, lambda: self.find_document(reference), may_exist)
 
     def ensure_shipping_address(self, address: MappedRecord, *, may_exist: bool = True) -> Created:
-        return self._create_once(
-            ADDRESSES,
-            address.payload,
-            lambda: self._found(self.find_shipping_address(address.lookup)),
-            may_exist,
-        )
+        find = partial(self.find_shipping_address, address.lookup)
+        return self._create_once(ADDRESSES, address.payload, find, may_exist)
 
     def ensure_customer(self, customer: MappedRecord, ledgers: list[str], *, may_exist: bool = True) -> Created:
-        """Find the customer by its lookup key, or create it as ``mastro.AUTO`` under the first
-        mastro of ``ledgers`` that is not full (a mastro is full once conto 99999 exists)."""
+        """Find the customer by its lookup key, or create it under the first of ``ledgers`` (mastri)
+        with a free conto: the next one after the highest in use (``customer_code: search``), or
+        ``mastro.AUTO`` numbered by the gestionale (``customer_code: auto``)."""
         if may_exist and (found := self.find_customer(customer.lookup)):
             return Created(found, False)
+        if self.settings.customer_code == "auto":
+            return self._create_customer_auto(customer, ledgers)
+        for mastro in ledgers:
+            while (conto := self._conti.take(mastro)) is not None:
+                created = self._create_customer_as(customer, f"{mastro}.{conto:05d}")
+                if created is not None:
+                    return created
+            log.info("mastro %s is full, moving to the next customer mastro", mastro)
+        raise DocumentRefused(f"all customer mastri are full ({', '.join(ledgers)}): add one to the account")
+
+    def _create_customer_as(self, customer: MappedRecord, codice: str) -> Created | None:
+        """Create with this code; None when the code turned out taken (look for another)."""
+        find = partial(self.find_customer, customer.lookup)
+        try:
+            return self._create_once(CUSTOMERS, {"codice": codice, **customer.payload}, find, may_exist=False)
+        except DocumentRefused:
+            if found := find():  # an earlier attempt whose answer was lost did create it
+                return Created(found, True)
+            if self.get_customer(codice) is None:
+                raise  # refused for its data: nothing to do with the code
+            log.info("conto %s was taken meanwhile, trying the next one", codice)
+            self._conti.taken(codice)
+            return None
+
+    def _create_customer_auto(self, customer: MappedRecord, ledgers: list[str]) -> Created:
         for mastro in ledgers:
             payload = {"codice": f"{mastro}.AUTO", **customer.payload}
             try:
@@ -152,10 +228,6 @@ class GestionaleClient:
                     raise
                 log.info("mastro %s is full, moving to the next customer mastro", mastro)
         raise DocumentRefused(f"all customer mastri are full ({', '.join(ledgers)}): add one to the account")
-
-    @staticmethod
-    def _found(value: int | None) -> str | None:
-        return None if value is None else str(value)
 
     def _create_once(self, resource: str, payload: dict, find: Callable[[], str | None], may_exist: bool) -> Created:
         if may_exist and (found := find()):
@@ -173,3 +245,31 @@ class GestionaleClient:
             f"{self.settings.max_unknown_outcomes} answers to POST {resource} were lost; "
             "nothing was duplicated, try again in a later push"
         )
+
+
+class _ContoCounter:
+    """The next free conto of each mastro: found once per client with ``highest_conto``, then
+    counted here. Safe because the product's gestionale writes are exclusive (one push at a
+    time per WebAPI user); a conto someone else takes meanwhile is skipped on refusal."""
+
+    def __init__(self, client: GestionaleClient):
+        self._client = client
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, mastro: str) -> int | None:
+        """A conto to create the next customer with; None when the mastro is full."""
+        with self._lock:
+            if mastro not in self._next:
+                self._next[mastro] = self._client.highest_conto(mastro) + 1
+            conto = self._next[mastro]
+            if conto > MAX_CONTO:
+                return None
+            self._next[mastro] = conto + 1
+            return conto
+
+    def taken(self, codice: str) -> None:
+        """Someone else holds ``codice``: start again after the highest conto in use."""
+        mastro = codice.split(".", 1)[0]
+        with self._lock:
+            self._next[mastro] = max(self._next.get(mastro, 0), self._client.highest_conto(mastro) + 1)

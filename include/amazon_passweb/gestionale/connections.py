@@ -30,14 +30,22 @@ class Reply:
 
 
 class ThreadConnections:
-    def __init__(self, base_url: str, connect_timeout_s: float, read_timeout_s: float):
+    def __init__(
+        self,
+        base_url: str,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+        *,
+        verify: bool = True,
+        ca_bundle: str | None = None,
+    ):
         parts = urlsplit(base_url)
         self._https = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port or (443 if self._https else 80)
         self._prefix = parts.path.rstrip("/") + "/"
         self._connect_timeout, self._read_timeout = connect_timeout_s, read_timeout_s
-        self._ssl = ssl.create_default_context() if self._https else None
+        self._ssl = tls_context(verify, ca_bundle) if self._https else None
         self._local = threading.local()
 
     def _open(self) -> http.client.HTTPConnection:
@@ -82,6 +90,16 @@ class ThreadConnections:
         if response.will_close:
             self.discard()
         return reply
+
+
+def tls_context(verify: bool, ca_bundle: str | None) -> ssl.SSLContext:
+    """The system's CAs, plus ``ca_bundle`` when given; no verification only when asked for."""
+    if not verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:

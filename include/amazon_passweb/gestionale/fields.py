@@ -5,26 +5,30 @@ from __future__ import annotations
 import re
 import textwrap
 
-# Maximum lengths assumed for the gestionale fields the mapping writes.
+# Maximum lengths assumed for the gestionale fields the mapping writes. The WebAPI's field
+# lists (reference/mexal-webapi/sorgenti/info) give names and types but no lengths: these are
+# conservative sizes, and a longer value is cut with a warning rather than refused.
 CUSTOMER_LIMITS = {
     "ragione_sociale": 80,
+    "cognome": 40,
+    "nome": 40,
     "indirizzo": 60,
     "cap": 10,
     "localita": 60,
     "provincia": 2,
-    "nazione": 3,
+    "cod_paese": 2,
     "partita_iva": 20,
     "codice_fiscale": 16,
     "email": 100,
     "telefono": 30,
 }
 ADDRESS_LIMITS = {
-    "ragione_sociale": 80,
+    "descrizione": 80,
     "indirizzo": 60,
     "cap": 10,
     "localita": 60,
     "provincia": 2,
-    "nazione": 3,
+    "cod_paese": 2,
     "telefono": 30,
 }
 DOCUMENT_LIMITS = {"cod_vettore": 10, "rif_nr_attuale": 20, "nota": 100}

@@ -140,21 +140,117 @@ def _yyyymmdd(value: dt.date | dt.datetime) -> str:
     return value.strftime("%Y%m%d")
 
 
-def customer_code_candidates(account: AccountConfig) -> list[str]:
-    """New customers are coded ``mastro.AUTO`` under the account's mastri, in order; the
-    client moves to the next mastro when one is full (conto 99999 taken)."""
-    return [f"{mastro}.AUTO" for mastro in account.customer_ledgers]
-
-
 def _street(line1: str | None, line2: str | None) -> str:
     return ", ".join(part for part in (clean(line1), clean(line2)) if part)
+
+
+# EU member states (ISO 3166-1 alpha-2; Greece as Amazon writes it, GR, and as VAT numbers do, EL).
+EU_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+# Surname particles that belong to the surname that follows them ("Maria De Luca").
+SURNAME_PARTICLES = frozenset(
+    [
+        "d'",
+        "da",
+        "dal",
+        "dall'",
+        "dalla",
+        "de",
+        "de'",
+        "degli",
+        "dei",
+        "del",
+        "dell'",
+        "della",
+        "delle",
+        "di",
+        "la",
+        "le",
+        "lo",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ten",
+        "ter",
+    ]
+)
+
+
+def nationality(country: str | None) -> str:
+    """``tp_nazionalita`` for a country: I (Italy), C (another EU state), E (elsewhere).
+    The published field list documents only "I"; C and E follow the gestionale's anagrafica
+    convention (Italiana / CEE / Estera)."""
+    code = (country or "IT").upper()
+    if code == "IT":
+        return "I"
+    return "C" if code in EU_COUNTRIES else "E"
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    """(cognome, nome) from the one name Amazon gives, written "Nome Cognome": the last word is
+    the surname, with the particles just before it ("Maria De Luca" → "De Luca", "Maria");
+    a single word is a surname alone."""
+    words = clean(full_name).split(" ")
+    if len(words) < 2:
+        return words[0] if words else "", ""
+    start = len(words) - 1
+    while start > 1 and words[start - 1].casefold() in SURNAME_PARTICLES:
+        start -= 1
+    return " ".join(words[start:]), " ".join(words[:start])
+
+
+def vat_number_forms(vat_number: str | None, country: str | None) -> tuple[str, str] | None:
+    """(with country prefix, without) of a VAT number: the gestionale is sent the prefixed form
+    (its documented format, e.g. IT01234567890) and searched for both, since a customer keyed
+    in by hand often has the bare number."""
+    text = "".join(ch for ch in str(vat_number or "") if ch.isalnum()).upper()
+    if not text:
+        return None
+    if len(text) > 2 and text[:2].isalpha():
+        return text, text[2:]
+    prefix = "EL" if (country or "IT").upper() == "GR" else (country or "IT").upper()
+    return prefix + text, text
 
 
 def build_customer(customer: CustomerInput) -> MappedRecord:
     """The customer payload without ``codice`` (the client assigns it) and its stable lookup.
 
-    Lookup key, in order: the VAT number; else the email when it identifies one buyer; else
-    name + postal code + street (domain.md §4: a missing or shared email never merges buyers).
+    A company has its name in ``ragione_sociale``; a private buyer is a ``gest_per_fisica``
+    with ``cognome`` and ``nome`` (see ``split_name``) and the full name as ragione sociale
+    (required on create). Lookup key, in order: the VAT number, with or without its country
+    prefix; else the email when it identifies one buyer; else name + postal code + street
+    (domain.md §4: a missing or shared email never merges buyers).
     """
     warnings: list[str] = []
     where = "customer"
@@ -162,25 +258,28 @@ def build_customer(customer: CustomerInput) -> MappedRecord:
     name = customer.company if is_company and customer.company else customer.name
     if not clean(name):
         raise MappingError("the customer has no name or company name")
-    values = {
-        "ragione_sociale": name,
+    vat = vat_number_forms(customer.vat_number, customer.country)
+    values: dict[str, object] = {"ragione_sociale": name}
+    if not is_company:
+        values["cognome"], values["nome"] = split_name(name)
+    values |= {
         "indirizzo": _street(customer.address_line1, customer.address_line2),
         "cap": customer.postal_code,
         "localita": customer.city,
         "provincia": _province(customer.province, customer.country, warnings, where),
-        "nazione": (customer.country or "").upper(),
-        "partita_iva": customer.vat_number,
+        "cod_paese": (customer.country or "IT").upper(),
+        "partita_iva": vat[0] if vat else None,
         "codice_fiscale": (customer.fiscal_code or "").upper(),
         "email": (customer.email or "").lower(),
         "telefono": customer.phone,
     }
-    payload: dict = {"privato": not is_company}
+    payload: dict = {"gest_per_fisica": "N" if is_company else "S", "tp_nazionalita": nationality(customer.country)}
     for name_, value in values.items():
         text = fit(value, CUSTOMER_LIMITS[name_], name_, warnings, where)
         if text:
             payload[name_] = text
-    if payload.get("partita_iva"):
-        lookup = [_equals("partita_iva", payload["partita_iva"], True)]
+    if vat:
+        lookup = [_equals("partita_iva", list(dict.fromkeys(vat)), True)]  # a list is OR'ed
     elif payload.get("email") and not is_shared_email(payload["email"]):
         lookup = [_equals("email", payload["email"], True)]
     else:
@@ -214,26 +313,28 @@ def same_address(customer: CustomerInput, address: ShippingAddressInput) -> bool
 
 
 def build_shipping_address(address: ShippingAddressInput, cod_conto: str) -> MappedRecord:
+    """An ``indirizzi-spedizione`` record of customer ``cod_conto``: the destination's name in
+    ``descrizione``; looked up again by customer, name, street and postal code."""
     warnings: list[str] = []
     values = {
-        "ragione_sociale": address.name,
+        "descrizione": address.name,
         "indirizzo": _street(address.address_line1, address.address_line2),
         "cap": address.postal_code,
         "localita": address.city,
         "provincia": _province(address.province, address.country, warnings, "shipping address"),
-        "nazione": (address.country or "").upper(),
+        "cod_paese": (address.country or "IT").upper(),
         "telefono": address.phone,
     }
-    payload: dict = {"cod_conto": cod_conto}
+    payload: dict = {"cod_conto": cod_conto, "tp_nazionalita": nationality(address.country)}
     for name, value in values.items():
         text = fit(value, ADDRESS_LIMITS[name], name, warnings, "shipping address")
         if text:
             payload[name] = text
-    if not payload.get("ragione_sociale") or not payload.get("indirizzo"):
+    if not payload.get("descrizione") or not payload.get("indirizzo"):
         raise MappingError("the shipping address has no name or no street")
     lookup = [
         _equals("cod_conto", cod_conto),
-        _equals("ragione_sociale", payload["ragione_sociale"], True),
+        _equals("descrizione", payload["descrizione"], True),
         _equals("indirizzo", payload["indirizzo"], True),
         _equals("cap", payload.get("cap", "")),
     ]
@@ -294,7 +395,7 @@ def build_document(
     order: OrderInput,
     account: AccountConfig,
     cod_conto: str,
-    id_ind_sped: int | None = None,
+    id_ind_sped: str | None = None,
     *,
     document_date: dt.date | None = None,
     currency_ids: dict[str, int | None] | None = None,
@@ -341,7 +442,7 @@ def _document_header(
     order: OrderInput,
     account: AccountConfig,
     cod_conto: str,
-    id_ind_sped: int | None,
+    id_ind_sped: str | None,
     document_date: dt.date | None,
     currency_ids: dict[str, int | None] | None,
     warnings: list[str],

@@ -36,7 +36,7 @@ class OrderPush:
 
     order: OrderInput
     customer_code: str | None = None  # the customer's gestionale code, when it has one
-    shipping_address_id: int | None = None  # the address's gestionale id, when it has one
+    shipping_address_id: str | None = None  # the address's gestionale id, when it has one
     may_exist: bool = True  # False only when no earlier run can have sent this document
 
 
@@ -47,7 +47,7 @@ class PushResult:
     document_created: bool = False
     customer_code: str | None = None
     customer_created: bool = False
-    shipping_address_id: int | None = None
+    shipping_address_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # why this order is not in the gestionale
 
@@ -118,7 +118,7 @@ def _shipping_address(
     built_from_order: bool,
     result: PushResult,
     locks: _KeyedLocks,
-) -> int | None:
+) -> str | None:
     """The document's shipping address id: the known one, none when the goods go to the
     customer's own address (or the AFN placeholder), else one found or created for it."""
     shipping = item.order.shipping_address
@@ -133,7 +133,7 @@ def _shipping_address(
         return None  # the goods go to the customer's own address in the gestionale
     result.warnings += address.warnings
     with locks.hold(address.lookup):
-        return int(client.ensure_shipping_address(address).key)
+        return client.ensure_shipping_address(address).key
 
 
 def _customer_lives_there(client: GestionaleClient, code: str, address: MappedRecord) -> bool:

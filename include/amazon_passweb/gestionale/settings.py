@@ -6,10 +6,11 @@ import base64
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_CONN_ID = "gestionale_webapi"
 MAX_CONCURRENCY = 5  # the WebAPI's own limit per user
+CUSTOMER_CODE_MODES = ("search", "auto")
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,21 @@ class WebApiSettings:
     read_timeout_s: float = 30.0
     retry_budget_s: float = 120.0  # how long 503s, outages and lost answers are retried
     max_unknown_outcomes: int = 10  # lost answers to one create before giving up
+    # How a new customer gets its conto. "search": the next free conto of the mastro, found with
+    # ricerca (the published WebAPI documents only explicit codes). "auto": send mastro.AUTO and
+    # let the gestionale number it, for installations known to support it (undocumented).
+    customer_code: Literal["search", "auto"] = "search"
+    # TLS: on-premises servers often have self-signed certificates. ca_bundle: a PEM file of the
+    # CA (or the certificate itself) to trust; verify=False turns verification off (not advised).
+    verify: bool = True
+    ca_bundle: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_concurrency <= MAX_CONCURRENCY:
             raise ValueError(f"max_concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.max_concurrency}")
+        if self.customer_code not in CUSTOMER_CODE_MODES:
+            modes = " or ".join(CUSTOMER_CODE_MODES)
+            raise ValueError(f"customer_code must be {modes}, got {self.customer_code!r}")
         if not self.base_url.endswith("/"):
             object.__setattr__(self, "base_url", self.base_url + "/")
 
@@ -89,4 +101,21 @@ class WebApiSettings:
         for name in ("connect_timeout_s", "read_timeout_s", "retry_budget_s"):
             if extra.get(name):
                 values[name] = float(extra[name])
+        if extra.get("customer_code"):
+            values["customer_code"] = str(extra["customer_code"])
+        if "verify" in extra:
+            values["verify"] = _as_bool(extra["verify"])
+        if extra.get("ca_bundle"):
+            values["ca_bundle"] = str(extra["ca_bundle"])
         return cls(**{**values, **overrides})
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "si"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError(f"extra.verify must be true or false, got {value!r}")

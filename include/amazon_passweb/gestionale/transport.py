@@ -8,18 +8,24 @@ resend creates blindly. Here each thread keeps one keep-alive connection
 document), and the per-request overhead is a fraction of requests' (it matters: see
 bench/gestionale_push.py). The hook (hook.py) is still what reads the Airflow connection.
 
-Rules (docs/protocols.md, gestionale part):
+Rules (docs/protocols.md, gestionale part; reference/mexal-webapi/ai/AGENTE.md):
 - at most ``max_concurrency`` requests in flight per client, and never more than 5 per
   WebAPI user across all the clients of this process;
-- 503: wait (exponential backoff with jitter) and retry, within ``retry_budget_s``;
-- 401 / 2002 / 3002: CredentialsRefused, and this transport refuses every later request,
-  so a concurrent push stops at once instead of locking the user with failed logins; until
-  one answer has shown the credentials good, requests go one at a time, so a wrong
+- 503 (also with code 3002, "pool exhausted / exclusive use in progress"): wait (exponential
+  backoff with jitter) and retry, within ``retry_budget_s``;
+- 5001 (dialogue between WebAPI and gestionale interrupted) and 408 (request too slow):
+  transient; reads and searches are retried, a create may have been applied (OutcomeUnknown);
+- 401, or 2002 / 3002 without a 503: CredentialsRefused, and this transport refuses every later
+  request, so a concurrent push stops at once instead of locking the user with failed logins;
+  until one answer has shown the credentials good, requests go one at a time, so a wrong
   password costs one failed login, not one per thread;
+- 1001: the Coordinate-Gestionale header was refused: ConfigurationRefused;
 - 400 "6001 - errore gestionale [...]": DocumentRefused carrying the detail;
 - connection refused before sending: retried like a 503;
 - timeout or dropped connection after sending: retried for reads and searches; for a
   create it raises OutcomeUnknown and the caller searches before creating again.
+Error bodies: ``{"error": {"response-code", "response-detail": "<code> - <msg> [<detail>]", ...}}``;
+a 404 has no body.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_random_exponential
 
@@ -55,6 +62,8 @@ ERROR_RE = re.compile(r"\b(?P<code>\d{3,4})\s*-\s*(?P<text>[^\"]*)")
 DETAIL_RE = re.compile(r"\[(?P<detail>.*)\]")
 CREDENTIAL_CODES = {"2002", "3002"}
 COORDINATE_CODES = {"1001"}
+POOL_BUSY_CODE = "3002"  # with a 503: the user's pool of services is exhausted, wait
+TRANSIENT_CODES = {"5001"}
 
 
 class _Retry(Exception):
@@ -94,14 +103,30 @@ class Transport:
         self._headers = {**settings.headers(), "Content-Type": "application/json"}
         self._user_slots = user_semaphore(settings)
         self._own_slots = threading.BoundedSemaphore(settings.max_concurrency)
-        self._connections = ThreadConnections(settings.base_url, settings.connect_timeout_s, settings.read_timeout_s)
+        self._connections = ThreadConnections(
+            settings.base_url,
+            settings.connect_timeout_s,
+            settings.read_timeout_s,
+            verify=settings.verify,
+            ca_bundle=settings.ca_bundle,
+        )
         self._stopped: PushStopped | None = None
         self._sleep = sleep
         self._credentials_checked = False
         self._first_login = threading.Lock()
 
-    def request(self, method: str, path: str, body: dict | None = None, *, idempotent: bool) -> Answer:
-        """Send with retries. Non-idempotent requests raise OutcomeUnknown instead of resending."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        *,
+        idempotent: bool,
+        params: dict[str, object] | None = None,
+    ) -> Answer:
+        """Send with retries. Non-idempotent requests raise OutcomeUnknown instead of resending.
+        ``params`` go in the query string (None values are left out)."""
+        path = with_query(path, params)
         retrying = Retrying(
             retry=retry_if_exception_type(_Retry if not idempotent else (_Retry, OutcomeUnknown)),
             wait=wait_random_exponential(multiplier=0.05, max=2.0),
@@ -145,13 +170,10 @@ class Transport:
         if status in (200, 201, 204):
             body = json.loads(response.data) if response.data else None
             return Answer(status, response.headers.get("Location"), body)
-        text = response.data.decode("utf-8", "replace")
-        match = ERROR_RE.search(text)
-        code = match["code"] if match else None
-        message = match["text"].strip() if match else text[:200]
-        if status == 503:
-            raise _Retry("503 from the gestionale")
-        if status == 401 or code in CREDENTIAL_CODES:
+        code, message = error_detail(response.data)
+        if status == 503 or (status == 408 and method == "GET"):
+            raise _Retry(f"{status} from the gestionale ({code or 'no code'})")
+        if status == 401 or (code in CREDENTIAL_CODES and not (code == POOL_BUSY_CODE and status == 503)):
             self._credentials_checked = False
             self._stopped = CredentialsRefused(
                 f"the gestionale refused the WebAPI credentials of user {self.settings.user!r} "
@@ -171,7 +193,37 @@ class Transport:
                 code=code,
             )
             raise self._stopped
+        if status == 408 or code in TRANSIENT_CODES:
+            # The gestionale may have applied the request before giving up on it.
+            raise OutcomeUnknown(f"{method} {path}: HTTP {status} {code or ''} {message}".rstrip(), status=status)
         if status == 400 and code == "6001":
             detail = DETAIL_RE.search(message)
             raise DocumentRefused(detail["detail"] if detail else message)
         raise UnexpectedResponse(f"{method} {path}: HTTP {status}: {message}", status=status, code=code)
+
+
+def error_detail(data: bytes) -> tuple[str | None, str]:
+    """(code, "message [detail]") from a WebAPI error body; a body that is not the documented
+    ``{"error": {"response-detail": "<code> - <text>"}}`` is searched for a code as plain text."""
+    text = data.decode("utf-8", "replace") if data else ""
+    try:
+        error = json.loads(text).get("error") or {}
+        detail = str(error.get("response-detail") or error.get("message") or "")
+    except (ValueError, AttributeError):
+        detail = text
+    match = ERROR_RE.search(detail)
+    if match:
+        return match["code"], match["text"].strip()
+    return None, (detail or text)[:200]
+
+
+def with_query(path: str, params: dict[str, object] | None) -> str:
+    """``path?name=value&…``; list values are sent comma-separated, as the WebAPI's ``fields``."""
+    if not params:
+        return path
+    pairs = {
+        name: ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        for name, value in params.items()
+        if value is not None
+    }
+    return f"{path}?{urlencode(pairs, safe=',', quote_via=quote)}" if pairs else path

@@ -1,44 +1,69 @@
 """Articles from the gestionale into the site (code, description, VAT rate, *spesa* flag).
 
 Part of every changed/total sync; the site needs them to turn Amazon SKUs into rows.
+The WebAPI has no spesa flag on articles (reference/mexal-webapi: ``articoli`` lists none):
+the spesa articles are the codes the configuration names.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
+from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import ARTICLES, GestionaleClient
+from amazon_passweb.gestionale.mapping import (
+    GIFT_WRAP_ARTICLE,
+    PROMOTION_ARTICLE,
+    ROUNDING_ARTICLE,
+    SHIPPING_DISCOUNT_ARTICLE,
+)
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
-FIELDS = ["codice", "descrizione", "cod_iva", "spesa"]
+FIELDS = ["codice", "descrizione", "alq_iva"]
+_RATE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 
-def pull_articles(store: SiteStore, client: GestionaleClient, page_size: int = 100) -> int:
+def spesa_codes(accounts: Iterable[AccountConfig]) -> frozenset[str]:
+    """The article codes the product uses as spesa articles: the accounts' shipping articles and
+    the fixed ones for shipping discounts, gift wrap, promotions and rounding."""
+    codes = {SHIPPING_DISCOUNT_ARTICLE, GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE, ROUNDING_ARTICLE}
+    for account in accounts:
+        codes |= {account.shipping_article_standard, account.shipping_article_express}
+    return frozenset(codes)
+
+
+def pull_articles(store: SiteStore, client: GestionaleClient, spesa: frozenset[str], page_size: int = 500) -> int:
     """Copy every article of the gestionale into the site; returns how many were copied."""
     with store.unit_of_work() as uow:
-        copied = copy_articles(uow.articles, client.search(ARTICLES, [], fields=FIELDS, page_size=page_size))
+        copied = copy_articles(uow.articles, client.records(ARTICLES, fields=FIELDS, page_size=page_size), spesa)
     log.info("articles: %d copied from the gestionale", copied)
     return copied
 
 
-def copy_articles(articles: ArticleRepository, records: Iterable[dict]) -> int:
-    """Store gestionale article records (codice, descrizione, cod_iva, spesa) as site articles."""
+def copy_articles(articles: ArticleRepository, records: Iterable[dict], spesa: frozenset[str] = frozenset()) -> int:
+    """Store gestionale article records (codice, descrizione, alq_iva) as site articles."""
     copied = 0
     for record in records:
+        code = str(record["codice"]).strip()
         articles.upsert(
-            str(record["codice"]),
-            str(record.get("descrizione") or record["codice"]),
-            _vat_rate(record.get("cod_iva")),
-            is_spesa=bool(record.get("spesa")),
+            code,
+            str(record.get("descrizione") or code).strip(),
+            vat_rate(record.get("alq_iva")),
+            is_spesa=code in spesa,
         )
         copied += 1
     return copied
 
 
-def _vat_rate(code: object) -> str | None:
-    """Only numeric VAT codes are rates; others (e.g. E15, outside the VAT base) are not."""
-    text = str(code or "").strip()
-    return text if text.replace(".", "", 1).isdigit() else None
+def vat_rate(alq_iva: object) -> str | None:
+    """The rate of an ``alq_iva`` as the gestionale reads it back (``" 22,0"``, ``"22"``, ``10.5``)
+    → ``"22"``, ``"10.5"``; an exemption code (e.g. ``E15``, outside the VAT base) is no rate."""
+    text = str(alq_iva if alq_iva is not None else "").strip()
+    if not _RATE.match(text):
+        return None
+    number = text.replace(",", ".")
+    return number.rstrip("0").rstrip(".") if "." in number else str(int(number))

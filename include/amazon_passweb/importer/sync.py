@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from amazon_passweb.config import AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError
-from amazon_passweb.importer.articles import pull_articles
+from amazon_passweb.importer.articles import pull_articles, spesa_codes
 from amazon_passweb.importer.push import push_account_orders
 from amazon_passweb.site.errors import SyncAlreadyRunning
 from amazon_passweb.site.records import QuotaUsage
@@ -119,7 +119,7 @@ def run_site_sync(
         if quota.available <= 0:
             return _refuse_over_quota(store, client, accounts, sync_type, run_id, sync_run_id, quota,
                                       failed_imports)
-        articles = pull_articles(store, client)
+        articles = pull_articles(store, client, spesa_codes(accounts))
         results = _push_all(store, client, accounts, run_id, failed_imports)
     except GestionaleError as error:  # PushStopped included
         message = f"sincronizzazione {_label(sync_type)} interrotta: {error}"
