@@ -91,7 +91,8 @@ class GestionaleClient:
         return f"GestionaleClient({self.settings.base_url!r}, user={self.settings.user!r})"
 
     # reads
-    def _get(self, resource: str, key: str) -> dict | None:
+    def get_record(self, resource: str, key: str) -> dict | None:
+        """One record by key; None when the gestionale answers 404."""
         path, params = key_path(resource, key)
         try:
             return self.transport.request("GET", path, idempotent=True, params=params).body
@@ -101,16 +102,16 @@ class GestionaleClient:
             raise
 
     def get_customer(self, codice: str) -> dict | None:
-        return self._get(CUSTOMERS, codice)
+        return self.get_record(CUSTOMERS, codice)
 
     def get_shipping_address(self, address_id: str) -> dict | None:
-        return self._get(ADDRESSES, str(address_id))
+        return self.get_record(ADDRESSES, str(address_id))
 
     def get_article(self, codice: str) -> dict | None:
-        return self._get(ARTICLES, codice)
+        return self.get_record(ARTICLES, codice)
 
     def get_document(self, key: str) -> dict | None:
-        return self._get(ORDERS, key)
+        return self.get_record(ORDERS, key)
 
     def search(
         self, resource: str, filtri: list[dict], *, fields: list[str] | None = None, page_size: int = 100

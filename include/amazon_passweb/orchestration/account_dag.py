@@ -25,7 +25,8 @@ Marketplaces: {marketplaces} · statuses imported: {statuses} · sezionale {seri
 **Trigger (Sincro Ordini)** runs the import now from the account's watermark
 ("Data Ultima Sincronizzazione Ordini"). Params: *window_start* reads from an
 earlier date instead; *dry_run* fetches and plans, writes nothing, and reports
-what would happen.
+what would happen; *preflight* first checks the configuration against the
+gestionale and Amazon (as `python -m amazon_passweb doctor`) and stops on a problem.
 
 Steps: fetch into the inbox → keep the configured statuses → reconcile customers
 and addresses → create site orders (Registrato) → partial sync to the gestionale
@@ -61,14 +62,23 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
                 description="Read orders updated after this time. Empty: the account's watermark.",
             ),
             "dry_run": Param(False, type="boolean", description="Fetch and plan only; write nothing."),
+            "preflight": Param(
+                False,
+                type="boolean",
+                description="First check the configuration against the gestionale and Amazon; stop on a problem.",
+            ),
         },
         render_template_as_native_obj=True,
     )
     def account_import():
         @task
-        def fetch() -> dict:
+        def fetch(params: dict | None = None) -> dict:
             from amazon_passweb.importer import tasks
 
+            if params and params.get("preflight"):
+                from amazon_passweb.orchestration.preflight import preflight
+
+                preflight(account)
             return tasks.fetch(account.id)
 
         @task
