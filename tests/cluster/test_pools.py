@@ -16,7 +16,7 @@ from sandbox.airflow_cluster import POOLS
 
 ROOT = Path(__file__).resolve().parents[2]
 GESTIONALE_TASKS = {"push_partial", "sync"}
-WEBAPI_LIMIT = 5  # concurrent requests per WebAPI user (../shared/docs/protocols.md)
+WEBAPI_LIMIT = 5  # concurrent requests per WebAPI user (docs/protocols.md)
 
 
 @pytest.fixture(scope="module")

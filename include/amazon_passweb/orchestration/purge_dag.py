@@ -1,7 +1,7 @@
 """The buyer-data purge DAG: Amazon's data protection policy, applied every night.
 
 Buyer personal data may be kept no longer than 30 days after delivery
-(protocols.md). The purge erases it from the site database once an order is
+(docs/protocols.md). The purge erases it from the site database once an order is
 that far past delivery or cancellation, keeping what tax law needs
 (``site.purge``). It runs on its own schedule, apart from the imports: a
 missed night is made up by the next one, which erases everything past the

@@ -10,7 +10,7 @@ database transaction with every repository bound to it.
 The importer writes a batch of orders per unit of work with the batch forms
 (``upsert_many``, ``get_or_create_many``, ``create_many``, ``mark_many``…),
 after checking each order on its own: one order's failure is recorded on that
-order and never undoes the others (architecture.md).
+order and never undoes the others.
 """
 
 from __future__ import annotations
