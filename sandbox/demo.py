@@ -72,20 +72,17 @@ def prepare_site(stack: LocalStack) -> None:
 def create_placeholder_customers(stack: LocalStack, client) -> list[str]:
     """The integrator creates each account's AFN placeholder customer in the gestionale by hand;
     here it is done through the WebAPI, as any customer with an explicit code."""
-    import requests
-
     from amazon_passweb.config import load_accounts
+    from amazon_passweb.gestionale.client import CUSTOMERS
 
     created = []
     for account in load_accounts(stack.accounts_file).accounts:
         code = account.afn_placeholder_customer
         if not code or code in created or client.get_customer(code):
             continue
-        answer = requests.post(
-            f"{client.settings.base_url}risorse/clienti", headers=client.settings.headers(), timeout=30,
-            json={"codice": code, "ragione_sociale": f"Clienti Amazon {account.description}"[:40],
-                  "gest_per_fisica": "N"})
-        answer.raise_for_status()
+        record = {"codice": code, "ragione_sociale": f"Clienti Amazon {account.description}"[:40],
+                  "gest_per_fisica": "N"}
+        client.transport.request("POST", CUSTOMERS, record, idempotent=False)
         created.append(code)
     return created
 

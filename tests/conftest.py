@@ -17,3 +17,14 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(ROOT / "include"), str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 )
+
+# Every gestionale stand-in of the session (in-process or a process) records the requests it
+# receives here; tests/conformance checks them against the published WebAPI description last.
+_request_log_fd, _request_log = tempfile.mkstemp(prefix="gestionale-requests-", suffix=".jsonl")
+os.close(_request_log_fd)
+os.environ.setdefault("GESTIONALE_REQUEST_LOG", _request_log)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests marked ``runs_last`` read what the rest of the session did: run them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_last") is not None)

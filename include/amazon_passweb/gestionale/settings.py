@@ -11,6 +11,7 @@ from typing import Any, Literal
 DEFAULT_CONN_ID = "gestionale_webapi"
 MAX_CONCURRENCY = 5  # the WebAPI's own limit per user
 CUSTOMER_CODE_MODES = ("search", "auto")
+USER_AGENT = "amazon-passweb/0.1"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class WebApiSettings:
             "Authorization": authorization,
             "Coordinate-Gestionale": coordinates,
             "Accept": "application/json",
+            "User-Agent": USER_AGENT,
         }
 
     @property
