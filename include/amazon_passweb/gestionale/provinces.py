@@ -5,7 +5,7 @@ a full name ("Milano", "Forlì-Cesena", "Provincia di Roma"), or the English nam
 ("Rome"). Cutting a name to two letters writes a wrong province ("Roma" → "RO",
 which is Rovigo), so a name is looked up, and one not found is left out with a
 warning rather than guessed. A foreign address has no Italian province: its
-region is left out (the gestionale has the country in ``nazione``).
+region is left out (the gestionale has the country in ``cod_paese``).
 """
 
 from __future__ import annotations
