@@ -14,8 +14,9 @@ from amazon_passweb.gestionale.mapping import (
     build_customer,
     build_document,
     build_shipping_address,
-    customer_code_candidates,
+    nationality,
     same_address,
+    split_name,
 )
 from amazon_passweb.gestionale.push import OrderPush, push_order
 
@@ -176,13 +177,16 @@ def test_vat_rates_given_as_decimals(account):
 def test_customer_payload_and_lookup_keys():
     private = build_customer(customer(email="  Buyer1@Marketplace.Amazon.IT "))
     assert private.payload == {
-        "privato": True,
+        "gest_per_fisica": "S",
+        "tp_nazionalita": "I",
         "ragione_sociale": "Mario Rossi 1",
+        "cognome": "1",
+        "nome": "Mario Rossi",
         "indirizzo": "Via Roma 1",
         "cap": "20100",
         "localita": "Milano",
         "provincia": "MI",
-        "nazione": "IT",
+        "cod_paese": "IT",
         "email": "buyer1@marketplace.amazon.it",
         "telefono": "+39 02 1234567",
     }
@@ -195,8 +199,20 @@ def test_customer_payload_and_lookup_keys():
         }
     ]
     company = build_customer(customer(company="ACME S.r.l.", is_company=True, vat_number="IT01234567890"))
-    assert company.payload["ragione_sociale"] == "ACME S.r.l." and company.payload["privato"] is False
-    assert [f["campo"] for f in company.lookup] == ["partita_iva"]
+    assert company.payload["ragione_sociale"] == "ACME S.r.l." and company.payload["gest_per_fisica"] == "N"
+    assert "cognome" not in company.payload and company.payload["partita_iva"] == "IT01234567890"
+    # the gestionale may hold the number with or without its prefix: both are searched (a list is OR'ed)
+    assert company.lookup == [
+        {
+            "campo": "partita_iva",
+            "condizione": "=",
+            "valore": ["IT01234567890", "01234567890"],
+            "case_insensitive": True,
+        }
+    ]
+    bare = build_customer(customer(company="ACME S.r.l.", is_company=True, vat_number="01234567890"))
+    assert bare.payload["partita_iva"] == "IT01234567890"
+    assert bare.lookup[0]["valore"] == ["IT01234567890", "01234567890"]
     shared = build_customer(customer(email="no-reply-amazon-iba-buyer@amazon.it"))
     assert [f["campo"] for f in shared.lookup] == ["ragione_sociale", "cap", "indirizzo"]
     anonymous = build_customer(customer(email=None))
@@ -207,7 +223,7 @@ def test_customer_fields_truncated_with_warnings():
     mapped = build_customer(customer(name="N" * 90, province="Lombardia", address_line2="scala B"))
     assert len(mapped.payload["ragione_sociale"]) == 80 and "provincia" not in mapped.payload
     assert mapped.payload["indirizzo"] == "Via Roma 1, scala B"
-    assert {w.split("'")[1] for w in mapped.warnings} == {"ragione_sociale", "provincia"}
+    assert {w.split("'")[1] for w in mapped.warnings} == {"ragione_sociale", "cognome", "provincia"}
 
 
 def test_truncated_records_are_accepted_by_the_gestionale(standin, client, account):
@@ -228,7 +244,9 @@ def test_truncated_records_are_accepted_by_the_gestionale(standin, client, accou
 def test_shipping_address_and_same_address():
     mapped = build_shipping_address(shipping(), "501.00001")
     assert mapped.payload["cod_conto"] == "501.00001" and mapped.payload["indirizzo"] == "Corso Italia 1"
-    assert [f["campo"] for f in mapped.lookup] == ["cod_conto", "ragione_sociale", "indirizzo", "cap"]
+    assert [f["campo"] for f in mapped.lookup] == ["cod_conto", "descrizione", "indirizzo", "cap"]
+    assert "ragione_sociale" not in mapped.payload and mapped.payload["cod_paese"] == "IT"
+    assert mapped.payload["tp_nazionalita"] == "I"
     buyer = customer()
     assert same_address(
         buyer,
@@ -237,8 +255,29 @@ def test_shipping_address_and_same_address():
     assert not same_address(buyer, shipping())
 
 
+@pytest.mark.parametrize(
+    ("amazon_name", "cognome", "nome"),
+    [
+        ("Mario Rossi", "Rossi", "Mario"),
+        ("Maria De Luca", "De Luca", "Maria"),
+        ("Anna Maria della Valle", "della Valle", "Anna Maria"),
+        ("Jan van der Berg", "van der Berg", "Jan"),
+        ("Rossi", "Rossi", ""),
+        ("  Gianni   D'Angelo ", "D'Angelo", "Gianni"),
+    ],
+)
+def test_an_amazon_name_is_split_into_cognome_and_nome(amazon_name, cognome, nome):
+    assert split_name(amazon_name) == (cognome, nome)
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"), [("IT", "I"), ("it", "I"), ("DE", "C"), ("FR", "C"), ("GB", "E"), ("CH", "E")]
+)
+def test_nationality_of_a_country(country, expected):
+    assert nationality(country) == expected
+
+
 def test_customer_codes_move_to_the_next_mastro_when_full(standin, client, account):
-    assert customer_code_candidates(account) == ["501.AUTO", "502.AUTO"]
     standin.store.insert_customer({"codice": "501.99999", "ragione_sociale": "Ultimo"})
     created = client.ensure_customer(build_customer(customer()), account.customer_ledgers)
     assert created.key == "502.00001"
