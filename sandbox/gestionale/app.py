@@ -1,277 +1,261 @@
-"""The stand-in WebAPI: FastAPI routes over the SQLite store, behind the Gate."""
+"""The stand-in: the WebAPI (webapi.py) behind the Gate, its store, settings and test controls."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import json
-import re
 import time
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
-
-from sandbox.gestionale import catalogue, documents, schema
+from sandbox.gestionale import catalogue, documents
+from sandbox.gestionale.errors import GestionaleError, NotFound, NotImplementedByStandIn, error_body
 from sandbox.gestionale.faults import Faults
-from sandbox.gestionale.gate import AuthSettings, Gate, drop_connection
-from sandbox.gestionale.store import CONDITIONS, TEXT_CONDITIONS, AlreadyExists, Store
-from sandbox.gestionale.validation import GestionaleError, as_int, check_fields
+from sandbox.gestionale.fields import LENGTHS
+from sandbox.gestionale.gate import AuthSettings, Gate, drop_connection, send_json
+from sandbox.gestionale.query import Tokens
+from sandbox.gestionale.store import Store, dumps
+from sandbox.gestionale.tables import TABLE_KEYS, seed_tables
+from sandbox.gestionale.totals import document_totals
+from sandbox.gestionale.webapi import Answer, Request, WebApi, find_route, wait_disconnect
 
-CODICE_RE = re.compile(r"^(?P<mastro>\d{3})\.(?P<conto>\d{5}|AUTO)$")
-MAX_PAGE = 1000
-DOC_NUMBERS = ("quantita", "prezzo", "sconto")
-DOC_TOTALS = ("totale_imponibile", "totale_imposta", "totale_documento")
-# resource -> (table, searchable fields)
-SEARCHABLE = {
-    "clienti": ("clienti", schema.CLIENTI),
-    "indirizzi-spedizione": ("indirizzi", schema.INDIRIZZI),
-    "articoli": ("articoli", schema.ARTICOLI),
-    "ordini-clienti": ("documenti", {**schema.DOC_HEADER, **dict.fromkeys(DOC_TOTALS)}),
-}
+VAT_RATES = ("22", "10", "5", "4", "0")
 
 
 class StandIn:
-    """Everything a test needs in-process: the ASGI app, its store, faults and gate."""
+    """Everything a test needs in-process: the ASGI app, its store, faults and gate.
 
-    def __init__(self, data_dir, auth: AuthSettings | None = None, catalogue_rows=None):
+    Options: ``customer_auto`` accepts ``mastro.AUTO`` customer codes (undocumented by the
+    reference, off by default); ``tables`` replaces seeded dati-generali tables; ``vat_rates``
+    the rates a row's cod_iva may name (besides exemption codes); ``field_limits`` overrides
+    the stand-in's assumed field lengths (``"*"`` for the default); ``next_ttl_s`` how long a
+    ``next`` token lives.
+    """
+
+    def __init__(
+        self,
+        data_dir,
+        auth: AuthSettings | None = None,
+        catalogue_rows=None,
+        *,
+        customer_auto: bool = False,
+        tables: dict[str, list[dict]] | None = None,
+        vat_rates: tuple[str, ...] = VAT_RATES,
+        field_limits: dict[str, int] | None = None,
+        next_ttl_s: float = 60.0,
+    ):
         self.store = Store(data_dir)
         self.faults = Faults()
         self.auth = auth or AuthSettings()
         self.catalogue_rows = catalogue_rows
+        self.customer_auto = customer_auto
+        self.tables = seed_tables(tables)
+        self.vat_rates = tuple(vat_rates)
+        self.field_limits = {**LENGTHS, **(field_limits or {})}
+        self.tokens = Tokens(next_ttl_s)
         if self.store.is_empty():
-            self.store.reset(catalogue.seed_rows(catalogue_rows))
-        self.api = build_api(self)
-        self.gate = Gate(self.api, self.auth, self.faults)
+            self._seed()
+        self.webapi = WebApi(self)
+        self.gate = Gate(self._app, self.auth, self.faults)
 
     async def __call__(self, scope, receive, send):
         await self.gate(scope, receive, send)
 
+    def _seed(self) -> None:
+        self.store.reset(catalogue.seed_rows(self.catalogue_rows), self.tables, TABLE_KEYS)
+
+    # ---- in-process API for tests and tools
     def reset(self) -> None:
-        """Empty archives (articles re-seeded), no faults, no lockouts, no request still running."""
+        """Empty archives (articles and tables re-seeded), no faults, no lockouts, no request still running."""
         self.faults.clear()
         deadline = time.monotonic() + 10
         while any(self.gate.in_flight.values()) and time.monotonic() < deadline:
             time.sleep(0.01)
-        self.store.reset(catalogue.seed_rows(self.catalogue_rows))
+        self._seed()
+        self.tokens.clear()
         self.gate.unlock()
         self.gate.stats.clear()
 
+    def set_table(self, name: str, rows: list[dict]) -> None:
+        """Replace one dati-generali table (e.g. drop an exemption code) until the next reset."""
+        self.tables = seed_tables({**self.tables, name: rows})
+        self.store.replace_table(name, self.tables[name], TABLE_KEYS[name])
+
     def count_documents(self, **equals: Any) -> int:
-        return self.store.count("documenti", [(k, "=", v, False) for k, v in equals.items()])
+        return self.store.count("documenti", equals)
+
+    def count_movements(self, **equals: Any) -> int:
+        return self.store.count("movimenti", equals)
 
     def count_customers(self, **equals: Any) -> int:
-        return self.store.count("clienti", [(k, "=", v, False) for k, v in equals.items()])
+        return self.store.count("clienti", equals)
 
     def count_addresses(self, **equals: Any) -> int:
-        return self.store.count("indirizzi", [(k, "=", v, False) for k, v in equals.items()])
+        return self.store.count("indirizzi", equals)
 
     def documents(self, **equals: Any) -> list[dict]:
-        found = self.store.search("documenti", [(k, "=", v, False) for k, v in equals.items()], -1, 0)
-        return [present_document(d) for d in found]
+        """Order documents as a keyed read answers them (header and rows; there are no totals)."""
+        return [
+            documents.read_form(r, documents.ORDERS)
+            for _, r in self.store.scan("documenti")
+            if all(r.get(k) == v for k, v in equals.items())
+        ]
 
+    def totals(self, key: str) -> dict | None:
+        """An order's totals computed from its rows as the gestionale does (see totals.py), or None."""
+        sigla, serie, numero = key.split("+")
+        record = self.store.get("documenti", "sigla = ? AND serie = ? AND numero = ?", (sigla, int(serie), int(numero)))
+        return None if record is None else document_totals(record)
 
-def created(location: str) -> Response:
-    return Response(status_code=201, headers={"Location": location})
+    # ---- helpers the WebAPI uses
+    def table_row(self, name: str, key: Any) -> dict | None:
+        return self.store.get("tabelle", "risorsa = ? AND chiave = ?", (name, str(key)))
 
+    def vat_code_known(self, code: str) -> bool:
+        return code in self.vat_rates or self.table_row("dati-generali/esenzioni-iva", code) is not None
 
-def present_document(record: dict) -> dict:
-    out = dict(record)
-    for name in DOC_NUMBERS:
-        if name in out:
-            out[name] = [[i, float(v)] for i, v in out[name]]
-    for name in DOC_TOTALS:
-        out[name] = float(out[name])
-    return out
+    def evaded(self, order_key: str, id_riga: int) -> Decimal:
+        rows = self.store.run("SELECT quantita FROM evasioni WHERE ordine = ? AND id_riga = ?", (order_key, id_riga))
+        return Decimal(rows[0][0]) if rows else Decimal(0)
 
+    def record_evasions(self, evasions: list[tuple[str, int, Decimal]]) -> None:
+        for key, id_riga, quantity in evasions:
+            total = self.evaded(key, id_riga) + quantity
+            self.store.run(
+                "INSERT OR REPLACE INTO evasioni (ordine, id_riga, quantita) VALUES (?, ?, ?)",
+                (key, id_riga, str(total)),
+            )
 
-async def read_json(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body(), parse_float=Decimal)
-    except ValueError:
-        raise GestionaleError("JSON non valido") from None
-    if not isinstance(body, dict):
-        raise GestionaleError("Atteso un oggetto JSON")
-    return body
+    @staticmethod
+    def stamp(previous: str = "") -> str:
+        """data_ult_mod for a write: now (AAAAMMGG HHMMSS), or a second after the record's previous
+        value, so that two writes of a record in the same second never share one (the
+        concurrent-modification check relies on it)."""
+        now = dt.datetime.now().replace(microsecond=0)
+        if previous and now <= (before := dt.datetime.strptime(previous, "%Y%m%d %H%M%S")):
+            now = before + dt.timedelta(seconds=1)
+        return now.strftime("%Y%m%d %H%M%S")
 
+    async def commit_create(self, request: Request, commit) -> Answer:
+        """Run a validated create with the fault injections for unknown outcomes."""
+        scope = request.scope
+        if self.faults.take("drop_before_commit_next"):
+            await drop_connection(scope, _discard)
+            return Answer(0)
+        if self.faults.take("commit_late_next"):
+            await self._commit_late(scope, commit)
+            return Answer(0)
+        location = commit()
+        if self.faults.take("drop_after_commit_next"):
+            await drop_connection(scope, _discard)
+            return Answer(0)
+        if self.faults.take("hang_after_commit_next"):
+            await asyncio.sleep(self.faults.hang_s)
+        return Answer(201, None, {"Location": location})
 
-async def after_commit(request: Request, standin: StandIn, response: Response) -> Response:
-    """Fault injection for unknown outcomes: the record is stored, the answer is lost or late."""
-    if standin.faults.take("drop_after_commit_next"):
-        await drop_connection(request.scope, _discard)
-    elif standin.faults.take("hang_after_commit_next"):
-        await asyncio.sleep(standin.faults.hang_s)
-    return response
+    async def _commit_late(self, scope, commit) -> None:
+        """Answer nothing; commit commit_late_s after the request; drop the connection once the client
+        has given up or the commit is done, whichever comes first."""
+        delay = self.faults.commit_late_s
+
+        def late_commit() -> None:
+            # refused at commit time (e.g. a duplicate number): nothing stored, as a failed create
+            with contextlib.suppress(GestionaleError):
+                commit()
+
+        asyncio.get_running_loop().call_later(delay, late_commit)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wait_disconnect(scope["sandbox_receive"]), timeout=delay + 0.05)
+        await drop_connection(scope, _discard)
+
+    # ---- the ASGI application behind the gate
+    async def _app(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"].startswith("/_sandbox/"):
+            status, answer = await self._control(scope, body)
+            return await send_json(send, status, answer)
+        scope["sandbox_receive"] = receive
+        try:
+            route, match = find_route(scope["method"], scope["path"])
+            answer = await self.webapi.handle(Request(scope, body, route, match))
+        except NotFound:
+            return await send_json(send, 404, None)
+        except NotImplementedByStandIn:
+            detail = f"{scope['method']} {scope['path']} non implementato dallo stand-in"
+            return await send_json(send, 501, error_body(scope, 501, 501, "non implementato", detail))
+        except GestionaleError as error:
+            body_ = error_body(scope, error.status, error.code, error.message, error.detail)
+            return await send_json(send, error.status, body_)
+        if answer.status == 0:  # the connection was dropped on purpose
+            return
+        headers = [(k.lower().encode(), v.encode()) for k, v in answer.headers.items()]
+        if answer.body is None:
+            return await send_json(send, answer.status, None, headers)
+        payload = dumps(answer.body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _control(self, scope, body: bytes) -> tuple[int, dict]:
+        """Sandbox control and inspection: not part of the WebAPI, no authentication."""
+        path, method = scope["path"], scope["method"]
+        query = dict(parse_qsl(scope.get("query_string", b"").decode()))
+        try:
+            data = json.loads(body) if body else {}
+            if (method, path) == ("GET", "/_sandbox/health"):
+                return 200, {"ok": True}
+            if (method, path) == ("GET", "/_sandbox/faults"):
+                return 200, self.faults.snapshot()
+            if (method, path) == ("POST", "/_sandbox/faults"):
+                self.faults.update(**data)
+                return 200, self.faults.snapshot()
+            if (method, path) == ("POST", "/_sandbox/reset"):
+                await asyncio.get_running_loop().run_in_executor(None, self.reset)  # waits for running requests
+                return 200, {"ok": True}
+            if (method, path) == ("POST", "/_sandbox/unlock"):
+                self.gate.unlock(query.get("user"))
+                return 200, {"ok": True}
+            if (method, path) == ("POST", "/_sandbox/tables"):
+                for name, rows in data.items():
+                    self.set_table(name, rows)
+                return 200, {"ok": True}
+            if (method, path) == ("GET", "/_sandbox/counts"):
+                rif = query.get("rif_nr_attuale")
+                return 200, {
+                    "documenti": self.count_documents(**({"rif_nr_attuale": rif} if rif else {})),
+                    "movimenti": self.count_movements(),
+                    "clienti": self.count_customers(),
+                    "indirizzi": self.count_addresses(),
+                    "stats": dict(self.gate.stats),
+                }
+            if method == "GET" and path.startswith("/_sandbox/totali/ordini-clienti/"):
+                found = self.totals(path.rsplit("/", 1)[-1])
+                if found is None:
+                    return 404, {"error": "documento inesistente"}
+                return 200, json.loads(dumps(found))
+        except (ValueError, TypeError) as error:
+            return 400, {"error": str(error)}
+        return 404, {"error": "unknown sandbox endpoint"}
 
 
 async def _discard(_message) -> None:
-    """The answer of a dropped connection: FastAPI still returns a response, sent nowhere."""
-
-
-async def dropped_before_commit(request: Request, standin: StandIn) -> bool:
-    if standin.faults.take("drop_before_commit_next"):
-        await drop_connection(request.scope, _discard)
-        return True
-    return False
-
-
-def search(standin: StandIn, resource: str, body: dict, query_next: str | None) -> dict:
-    table, fields = SEARCHABLE[resource]
-    filters = []
-    for item in body.get("filtri") or []:
-        campo, condizione = item.get("campo"), str(item.get("condizione", "=")).lower()
-        if campo not in fields:
-            raise GestionaleError(f"Nome campo '{campo}' non valido")
-        if condizione not in CONDITIONS and condizione not in TEXT_CONDITIONS:
-            raise GestionaleError(f"Condizione '{condizione}' non valida")
-        filters.append((campo, condizione, item.get("valore"), bool(item.get("case_insensitive"))))
-    limit = min(as_int("max", body.get("max", 100)), MAX_PAGE)
-    offset = as_int("next", body.get("next") or query_next or 0)
-    found = standin.store.search(table, filters, limit + 1, offset)
-    page = found[:limit]
-    if table == "documenti":
-        page = [present_document(d) for d in page]
-    if body.get("fields"):
-        wanted = set(body["fields"])
-        page = [{k: v for k, v in record.items() if k in wanted} for record in page]
-    return {"dati": page, "next": str(offset + limit) if len(found) > limit else None}
-
-
-def build_api(standin: StandIn) -> FastAPI:
-    api = FastAPI(title="Gestionale WebAPI stand-in", openapi_url=None, docs_url=None, redoc_url=None)
-    store = standin.store
-
-    @api.exception_handler(GestionaleError)
-    async def _gestionale_error(_request: Request, error: GestionaleError) -> JSONResponse:
-        return JSONResponse(error.body(), status_code=error.status)
-
-    def not_found(what: str) -> GestionaleError:
-        return GestionaleError(f"{what} inesistente", status=404, code=6002, message="risorsa non trovata")
-
-    @api.post("/webapi/{group}/{resource}/ricerca")
-    async def ricerca(group: str, resource: str, request: Request):
-        if resource not in SEARCHABLE:
-            raise not_found(f"Risorsa {resource}")
-        return search(standin, resource, await read_json(request), request.query_params.get("next"))
-
-    def read(table: str, where: str, key: object, what: str) -> dict:
-        record = store.get(table, where, (key,))
-        if record is None:
-            raise not_found(what)
-        return record
-
-    @api.get("/webapi/risorse/clienti/{codice}")
-    async def get_cliente(codice: str):
-        return read("clienti", "codice = ?", codice, f"Cliente {codice}")
-
-    @api.post("/webapi/risorse/clienti")
-    async def create_cliente(request: Request):
-        record = await read_json(request)
-        check_fields(record, schema.CLIENTI, schema.CLIENTI_MANDATORY)
-        match = CODICE_RE.match(str(record["codice"]))
-        if not match:
-            raise GestionaleError(f"Codice conto '{record['codice']}' non valido (mastro.conto)")
-        if match["conto"] == "AUTO":
-            conto = store.last_conto(match["mastro"]) + 1
-            if conto > schema.MAX_CONTO:
-                raise GestionaleError(f"Mastro {match['mastro']} pieno: nessun conto libero")
-            record["codice"] = f"{match['mastro']}.{conto:05d}"
-        if await dropped_before_commit(request, standin):
-            return Response(status_code=503)
-        try:
-            store.insert_customer(record)
-        except AlreadyExists:
-            raise GestionaleError(f"Cliente {record['codice']} gia' esistente") from None
-        return await after_commit(request, standin, created(f"/webapi/risorse/clienti/{record['codice']}"))
-
-    @api.get("/webapi/risorse/indirizzi-spedizione/{address_id}")
-    async def get_indirizzo(address_id: int):
-        return read("indirizzi", "id = ?", address_id, f"Indirizzo {address_id}")
-
-    @api.post("/webapi/risorse/indirizzi-spedizione")
-    async def create_indirizzo(request: Request):
-        record = await read_json(request)
-        record.pop("id", None)
-        check_fields(record, schema.INDIRIZZI, schema.INDIRIZZI_MANDATORY)
-        if store.get("clienti", "codice = ?", (record["cod_conto"],)) is None:
-            raise GestionaleError(f"Conto {record['cod_conto']} inesistente")
-        if await dropped_before_commit(request, standin):
-            return Response(status_code=503)
-        new_id = store.insert_address(record)
-        return await after_commit(request, standin, created(f"/webapi/risorse/indirizzi-spedizione/{new_id}"))
-
-    @api.get("/webapi/risorse/articoli/{codice}")
-    async def get_articolo(codice: str):
-        return read("articoli", "codice = ?", codice, f"Articolo {codice}")
-
-    @api.get("/webapi/documenti/ordini-clienti/{key}")
-    async def get_ordine(key: str):
-        parts = key.split("+")
-        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-            raise not_found(f"Documento {key}")
-        record = store.get(
-            "documenti", "sigla = ? AND serie = ? AND numero = ?", (parts[0], int(parts[1]), int(parts[2]))
-        )
-        if record is None:
-            raise not_found(f"Documento {key}")
-        return present_document(record)
-
-    @api.post("/webapi/documenti/ordini-clienti")
-    async def create_ordine(request: Request):
-        anno = int(request.scope["state"]["coordinates"]["anno"])
-        header, rows = documents.validate(await read_json(request), store, anno)
-        record = {
-            **header,
-            **documents.to_arrays(rows),
-            **documents.totals(header["sigla"], list(rows.values())),
-        }
-        if await dropped_before_commit(request, standin):
-            return Response(status_code=503)
-        try:
-            numero = store.insert_document(record)
-        except AlreadyExists:
-            raise GestionaleError(
-                f"Documento {header['sigla']}{header['serie']}/{header['numero']} gia' esistente"
-            ) from None
-        key = f"{header['sigla']}+{header['serie']}+{numero}"
-        return await after_commit(request, standin, created(f"/webapi/documenti/ordini-clienti/{key}"))
-
-    # Sandbox control and inspection: not part of the WebAPI, no authentication.
-    @api.get("/_sandbox/health")
-    async def health():
-        return {"ok": True}
-
-    @api.get("/_sandbox/faults")
-    async def get_faults():
-        return standin.faults.snapshot()
-
-    @api.post("/_sandbox/faults")
-    async def set_faults(request: Request):
-        try:
-            standin.faults.update(**json.loads(await request.body()))
-        except (ValueError, TypeError) as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        return standin.faults.snapshot()
-
-    @api.post("/_sandbox/reset")
-    async def reset():
-        await run_in_threadpool(standin.reset)  # it waits for running requests to finish
-        return {"ok": True}
-
-    @api.post("/_sandbox/unlock")
-    async def unlock(user: str | None = None):
-        standin.gate.unlock(user)
-        return {"ok": True}
-
-    @api.get("/_sandbox/counts")
-    async def counts(rif_nr_attuale: str | None = None):
-        filters = [("rif_nr_attuale", "=", rif_nr_attuale, False)] if rif_nr_attuale else []
-        return {
-            "documenti": store.count("documenti", filters),
-            "clienti": store.count("clienti"),
-            "indirizzi": store.count("indirizzi"),
-            "stats": dict(standin.gate.stats),
-        }
-
-    return api
+    """The answer of a dropped connection: sent nowhere."""

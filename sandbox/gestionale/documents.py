@@ -1,136 +1,250 @@
-"""Customer orders (OC/OX): row arrays, validation, and the totals the gestionale computes."""
+"""Order documents (documenti/ordini-clienti) and warehouse movements (documenti/movimenti-magazzino).
+
+A document is its header (the scalar and header-array fields of the resource's info list) plus
+rows: every row field (the ``/righe`` list's names the header does not declare) is an array
+``[[row_index, value], ...]``. Stored rows are renumbered 1..n in body order and carry the
+``id_riga`` the stand-in assigned (never 0, never reused within a document).
+"""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import datetime as dt
+import re
+from decimal import Decimal
 from typing import Any
 
-from sandbox.gestionale import schema
-from sandbox.gestionale.store import Store
-from sandbox.gestionale.validation import (
-    GestionaleError,
-    as_date,
-    as_decimal,
-    as_int,
-    check_fields,
-    check_length,
-)
+from sandbox.gestionale.errors import GestionaleError
+from sandbox.gestionale.fields import check_value, invalid_name, pairs, with_defaults
+from sandbox.gestionale.reference import Field, Fields, info, row_fields
 
-CENT = Decimal("0.01")
+ORDERS, MOVEMENTS = "documenti/ordini-clienti", "documenti/movimenti-magazzino"
+TABLE = {ORDERS: "documenti", MOVEMENTS: "movimenti"}
+ORDER_SIGLE = ("OC", "OX")  # help.json's key regexp for ordini-clienti
+ROW_STATES = {ORDERS: ("E", "S", "B", "N"), MOVEMENTS: ("E", "S")}  # from the tipo_stato_riga descriptions
+ROW_KINDS = ("R", "D")  # article and description rows; T and r exist but the stand-in does not implement them
+# Movements take tp_riga on insert only (openapi x-mexal-solo-inserimento): it is not in their info list.
+INSERT_ONLY = {MOVEMENTS: ("tp_riga",)}
+DATE_FIELDS = ("data_documento", "rif_dt_attuale", "dt_spedizione", "data_ordine", "data_doc_orig")
+# header field -> (dati-generali table, its key): a non-zero value must be a row of the table
+TABLE_REFERENCES = {
+    "id_valuta": ("dati-generali/valute", "id"),
+    "id_magazzino": ("dati-generali/magazzini", "id"),
+    "id_causale": ("dati-generali/causali-movimenti", "id"),
+    "id_costo_ricavo": ("dati-generali/centri-costo-ricavo", "id"),
+    "id_pagamento": ("dati-generali/pagamenti", "id"),
+}
+INTERNAL_LAST_ID = "_ultimo_id_riga"
 
 
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def split_rows(body: dict) -> tuple[dict, dict[int, dict]]:
-    """Header fields, and rows by index from the parallel ``[[row_index, value], ...]`` arrays."""
-    header, rows = {}, {}
+def split(body: dict, resource: str, limits: dict[str, int]) -> tuple[dict, dict[int, dict]]:
+    """Header fields, and rows by index from the parallel arrays; every name checked against the info lists."""
+    header_fields, rows_fields = info(resource), row_fields(resource)
+    header: dict[str, Any] = {}
+    rows: dict[int, dict] = {}
     for name, value in body.items():
-        if name in schema.DOC_ROWS:
-            if not isinstance(value, list):
-                raise GestionaleError(f"Campo di riga '{name}' non valido: attesa una lista di [riga, valore]")
-            for pair in value:
-                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)):
-                    raise GestionaleError(f"Campo di riga '{name}' non valido: attesa una lista di [riga, valore]")
-                rows.setdefault(pair[0], {})[name] = pair[1]
-        elif name in schema.DOC_HEADER:
-            header[name] = value
+        if name in header_fields:
+            item = header_fields[name]
+            if item.array:
+                header[name] = [[i, check_value(item, v, limits)] for i, v in pairs(name, value, item.array)]
+            else:
+                header[name] = check_value(item, value, limits)
+        elif name in rows_fields or name in INSERT_ONLY.get(resource, ()):
+            item = rows_fields[name] if name in rows_fields else Field(name, "Alfanumerico")
+            for index, element in pairs(name, value):
+                if item.array:
+                    element = [
+                        [i, check_value(item, v, limits, f"riga {index}: ")]
+                        for i, v in pairs(name, element, item.array)
+                    ]
+                else:
+                    element = check_value(item, element, limits, f"riga {index}: ")
+                rows.setdefault(index, {})[name] = element
         else:
-            raise GestionaleError(f"Nome campo '{name}' non valido")
+            raise invalid_name(name)
     return header, rows
 
 
-def validate(body: dict, store: Store, anno: int) -> tuple[dict, dict[int, dict]]:
-    header, rows = split_rows(body)
-    check_fields(header, schema.DOC_HEADER, schema.DOC_HEADER_MANDATORY)
-    if header["sigla"] not in schema.DOC_SIGLE:
-        raise GestionaleError(f"Sigla documento '{header['sigla']}' non gestita")
-    for name in (
-        "serie",
-        "numero",
-        "id_causale",
-        "id_magazzino",
-        "id_costo_ricavo",
-        "id_ind_sped",
-        "id_pagamento",
-        "id_valuta",
-    ):
-        if header.get(name) is not None:
-            header[name] = as_int(name, header[name])
-    if not 1 <= header["serie"] <= 999 or header["numero"] < 0:
-        raise GestionaleError("Serie o numero documento non validi")
-    if as_date("data_documento", header["data_documento"]).year != anno:
+def check_date(name: str, value: str) -> dt.date | None:
+    if value == "":
+        return None
+    try:
+        if not re.fullmatch(r"\d{8}", value):
+            raise ValueError
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        raise GestionaleError(f"Data non valida per il campo '{name}': {value} (formato AAAAMMGG)") from None
+
+
+def validate_header(standin, resource: str, header: dict, anno: int) -> None:
+    sigla = header.get("sigla", "")
+    if resource == ORDERS and sigla not in ORDER_SIGLE:
+        raise GestionaleError(f"Sigla documento '{sigla}' non gestita")
+    if resource == MOVEMENTS and not re.fullmatch(r"[A-Z]{2}", sigla):
+        raise GestionaleError(f"Sigla documento '{sigla}' non valida")
+    if header["serie"] < 1:
+        raise GestionaleError(f"Serie {header['serie']} non valida")
+    serie = standin.table_row("dati-generali/serie-documenti", sigla)
+    if serie is not None and header["serie"] > serie.get("serie_massima", 0):
+        raise GestionaleError(f"Serie {header['serie']} oltre la serie massima del documento {sigla}")
+    if header["numero"] < 0:
+        raise GestionaleError(f"Numero documento {header['numero']} non valido")
+    for name in DATE_FIELDS:
+        if isinstance(header.get(name), str):
+            check_date(name, header[name])
+    day = check_date("data_documento", header.get("data_documento", ""))
+    if day is not None and day.year != anno:
         raise GestionaleError(f"Data documento {header['data_documento']} fuori dall'anno di lavoro {anno}")
-    if header.get("rif_dt_attuale"):
-        as_date("rif_dt_attuale", header["rif_dt_attuale"])
-    if store.get("clienti", "codice = ?", (header["cod_conto"],)) is None:
-        raise GestionaleError(f"Conto {header['cod_conto']} inesistente")
+    conto = header.get("cod_conto", "")
+    if conto and standin.store.get("clienti", "codice = ?", (conto,)) is None:
+        raise GestionaleError(f"Conto {conto} inesistente")
     if header.get("id_ind_sped"):
-        address = store.get("indirizzi", "id = ?", (header["id_ind_sped"],))
-        if address is None or address["cod_conto"] != header["cod_conto"]:
-            raise GestionaleError(f"Indirizzo di spedizione {header['id_ind_sped']} inesistente per il conto")
+        address = standin.store.get("indirizzi", "id = ?", (header["id_ind_sped"],))
+        if address is None or address["cod_conto"] != conto:
+            raise GestionaleError(f"Indirizzo di spedizione {header['id_ind_sped']} inesistente per il conto {conto}")
+    for name, (table, _key) in TABLE_REFERENCES.items():
+        if header.get(name) and standin.table_row(table, header[name]) is None:
+            raise GestionaleError(f"Valore {header[name]} del campo '{name}' inesistente in {table}")
+
+
+def validate_row(standin, resource: str, index: int, row: dict) -> None:
+    where = f"Riga {index}: "
+    if "id_riga" not in row:
+        raise GestionaleError(where + "campo 'id_riga' obbligatorio")
+    kind = row.get("tp_riga")
+    if kind is None:
+        raise GestionaleError(where + "campo 'tp_riga' obbligatorio")
+    if kind not in ROW_KINDS:
+        raise GestionaleError(where + f"tipo riga '{kind}' non gestito dallo stand-in (solo R e D)")
+    state = row.get("tipo_stato_riga")
+    if state not in (None, "") and state not in ROW_STATES[resource]:
+        raise GestionaleError(where + f"stato riga '{state}' non valido")
+    if kind == "D":
+        # the reference does not say what a description row needs: a text, at least
+        if not row.get("descr_riga"):
+            raise GestionaleError(where + "campo 'descr_riga' obbligatorio")
+        return
+    for name in ("codice_articolo", "quantita", "cod_iva"):  # the manual's mandatory row fields
+        if row.get(name) in (None, ""):
+            raise GestionaleError(where + f"campo '{name}' obbligatorio")
+    if standin.store.get("articoli", "codice = ?", (row["codice_articolo"],)) is None:
+        raise GestionaleError(f"Articolo {row['codice_articolo']} inesistente")
+    if not standin.vat_code_known(row["cod_iva"]):
+        raise GestionaleError(f"Aliquota IVA '{row['cod_iva']}' inesistente")
+
+
+def to_arrays(rows: list[dict]) -> dict[str, list[list[Any]]]:
+    arrays: dict[str, list[list[Any]]] = {}
+    for position, row in enumerate(rows, start=1):
+        for name, value in row.items():
+            arrays.setdefault(name, []).append([position, value])
+    return arrays
+
+
+def stored_rows(record: dict, resource: str) -> list[dict]:
+    names = [*row_fields(resource).by_name, *INSERT_ONLY.get(resource, ())]
+    rows: dict[int, dict] = {}
+    for name in names:
+        for index, value in record.get(name) or []:
+            rows.setdefault(index, {})[name] = value
+    return [rows[i] for i in sorted(rows)]
+
+
+def header_of(record: dict, resource: str) -> dict:
+    fields = info(resource)
+    return {k: v for k, v in record.items() if k in fields}
+
+
+def assemble(standin, resource: str, header: dict, rows: dict[int, dict], anno: int, existing: dict | None) -> dict:
+    """A complete document to store: checked header, rows with their id_riga (new rows numbered)."""
+    validate_header(standin, resource, header, anno)
     if not rows:
         raise GestionaleError("Documento senza righe")
+    old_ids = {r["id_riga"] for r in stored_rows(existing, resource)} if existing else set()
+    last_id = existing.get(INTERNAL_LAST_ID, max(old_ids, default=0)) if existing else 0
+    ordered = []
     for index in sorted(rows):
-        rows[index] = _validate_row(index, rows[index], store)
-    return header, rows
+        row = rows[index]
+        validate_row(standin, resource, index, row)
+        if row["id_riga"] == 0:
+            last_id += 1
+            row = {**row, "id_riga": last_id}
+        elif row["id_riga"] not in old_ids:
+            raise GestionaleError(f"Riga {index}: id_riga {row['id_riga']} inesistente nel documento")
+        ordered.append(row)
+    return {**header, **to_arrays(ordered), INTERNAL_LAST_ID: last_id}
 
 
-def _validate_row(index: int, row: dict, store: Store) -> dict:
-    for name, value in row.items():
-        check_length(name, value, schema.DOC_ROWS[name])
-    kind = row.get("tp_riga")
-    if kind == "D":
-        if not row.get("descr_riga"):
-            raise GestionaleError(f"Riga {index}: campo 'descr_riga' obbligatorio")
-        return {"tp_riga": "D", "descr_riga": row["descr_riga"]}
-    if kind != "R":
-        raise GestionaleError(f"Riga {index}: tipo riga '{kind}' non gestito")
-    for name in ("codice_articolo", "quantita", "prezzo"):
-        if row.get(name) in (None, ""):
-            raise GestionaleError(f"Riga {index}: campo '{name}' obbligatorio")
-    article = store.get("articoli", "codice = ?", (row["codice_articolo"],))
-    if article is None:
-        raise GestionaleError(f"Articolo {row['codice_articolo']} inesistente")
-    vat_code = str(row.get("cod_iva") or article["cod_iva"])
-    if vat_code not in schema.VAT_CODES:
-        raise GestionaleError(f"Aliquota IVA '{vat_code}' inesistente")
-    return {
-        "tp_riga": "R",
-        "codice_articolo": row["codice_articolo"],
-        "descr_riga": row.get("descr_riga") or article["descrizione"],
-        "quantita": as_decimal("quantita", row["quantita"]),
-        "prezzo": as_decimal("prezzo", row["prezzo"]),
-        "sconto": as_decimal("sconto", row.get("sconto") or 0),
-        "cod_iva": vat_code,
-    }
+def merge_for_update(existing: dict, resource: str, header: dict, rows: dict[int, dict], solo_testata: bool):
+    """PUT: the header given overrides the stored one; rows as the manual says — every existing row
+    must be listed by id_riga and tp_riga, rows not listed are deleted, id_riga 0 adds a row."""
+    merged_header = {**header_of(existing, resource), **header}
+    if solo_testata:
+        if rows:
+            raise GestionaleError("Con solo_testata=true non si indicano campi di riga")
+        return merged_header, dict(enumerate(stored_rows(existing, resource), start=1))
+    by_id = {r["id_riga"]: r for r in stored_rows(existing, resource)}
+    merged = {}
+    for index, row in rows.items():
+        if "id_riga" not in row or "tp_riga" not in row:
+            raise GestionaleError(f"Riga {index}: in revisione vanno indicati 'id_riga' e 'tp_riga'")
+        base = by_id.get(row["id_riga"], {}) if row["id_riga"] else {}
+        merged[index] = {**base, **row}
+    return merged_header, merged
 
 
-def totals(sigla: str, rows: list[dict]) -> dict[str, Decimal]:
-    """OC: net rows, VAT per code on the net sum. OX: gross rows, VAT split out per code."""
-    by_code: dict[str, Decimal] = {}
+def read_form(record: dict, resource: str) -> dict:
+    """A complete document as a keyed read answers it: every header field, every row field per row."""
+    out = with_defaults(header_of(record, resource), info(resource))
+    rows = stored_rows(record, resource)
+    for item in row_fields(resource):
+        out[item.name] = [[i, row.get(item.name, item.default())] for i, row in enumerate(rows, start=1)]
+    return out
+
+
+def header_form(record: dict, resource: str) -> dict:
+    """A document as listing and ricerca answer it: the header only."""
+    return with_defaults(header_of(record, resource), info(resource))
+
+
+def row_records(record: dict, resource: str) -> list[dict]:
+    """The document's rows as the /righe view answers them (header fields of the view repeated)."""
+    view: Fields = info(resource + "/righe")
+    head = {f.name: record.get(f.name, f.default()) for f in view if f.name in info(resource)}
+    return [
+        {**head, **{f.name: row.get(f.name, head.get(f.name, f.default())) for f in view if f.name not in head}}
+        for row in stored_rows(record, resource)
+    ]
+
+
+def evaded_quantities(standin, header: dict, rows: list[dict]) -> list[tuple[str, int, Decimal]]:
+    """Order rows this movement evades: (order key, id_riga, quantity) — checked against their residual.
+
+    Kept simple: the movement names the order in sigla_ordine/serie_ordine/numero_ordine and a row
+    names the order row in id_riga_orig; the evaded quantity is the row's quantita. Evading more
+    than the residual is refused (the reference does not say what a real Mexal does)."""
+    if not header.get("sigla_ordine"):
+        return []
+    key = f"{header['sigla_ordine']}+{header.get('serie_ordine', 0)}+{header.get('numero_ordine', 0)}"
+    order = standin.store.get(
+        "documenti",
+        "sigla = ? AND serie = ? AND numero = ?",
+        (header["sigla_ordine"], header.get("serie_ordine", 0), header.get("numero_ordine", 0)),
+    )
+    if order is None:
+        raise GestionaleError(f"Ordine {key} inesistente")
+    order_rows = {r["id_riga"]: r for r in stored_rows(order, ORDERS)}
+    evasions = []
     for row in rows:
-        if row["tp_riga"] != "R":
+        id_orig = row.get("id_riga_orig")
+        if not id_orig:
             continue
-        amount = cents(row["quantita"] * row["prezzo"] * (1 - row["sconto"] / 100))
-        by_code[row["cod_iva"]] = by_code.get(row["cod_iva"], Decimal(0)) + amount
-    net = vat = Decimal(0)
-    for code, amount in by_code.items():
-        rate = schema.VAT_CODES[code] / 100
-        if sigla == "OC":
-            net, vat = net + amount, vat + cents(amount * rate)
-        else:
-            base = cents(amount / (1 + rate))
-            net, vat = net + base, vat + amount - base
-    return {"totale_imponibile": net, "totale_imposta": vat, "totale_documento": net + vat}
-
-
-def to_arrays(rows: dict[int, dict]) -> dict[str, list[list[Any]]]:
-    """Rows back into the parallel arrays, numbering id_riga as the gestionale does."""
-    arrays: dict[str, list[list[Any]]] = {"id_riga": []}
-    for position, index in enumerate(sorted(rows), start=1):
-        arrays["id_riga"].append([index, position])
-        for name, value in rows[index].items():
-            arrays.setdefault(name, []).append([index, value])
-    return arrays
+        if id_orig not in order_rows:
+            raise GestionaleError(f"Riga {id_orig} inesistente nell'ordine {key}")
+        quantity = Decimal(str(row.get("quantita") or 0))
+        residual = Decimal(str(order_rows[id_orig].get("quantita") or 0)) - standin.evaded(key, id_orig)
+        if quantity > residual:
+            raise GestionaleError(
+                f"Quantita' {quantity} oltre il residuo {residual} della riga {id_orig} dell'ordine {key}"
+            )
+        evasions.append((key, id_orig, quantity))
+    return evasions

@@ -17,6 +17,12 @@ class Faults:
     drop_after_commit_next: int = 0  # the next N creates commit, then the connection is dropped
     hang_after_commit_next: int = 0  # the next N creates commit, then the answer is held back
     hang_s: float = 5.0
+    # the next N creates answer nothing (the connection is held until the client gives up, then
+    # dropped) and commit commit_late_s seconds after the request arrived
+    commit_late_next: int = 0
+    commit_late_s: float = 2.0
+    fail_5001_next: int = 0  # the next N requests answer 500 "5001 - dialogo interrotto" (transient)
+    fail_408_next: int = 0  # the next N requests answer 408 (elaborazione troppo lunga)
     _outage_until: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -1,8 +1,16 @@
 """The stand-in's front door: outage, login with lockout, per-user concurrency cap, 503 bursts,
-latency and the Coordinate-Gestionale header, in front of every /webapi/ request.
+transient 5001/408 faults, latency and the Coordinate-Gestionale header, in front of every
+/webapi/ request.
 
-A plain ASGI wrapper (not Starlette middleware) so that the in-flight count is released
-right after the response is written, before the client can send its next request.
+A plain ASGI wrapper (not middleware) so that the in-flight count is released right after the
+response is written, before the client can send its next request.
+
+Codes where the reference is silent, chosen here:
+- a locked user gets 401 with code 3002 (the reference lists 2002 and 3002 among the refusals of
+  credentials, without saying which one a lock gives);
+- the pool-exhausted 503 carries 3002 ("exclusive use in progress / pool exhausted");
+- the 5001 fault (dialogue WebAPI-gestionale interrupted) answers HTTP 500; both transient faults
+  answer before the request reaches the archives, so nothing is stored.
 """
 
 from __future__ import annotations
@@ -15,9 +23,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from sandbox.gestionale.errors import error_body
 from sandbox.gestionale.faults import Faults
 
-AUTH_RE = re.compile(r"^Passepartout\s+(?P<token>\S+)(?:\s+Dominio=(?P<dominio>\S+))?\s*$")
+AUTH_RE = re.compile(r"^Passepartout\s+(?P<token>\S+)(?:\s+(?!Dominio=)\S+)?(?:\s+Dominio=(?P<dominio>\S+))?\s*$")
 
 
 @dataclass
@@ -29,21 +38,14 @@ class AuthSettings:
     lockout_after: int = 3
 
 
-def error_body(code: int | str, message: str) -> dict:
-    return {"error": {"code": str(code), "message": f"{code} - {message}"}}
-
-
-async def send_json(send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    payload = json.dumps(body).encode()
+async def send_json(send, status: int, body: dict | None, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    payload = json.dumps(body).encode() if body is not None else b""
+    kind = [(b"content-type", b"application/json")] if body is not None else []
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                *headers,
-            ],
+            "headers": [*kind, (b"content-length", str(len(payload)).encode()), *headers],
         }
     )
     await send({"type": "http.response.body", "body": payload})
@@ -55,7 +57,7 @@ async def drop_connection(scope, send) -> None:
     if transport is not None:
         transport.abort()
         await asyncio.sleep(0)  # let the server see the connection lost: the answer below goes nowhere
-    await send_json(send, 503, error_body(503, "connessione interrotta"))
+    await send_json(send, 503, None)
 
 
 def parse_coordinates(value: str) -> dict[str, str]:
@@ -81,19 +83,28 @@ class Gate:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith("/webapi/"):
             return await self.app(scope, receive, send)
+
+        async def refuse(status: int, code: int, message: str, detail: str | None = None, to=send) -> None:
+            await send_json(to, status, error_body(scope, status, code, message, detail))
+
         if self.faults.in_outage():
             if self.faults.outage_mode == "503":
-                return await send_json(send, 503, error_body(503, "servizio non disponibile"))
+                return await refuse(503, 503, "servizio non disponibile")
             return await drop_connection(scope, send)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         user, refusal = self._login(headers.get("authorization", ""))
         if refusal:
-            return await send_json(send, 401, refusal)
+            return await refuse(401, *refusal)
         self.stats["requests"] += 1
         busy = self.in_flight.get(user, 0) >= self.auth.max_concurrency
         if busy or self.faults.take("fail_503_next"):
             self.stats["busy_503" if busy else "burst_503"] += 1
-            return await send_json(send, 503, error_body(503, "troppe richieste contemporanee per l'utente"))
+            detail = f"massimo {self.auth.max_concurrency} richieste contemporanee per l'utente"
+            return await refuse(503, 3002, "pool di servizi esaurito", detail)
+        if self.faults.take("fail_5001_next"):
+            return await refuse(500, 5001, "dialogo WebAPI-gestionale interrotto")
+        if self.faults.take("fail_408_next"):
+            return await refuse(408, 408, "elaborazione troppo lunga")
         self.in_flight[user] = self.in_flight.get(user, 0) + 1
         self.stats["peak_in_flight"] = max(self.stats["peak_in_flight"], self.in_flight[user])
         released = False
@@ -119,24 +130,23 @@ class Gate:
         try:
             problem = self._check_coordinates(headers.get("coordinate-gestionale"))
             if problem:
-                body = error_body(1001, f"coordinate gestionale non valide [{problem}]")
-                return await send_json(send_then_release, 400, body)
+                return await refuse(400, 1001, "coordinate gestionale non valide", problem, to=send_then_release)
             scope.setdefault("state", {})["coordinates"] = parse_coordinates(headers["coordinate-gestionale"])
             await self.app(scope, receive, send_then_release)
         finally:
             release()
 
-    def _login(self, header: str) -> tuple[str, dict | None]:
+    def _login(self, header: str) -> tuple[str, tuple | None]:
         match = AUTH_RE.match(header)
         try:
             user, _, password = base64.b64decode(match["token"], validate=True).decode().partition(":")
         except (TypeError, binascii.Error, UnicodeDecodeError):
-            return "", error_body(2002, "autenticazione non valida [header Authorization mancante o malformato]")
+            return "", (2002, "autenticazione non valida", "header Authorization mancante o malformato")
         if self.locked(user):
-            return user, error_body(3002, f"utente {user} bloccato per troppi tentativi di accesso falliti")
+            return user, (3002, "utente bloccato", f"utente {user} bloccato per troppi tentativi di accesso falliti")
         if self.auth.users.get(user) != password or (self.auth.dominio and match["dominio"] != self.auth.dominio):
             self.failed_logins[user] = self.failed_logins.get(user, 0) + 1
-            return user, error_body(2002, "autenticazione non valida [utente, password o dominio errati]")
+            return user, (2002, "autenticazione non valida", "utente, password o dominio errati")
         self.failed_logins.pop(user, None)
         return user, None
 

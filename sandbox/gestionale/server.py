@@ -29,7 +29,10 @@ class DroppableProtocol(_BaseProtocol):
         self.app_state = {**self.app_state, "sandbox_transport": transport}
 
 
-def uvicorn_config(standin: StandIn, host: str = "127.0.0.1", port: int = 0) -> uvicorn.Config:
+def uvicorn_config(
+    standin: StandIn, host: str = "127.0.0.1", port: int = 0, tls: tuple[str, str] | None = None
+) -> uvicorn.Config:
+    """``tls``: (certificate file, key file) to serve HTTPS."""
     return uvicorn.Config(
         standin,
         host=host,
@@ -39,6 +42,8 @@ def uvicorn_config(standin: StandIn, host: str = "127.0.0.1", port: int = 0) -> 
         log_level="warning",
         access_log=False,
         timeout_keep_alive=30,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
     )
 
 
@@ -58,14 +63,17 @@ class RunningStandIn:
 
 
 @contextlib.contextmanager
-def running_standin(data_dir, auth: AuthSettings | None = None, catalogue_rows=None) -> Iterator[RunningStandIn]:
-    """Start the stand-in on a free localhost port in a background thread; stop it on exit."""
-    standin = StandIn(data_dir, auth=auth, catalogue_rows=catalogue_rows)
+def running_standin(
+    data_dir, auth: AuthSettings | None = None, catalogue_rows=None, *, tls: tuple[str, str] | None = None, **options
+) -> Iterator[RunningStandIn]:
+    """Start the stand-in on a free localhost port in a background thread; stop it on exit.
+    ``tls`` = (cert file, key file) serves HTTPS; ``options`` go to StandIn (customer_auto, tables, ...)."""
+    standin = StandIn(data_dir, auth=auth, catalogue_rows=catalogue_rows, **options)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(standin, port=port))
+    server = uvicorn.Server(uvicorn_config(standin, port=port, tls=tls))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="gestionale-standin")
     thread.start()
     deadline = time.monotonic() + 10
@@ -74,7 +82,7 @@ def running_standin(data_dir, auth: AuthSettings | None = None, catalogue_rows=N
             raise RuntimeError("the gestionale stand-in did not start")
         time.sleep(0.01)
     try:
-        yield RunningStandIn(standin, f"http://127.0.0.1:{port}/webapi/", port)
+        yield RunningStandIn(standin, f"{'https' if tls else 'http'}://127.0.0.1:{port}/webapi/", port)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
