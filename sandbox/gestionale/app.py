@@ -17,6 +17,7 @@ from sandbox.gestionale.faults import Faults
 from sandbox.gestionale.fields import LENGTHS
 from sandbox.gestionale.gate import AuthSettings, Gate, drop_connection, send_json
 from sandbox.gestionale.query import Tokens
+from sandbox.gestionale.recorder import RequestRecorder
 from sandbox.gestionale.store import Store, dumps
 from sandbox.gestionale.tables import TABLE_KEYS, seed_tables
 from sandbox.gestionale.totals import document_totals
@@ -60,9 +61,10 @@ class StandIn:
             self._seed()
         self.webapi = WebApi(self)
         self.gate = Gate(self._app, self.auth, self.faults)
+        self.recorder = RequestRecorder(self.gate)  # records only when GESTIONALE_REQUEST_LOG is set
 
     async def __call__(self, scope, receive, send):
-        await self.gate(scope, receive, send)
+        await self.recorder(scope, receive, send)
 
     def _seed(self) -> None:
         self.store.reset(catalogue.seed_rows(self.catalogue_rows), self.tables, TABLE_KEYS)

@@ -41,6 +41,8 @@ SEED: dict[str, list[dict]] = {
     "dati-generali/magazzini": [
         {"id": 1, "descrizione": "Magazzino principale"},
         {"id": 2, "descrizione": "Magazzino Amazon"},
+        {"id": 8, "descrizione": "Logistica Amazon DE/FR"},
+        {"id": 9, "descrizione": "Logistica Amazon Italia"},
     ],
     "dati-generali/causali-movimenti": [
         {"id": 1, "descrizione": "Vendita"},
@@ -49,6 +51,8 @@ SEED: dict[str, list[dict]] = {
     "dati-generali/centri-costo-ricavo": [
         {"id": 1, "descrizione": "Vendite Amazon"},
         {"id": 2, "descrizione": "Vendite sito"},
+        {"id": 10, "descrizione": "Vendite Amazon Italia"},
+        {"id": 20, "descrizione": "Vendite Amazon estero"},
     ],
     "dati-generali/serie-documenti": [
         {"sigla_documento": sigla, "serie_massima": 99, "descrizione": [[1, text]]}

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from gestionale_builders import customer, order, row, shipping
 
+from amazon_passweb.gestionale.client import CUSTOMERS, GestionaleClient
 from amazon_passweb.gestionale.mapping import (
     ROUNDING_ARTICLE,
     MappingError,
@@ -238,7 +239,8 @@ def test_truncated_records_are_accepted_by_the_gestionale(standin, client, accou
     )
     result = push_order(client, account, item)
     assert result.ok, result.error
-    assert len(result.warnings) == 5
+    # ragione sociale, cognome (the one-word name), indirizzo, località, the address's descrizione, descr_riga
+    assert len(result.warnings) == 6
 
 
 def test_shipping_address_and_same_address():
@@ -277,15 +279,33 @@ def test_nationality_of_a_country(country, expected):
     assert nationality(country) == expected
 
 
+def _create_customer(client, codice: str) -> None:
+    """A customer keyed in by hand in the gestionale, with an explicit code."""
+    client.transport.request("POST", CUSTOMERS, {"codice": codice, "ragione_sociale": "Ultimo"}, idempotent=False)
+
+
+def test_customer_codes_follow_the_highest_conto_in_use(standin, client, account):
+    _create_customer(client, "501.00007")
+    _create_customer(client, "501.00003")
+    first = client.ensure_customer(build_customer(customer()), account.customer_ledgers)
+    second = client.ensure_customer(build_customer(customer(2)), account.customer_ledgers)
+    assert (first.key, second.key) == ("501.00008", "501.00009")
+    # a conto someone keys in meanwhile is skipped, not overwritten
+    _create_customer(client, "501.00010")
+    assert client.ensure_customer(build_customer(customer(3)), account.customer_ledgers).key == "501.00011"
+    assert standin.standin.count_customers() == 6
+
+
 def test_customer_codes_move_to_the_next_mastro_when_full(standin, client, account):
-    standin.store.insert_customer({"codice": "501.99999", "ragione_sociale": "Ultimo"})
+    _create_customer(client, "501.99999")
     created = client.ensure_customer(build_customer(customer()), account.customer_ledgers)
     assert created.key == "502.00001"
-    standin.store.insert_customer({"codice": "502.99999", "ragione_sociale": "Ultimo"})
+    _create_customer(client, "502.99999")
     from amazon_passweb.gestionale.errors import DocumentRefused
 
+    later_push = GestionaleClient(client.settings, settle_s=0.01)  # each push counts conti afresh
     with pytest.raises(DocumentRefused, match="all customer mastri are full"):
-        client.ensure_customer(build_customer(customer(2)), account.customer_ledgers)
+        later_push.ensure_customer(build_customer(customer(2)), account.customer_ledgers)
 
 
 def test_existing_customer_gets_a_new_shipping_address_once(standin, client, account):
@@ -293,9 +313,9 @@ def test_existing_customer_gets_a_new_shipping_address_once(standin, client, acc
     for n in range(2):
         item = OrderPush(order(f"405-7777777-{n:07d}", shipping=shipping()), customer_code=code)
         result = push_order(client, account, item)
-        assert result.ok and result.shipping_address_id == 1
+        assert result.ok and result.shipping_address_id == "S0000001"
     assert standin.standin.count_addresses(cod_conto=code) == 1
-    assert standin.standin.documents()[0]["id_ind_sped"] == 1
+    assert standin.standin.documents()[0]["id_ind_sped"] == "S0000001"
 
 
 def test_afn_order_without_buyer_uses_the_placeholder(standin, client, account):
@@ -321,6 +341,6 @@ def test_goods_to_the_new_customers_own_address_need_no_shipping_address(standin
 def test_a_known_shipping_address_id_is_used_as_is(standin, client, account):
     code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
     known = client.ensure_shipping_address(build_shipping_address(shipping(), code)).key
-    item = OrderPush(order(shipping=shipping(2)), customer_code=code, shipping_address_id=int(known))
-    assert push_order(client, account, item).shipping_address_id == int(known)
+    item = OrderPush(order(shipping=shipping(2)), customer_code=code, shipping_address_id=known)
+    assert push_order(client, account, item).shipping_address_id == known
     assert standin.standin.count_addresses() == 1
