@@ -248,6 +248,7 @@ class StandIn:
                     "clienti": self.count_customers(),
                     "indirizzi": self.count_addresses(),
                     "stats": dict(self.gate.stats),
+                    "failed_logins": dict(self.gate.failed_logins),
                 }
             if method == "GET" and path.startswith("/_sandbox/totali/ordini-clienti/"):
                 found = self.totals(path.rsplit("/", 1)[-1])

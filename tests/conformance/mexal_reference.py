@@ -70,7 +70,7 @@ class MexalReference:
         rows = {c["nome"] for c in json.loads(rows_file.read_text())["campi"]} if rows_file.exists() else set()
         if resource.endswith("/righe"):
             return rows, set(), set()
-        return header, arrays, rows
+        return header, arrays, rows - header  # the row view repeats the header's key fields
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         for endpoint in self.endpoints:

@@ -38,7 +38,8 @@ def site_customer(store, standin):
     with store.unit_of_work() as uow:
         uow.customers.set_gestionale_code(customer.id, SITE_CODE)
         customer = uow.customers.get(customer.id)
-    standin.store.insert_customer({"codice": SITE_CODE, "ragione_sociale": "Maria Verdi", "privato": True,
+    standin.store.insert_customer({"codice": SITE_CODE, "ragione_sociale": "Maria Verdi", "gest_per_fisica": "S",
+                                   "cognome": "Verdi", "nome": "Maria",
                                    "indirizzo": "Via Roma 12", "cap": "20121", "localita": "Milano",
                                    "email": "maria.verdi@example.it", "telefono": "+39 02 1234567"})
     return customer
@@ -95,7 +96,7 @@ def test_a_new_address_of_a_known_customer_is_created_once_in_the_site_and_in_th
     assert {o.shipping_address_id for o in orders} == {site_addresses[1].id}
 
     [indirizzo] = gestionale_db.addresses(SITE_CODE)
-    assert indirizzo["ragione_sociale"] == "Niccolò Cantù"
+    assert indirizzo["descrizione"] == "Niccolò Cantù"
     assert indirizzo["indirizzo"] == "Corso Vittorio Emanuele II, 5"
     assert indirizzo["cap"] == "47121" and indirizzo["localita"] == "Forlì"
     for order in (new_place, same_place_written_differently):
@@ -133,7 +134,7 @@ def test_a_site_customer_not_yet_in_the_gestionale_goes_there_with_its_own_data(
     assert (record["ragione_sociale"], record["telefono"]) == ("Maria Verdi", "+39 02 1234567")
     assert (record["indirizzo"], record["cap"]) == ("Via Roma 12", "20121")
     [shipping] = gestionale_db.addresses(code)
-    assert (shipping["ragione_sociale"], shipping["indirizzo"]) == ("M. Verdi", "Piazza Duomo 1")
+    assert (shipping["descrizione"], shipping["indirizzo"]) == ("M. Verdi", "Piazza Duomo 1")
     assert gestionale_db.document(order.amazon_order_id)["id_ind_sped"] == shipping["id"]
 
 
@@ -158,7 +159,8 @@ def test_a_new_buyer_becomes_a_customer_under_the_account_mastro_without_login(
     assert customer.gestionale_code == expected
     assert inbox_entry(store, it_main, order.amazon_order_id).customer_new is True
     record = gestionale_db.customer(expected)
-    assert record["ragione_sociale"] == "Ilaria Zappalà" and record["privato"] is True
+    assert record["ragione_sociale"] == "Ilaria Zappalà" and record["gest_per_fisica"] == "S"
+    assert (record["cognome"], record["nome"]) == ("Zappalà", "Ilaria")
     assert (record["indirizzo"], record["cap"], record["localita"]) == ("Via Cavour 3", "95121", "Catania")
     assert gestionale_db.document(order.amazon_order_id)["cod_conto"] == expected
 
@@ -217,7 +219,8 @@ def test_the_same_buyer_without_a_usable_email_twice_is_one_customer(importer, s
 def test_an_order_for_a_company_the_gestionale_already_has_elsewhere_names_its_shipping_address(
         importer, standin, gestionale_db):
     standin.store.insert_customer({"codice": "501.00003", "ragione_sociale": "Ottica Zappalà S.r.l.",
-                                   "privato": False, "partita_iva": "IT01234567890", "indirizzo": "Via Roma 1",
+                                   # keyed in by hand without the country prefix: still the same company
+                                   "gest_per_fisica": "N", "partita_iva": "01234567890", "indirizzo": "Via Roma 1",
                                    "cap": "20121", "localita": "Milano"})
     order = amazon_order(business=True, buyer=business_buyer("Ottica Zappalà S.r.l.", "IT01234567890"),
                          delivery=address("Ottica Zappalà S.r.l.", "Via Etnea 9", "95121", "Catania"))

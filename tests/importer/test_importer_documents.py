@@ -58,8 +58,7 @@ def test_the_shipping_charge_is_a_spesa_row_on_the_standard_or_express_article(
 
 
 def test_a_per_sku_shipping_article_wins_over_the_account_one(importer, store, it_main, standin, gestionale_db):
-    standin.store.upsert_article({"codice": "SPEDVOL", "descrizione": "Spedizione voluminosi", "cod_iva": "22",
-                                  "spesa": True})
+    standin.store.insert_article({"codice": "SPEDVOL", "descrizione": "Spedizione voluminosi", "alq_iva": "22"})
     with store.unit_of_work() as uow:
         uow.articles.upsert("SPEDVOL", "Spedizione voluminosi", "22", is_spesa=True)
         uow.articles.map_sku(it_main.id, "AMZ-LAMP-01", "ART007", shipping_article_code="SPEDVOL")

@@ -244,7 +244,7 @@ def customer_key(record: dict) -> tuple:
 
 
 def address_key(record: dict) -> tuple:
-    return (record["cod_conto"], (record.get("ragione_sociale") or "").casefold(),
+    return (record["cod_conto"], (record.get("descrizione") or "").casefold(),
             (record.get("indirizzo") or "").casefold(), record.get("cap") or "")
 
 
