@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from amazon_passweb.amazon.mapping_common import (
+    MAX_ORDER_ID_LENGTH,
     MappingError,
     address_from,
     clean,
@@ -36,7 +37,6 @@ INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT", "
 VAT_REGISTRATION_TYPES = {"VAT", "BUSINESS"}
 TAX_TARGETS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax"}
 FISCAL_CODE_KEYS = {"FISCAL_CODE", "CODICE_FISCALE", "FISCALCODE", "TAX_CODE"}
-MAX_ORDER_ID_LENGTH = 32  # the site's Amazon order id columns
 
 
 def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
@@ -148,6 +148,10 @@ def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
             if not details:
                 add("promotion_discount", breakdown.get("subtotal"))
             for detail in details:
+                # A discount on the COD fee offsets that fee, which the domain order does not carry
+                # either (as v0's CODFee / CODFeeDiscount are not read): it is no promotion on the goods.
+                if detail.get("subtype") == "COD_FEE":
+                    continue
                 target = "shipping_discount" if detail.get("subtype") == "SHIPPING" else "promotion_discount"
                 add(target, detail.get("value"))
     for key in ("promotion_discount", "shipping_discount"):
