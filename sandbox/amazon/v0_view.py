@@ -35,8 +35,17 @@ ADDRESS_VISIBLE = {"Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirm
 
 # v0 OrderItem amounts the proceeds translate into (CODFee / CODFeeDiscount only when charged).
 ITEM_AMOUNTS = (
-    "ItemTax", "ShippingPrice", "ShippingTax", "ShippingDiscount", "ShippingDiscountTax", "PromotionDiscount",
-    "PromotionDiscountTax", "GiftWrapPrice", "GiftWrapTax", "CODFee", "CODFeeDiscount",
+    "ItemTax",
+    "ShippingPrice",
+    "ShippingTax",
+    "ShippingDiscount",
+    "ShippingDiscountTax",
+    "PromotionDiscount",
+    "PromotionDiscountTax",
+    "GiftWrapPrice",
+    "GiftWrapTax",
+    "CODFee",
+    "CODFeeDiscount",
 )
 # ItemProceedsBreakdown types that are charges, and their v0 field. OTHER has no v0 field: it
 # stays in OrderTotal (grandTotal) only, as v0 has no place for it.
@@ -257,8 +266,9 @@ def _item_price(item: dict[str, Any], product: dict[str, Any]) -> Decimal | str:
     unit price, the ITEM proceeds. A price or quantity that is not a number is passed on as given."""
     unit = ((product.get("price") or {}).get("unitPrice") or {}).get("amount")
     if unit is None:
-        subtotals = [b.get("subtotal") for b in (item.get("proceeds") or {}).get("breakdowns") or ()
-                     if b.get("type") == "ITEM"]
+        subtotals = [
+            b.get("subtotal") for b in (item.get("proceeds") or {}).get("breakdowns") or () if b.get("type") == "ITEM"
+        ]
         return sum((_amount(s) for s in subtotals), Decimal(0))
     price, quantity = _number(unit), _number(item.get("quantityOrdered", 0))
     if price is None or quantity is None:
@@ -280,9 +290,7 @@ def items_v0(order: dict[str, Any], restricted: bool) -> Any:
         amounts = item_amounts(item)
         gift = ((item.get("fulfillment") or {}).get("packing") or {}).get("giftOption")
         promotions = [
-            p["promotionId"]
-            for p in (item.get("promotion") or {}).get("breakdowns") or ()
-            if p.get("promotionId")
+            p["promotionId"] for p in (item.get("promotion") or {}).get("breakdowns") or () if p.get("promotionId")
         ]
         row: dict[str, Any] = {
             "ASIN": product.get("asin", ""),

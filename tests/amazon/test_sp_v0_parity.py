@@ -53,6 +53,7 @@ V2026 = "2026-01-01"
 
 # -- the order sets ----------------------------------------------------------------------------------
 
+
 def _money(amount: str) -> dict[str, str]:
     return {"amount": amount, "currencyCode": "EUR"}
 
@@ -60,59 +61,147 @@ def _money(amount: str) -> dict[str, str]:
 def _breakdown(kind: str, amount: str, **details: str) -> dict[str, Any]:
     entry: dict[str, Any] = {"type": kind, "subtotal": _money(amount)}
     if details:
-        entry["detailedBreakdowns"] = [{"subtype": subtype.rstrip("_0123456789"), "value": _money(value)}
-                                       for subtype, value in details.items()]
+        entry["detailedBreakdowns"] = [
+            {"subtype": subtype.rstrip("_0123456789"), "value": _money(value)} for subtype, value in details.items()
+        ]
     return entry
 
 
 # name -> (unit price, quantity, item breakdowns, promotion ids, grand total)
 SHAPES: dict[str, tuple[str, int, list[dict[str, Any]], list[str], str]] = {
     # issue #23: a DISCOUNT with a subtotal and no detailedBreakdowns (optional in Amazon's model)
-    "discount_subtotal_only": ("29.90", 1, [
-        _breakdown("ITEM", "29.90"), _breakdown("SHIPPING", "3.97"), _breakdown("DISCOUNT", "-1.00"),
-        _breakdown("TAX", "6.11", ITEM="5.39", SHIPPING="0.72")], ["PROMO-1-EURO"], "32.87"),
-    "discount_subtotal_only_three_pieces": ("9.90", 3, [
-        _breakdown("ITEM", "29.70"), _breakdown("DISCOUNT", "-2.97")], ["PROMO-10"], "26.73"),
-    "tax_subtotal_only": ("29.90", 1, [
-        _breakdown("ITEM", "29.90"), _breakdown("SHIPPING", "4.90"), _breakdown("TAX", "6.27")], [], "34.80"),
-    "tax_on_discounts": ("29.90", 1, [
-        _breakdown("ITEM", "29.90"), _breakdown("SHIPPING", "3.97"),
-        _breakdown("DISCOUNT", "-6.97", ITEM="-3.00", SHIPPING="-3.97"),
-        _breakdown("TAX", "4.85", ITEM="5.39", SHIPPING="0.72", DISCOUNT="-1.26")],
-        ["PROMO-3", "SPEDIZIONE-GRATUITA-IT"], "26.90"),
-    "tax_on_a_shipping_discount_only": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("SHIPPING", "4.90"),
-        _breakdown("DISCOUNT", "-4.90", SHIPPING="-4.90"),
-        _breakdown("TAX", "3.59", ITEM="3.59", SHIPPING="0.88", DISCOUNT="-0.88")],
-        ["SPEDIZIONE-GRATUITA-IT"], "19.90"),
-    "gift_wrap_without_gift_option": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("GIFT_WRAP", "3.50"),
-        _breakdown("TAX", "4.22", ITEM="3.59", GIFT_WRAP="0.63")], [], "23.40"),
-    "gift_wrap_discounted": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("GIFT_WRAP", "3.50"),
-        _breakdown("DISCOUNT", "-3.50", GIFT_WRAP="-3.50")],
-        ["CONFEZIONE-OMAGGIO"], "19.90"),
-    "several_promotions": ("24.90", 2, [
-        _breakdown("ITEM", "49.80"), _breakdown("SHIPPING", "5.90"),
-        _breakdown("DISCOUNT", "-13.36", ITEM_1="-4.98", ITEM_2="-2.48", SHIPPING="-5.90"),
-        _breakdown("TAX", "7.63", ITEM="8.98", SHIPPING="1.06", DISCOUNT="-2.41")],
-        ["PROMO-10-AUTUNNO", "COUPON-5", "SPEDIZIONE-GRATUITA-IT"], "42.34"),
-    "shipping_discount_partial": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("SHIPPING", "6.90"), _breakdown("DISCOUNT", "-2.00", SHIPPING="-2.00")],
-        ["SPEDIZIONE-SCONTATA"], "24.80"),
-    "discount_details_and_rest": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("SHIPPING", "4.90"), _breakdown("DISCOUNT", "-3.00", SHIPPING="-1.00")],
-        ["PROMO-MISTA"], "21.80"),
+    "discount_subtotal_only": (
+        "29.90",
+        1,
+        [
+            _breakdown("ITEM", "29.90"),
+            _breakdown("SHIPPING", "3.97"),
+            _breakdown("DISCOUNT", "-1.00"),
+            _breakdown("TAX", "6.11", ITEM="5.39", SHIPPING="0.72"),
+        ],
+        ["PROMO-1-EURO"],
+        "32.87",
+    ),
+    "discount_subtotal_only_three_pieces": (
+        "9.90",
+        3,
+        [_breakdown("ITEM", "29.70"), _breakdown("DISCOUNT", "-2.97")],
+        ["PROMO-10"],
+        "26.73",
+    ),
+    "tax_subtotal_only": (
+        "29.90",
+        1,
+        [_breakdown("ITEM", "29.90"), _breakdown("SHIPPING", "4.90"), _breakdown("TAX", "6.27")],
+        [],
+        "34.80",
+    ),
+    "tax_on_discounts": (
+        "29.90",
+        1,
+        [
+            _breakdown("ITEM", "29.90"),
+            _breakdown("SHIPPING", "3.97"),
+            _breakdown("DISCOUNT", "-6.97", ITEM="-3.00", SHIPPING="-3.97"),
+            _breakdown("TAX", "4.85", ITEM="5.39", SHIPPING="0.72", DISCOUNT="-1.26"),
+        ],
+        ["PROMO-3", "SPEDIZIONE-GRATUITA-IT"],
+        "26.90",
+    ),
+    "tax_on_a_shipping_discount_only": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("SHIPPING", "4.90"),
+            _breakdown("DISCOUNT", "-4.90", SHIPPING="-4.90"),
+            _breakdown("TAX", "3.59", ITEM="3.59", SHIPPING="0.88", DISCOUNT="-0.88"),
+        ],
+        ["SPEDIZIONE-GRATUITA-IT"],
+        "19.90",
+    ),
+    "gift_wrap_without_gift_option": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("GIFT_WRAP", "3.50"),
+            _breakdown("TAX", "4.22", ITEM="3.59", GIFT_WRAP="0.63"),
+        ],
+        [],
+        "23.40",
+    ),
+    "gift_wrap_discounted": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("GIFT_WRAP", "3.50"),
+            _breakdown("DISCOUNT", "-3.50", GIFT_WRAP="-3.50"),
+        ],
+        ["CONFEZIONE-OMAGGIO"],
+        "19.90",
+    ),
+    "several_promotions": (
+        "24.90",
+        2,
+        [
+            _breakdown("ITEM", "49.80"),
+            _breakdown("SHIPPING", "5.90"),
+            _breakdown("DISCOUNT", "-13.36", ITEM_1="-4.98", ITEM_2="-2.48", SHIPPING="-5.90"),
+            _breakdown("TAX", "7.63", ITEM="8.98", SHIPPING="1.06", DISCOUNT="-2.41"),
+        ],
+        ["PROMO-10-AUTUNNO", "COUPON-5", "SPEDIZIONE-GRATUITA-IT"],
+        "42.34",
+    ),
+    "shipping_discount_partial": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("SHIPPING", "6.90"),
+            _breakdown("DISCOUNT", "-2.00", SHIPPING="-2.00"),
+        ],
+        ["SPEDIZIONE-SCONTATA"],
+        "24.80",
+    ),
+    "discount_details_and_rest": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("SHIPPING", "4.90"),
+            _breakdown("DISCOUNT", "-3.00", SHIPPING="-1.00"),
+        ],
+        ["PROMO-MISTA"],
+        "21.80",
+    ),
     # COD fee offset by a COD discount: nothing left to charge, the order imports
-    "cod_fee_discounted": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("SHIPPING", "4.90"), _breakdown("COD_FEE", "2.00"),
-        _breakdown("DISCOUNT", "-2.00", COD_FEE="-2.00"),
-        _breakdown("TAX", "4.83", ITEM="3.59", SHIPPING="0.88", COD_FEE="0.36")], [], "24.80"),
+    "cod_fee_discounted": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("SHIPPING", "4.90"),
+            _breakdown("COD_FEE", "2.00"),
+            _breakdown("DISCOUNT", "-2.00", COD_FEE="-2.00"),
+            _breakdown("TAX", "4.83", ITEM="3.59", SHIPPING="0.88", COD_FEE="0.36"),
+        ],
+        [],
+        "24.80",
+    ),
     # charges the gestionale document has no row for: refused alike on both versions
-    "cod_fee_charged": ("19.90", 1, [
-        _breakdown("ITEM", "19.90"), _breakdown("COD_FEE", "2.00"),
-        _breakdown("TAX", "3.95", ITEM="3.59", COD_FEE="0.36")],
-        [], "21.90"),
+    "cod_fee_charged": (
+        "19.90",
+        1,
+        [
+            _breakdown("ITEM", "19.90"),
+            _breakdown("COD_FEE", "2.00"),
+            _breakdown("TAX", "3.95", ITEM="3.59", COD_FEE="0.36"),
+        ],
+        [],
+        "21.90",
+    ),
     "other_charge": ("19.90", 1, [_breakdown("ITEM", "19.90"), _breakdown("OTHER", "1.00")], [], "20.90"),
 }
 
@@ -120,13 +209,17 @@ SHAPES: dict[str, tuple[str, int, list[dict[str, Any]], list[str], str]] = {
 def shape_orders() -> list[dict[str, Any]]:
     orders = []
     for number, (source, (name, (unit, quantity, breakdowns, promotions, total))) in enumerate(
-            zip(generated_it_orders(200, seed=13), SHAPES.items(), strict=False), start=1):
+        zip(generated_it_orders(200, seed=13), SHAPES.items(), strict=False), start=1
+    ):
         order = copy.deepcopy(source)
         order["orderId"] = f"405-{number:07d}-{number * 104729 % 10**7:07d}"
         order["fulfillment"]["fulfillmentStatus"] = "UNSHIPPED"
         item = copy.deepcopy(source["orderItems"][0])
-        item.update(orderItemId=f"{number:04d}{name[:10]}", quantityOrdered=quantity,
-                    proceeds={"proceedsTotal": _money(total), "breakdowns": breakdowns})
+        item.update(
+            orderItemId=f"{number:04d}{name[:10]}",
+            quantityOrdered=quantity,
+            proceeds={"proceedsTotal": _money(total), "breakdowns": breakdowns},
+        )
         item["product"]["price"] = {"unitPrice": _money(unit)}
         item["fulfillment"] = {"quantityFulfilled": 0, "quantityUnfulfilled": quantity}
         item.pop("promotion", None)
@@ -160,8 +253,9 @@ def example_orders() -> list[dict[str, Any]]:
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
-            for case in ((operation.get("responses") or {}).get("200") or {}).get("x-amzn-api-sandbox", {}).get(
-                    "static", []):
+            for case in (
+                ((operation.get("responses") or {}).get("200") or {}).get("x-amzn-api-sandbox", {}).get("static", [])
+            ):
                 answer = case.get("response") or {}
                 for order in answer.get("orders") or ([answer["order"]] if "order" in answer else []):
                     found[order["orderId"]] = order
@@ -169,6 +263,7 @@ def example_orders() -> list[dict[str, Any]]:
 
 
 # -- reading and building through both versions -------------------------------------------------------
+
 
 @dataclass
 class Read:
@@ -205,24 +300,49 @@ def document(order: AmazonOrder, articles, account=ACCOUNT) -> tuple[str, Any]:
     try:
         built = build_rows(order, account, articles)
         rows = tuple(
-            OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
-                          description=row.description, quantity=row.quantity,
-                          unit_price_gross=row.unit_price_gross, vat_rate=row.vat_rate or "22")
-            for row in built.rows if row.kind is not RowKind.NOTE)
+            OrderRowInput(
+                kind=row.kind.value,
+                line_no=row.line_no,
+                article_code=row.article_code,
+                description=row.description,
+                quantity=row.quantity,
+                unit_price_gross=row.unit_price_gross,
+                vat_rate=row.vat_rate or "22",
+            )
+            for row in built.rows
+            if row.kind is not RowKind.NOTE
+        )
         mapped = build_document(
-            OrderInput(amazon_order_id=order.amazon_order_id, purchase_date=order.purchase_date.astimezone(ROME),
-                       amazon_status=order.status.value, fulfilment_channel=order.fulfillment_channel.value,
-                       is_company=buyer.is_company(order), currency=order.currency, total_gross=built.total_gross,
-                       rows=rows, shipping_charge=built.shipping_charge),
-            account, "501.00001", document_date=DOCUMENT_DATE)
+            OrderInput(
+                amazon_order_id=order.amazon_order_id,
+                purchase_date=order.purchase_date.astimezone(ROME),
+                amazon_status=order.status.value,
+                fulfilment_channel=order.fulfillment_channel.value,
+                is_company=buyer.is_company(order),
+                currency=order.currency,
+                total_gross=built.total_gross,
+                rows=rows,
+                shipping_charge=built.shipping_charge,
+            ),
+            account,
+            "501.00001",
+            document_date=DOCUMENT_DATE,
+        )
     except (OrderBuildError, MappingError) as error:
         return "refused", str(error)
     return "document", (mapped.payload, mapped.total, mapped.warnings)
 
 
-def assert_parity(name: str, orders: list[dict[str, Any]], standin_factory, client_factory, articles,
-                  validate: bool = True, differing: frozenset[str] | set[str] = frozenset(), account=ACCOUNT
-                  ) -> Counter:
+def assert_parity(
+    name: str,
+    orders: list[dict[str, Any]],
+    standin_factory,
+    client_factory,
+    articles,
+    validate: bool = True,
+    differing: frozenset[str] | set[str] = frozenset(),
+    account=ACCOUNT,
+) -> Counter:
     marketplaces = sorted({o["salesChannel"]["marketplaceId"] for o in orders})
     standin = standin_factory(orders)
     new = read(client_factory, standin, V2026, marketplaces, validate)
@@ -245,6 +365,7 @@ def assert_parity(name: str, orders: list[dict[str, Any]], standin_factory, clie
 
 
 # -- the tests ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_orders(seed, standin_factory, client_factory, articles):
@@ -273,15 +394,14 @@ def test_the_issue_order_imports_on_both_versions(standin_factory, client_factor
 
 def test_hostile_catalogue_valid_shapes(standin_factory, client_factory, articles):
     orders, differing = hostile_orders()
-    outcome = assert_parity("hostile", orders, standin_factory, client_factory, articles, validate=False,
-                            differing=differing)
+    outcome = assert_parity(
+        "hostile", orders, standin_factory, client_factory, articles, validate=False, differing=differing
+    )
     assert outcome["document"] >= 40 and outcome["refused"] >= 10, outcome
 
 
 def test_amazon_model_examples(standin_factory, client_factory, articles):
     orders = example_orders()
     assert len(orders) == 6
-    outcome = assert_parity("examples", orders, standin_factory, client_factory, articles,
-                            account=PLACEHOLDER_ACCOUNT)
+    outcome = assert_parity("examples", orders, standin_factory, client_factory, articles, account=PLACEHOLDER_ACCOUNT)
     assert sum(outcome.values()) == len(orders), outcome
-
