@@ -124,8 +124,9 @@ def get_order_address(store: OrderStore, order_id: str, resources: list[dict[str
 def get_order_buyer_info(store: OrderStore, order_id: str, resources: list[dict[str, Any]] | None) -> dict:
     order = _order(store, order_id)
     payload: dict[str, Any] = {"AmazonOrderId": order_id}
-    if covers(resources, "GET", f"/orders/v0/orders/{order_id}/buyerInfo", "buyerInfo"):
-        payload |= buyer_info_v0(order)
+    info = buyer_info_v0(order)
+    if covers(resources, "GET", f"/orders/v0/orders/{order_id}/buyerInfo", "buyerInfo") and isinstance(info, dict):
+        payload |= info
     return {"payload": payload}
 
 

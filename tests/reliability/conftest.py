@@ -4,6 +4,8 @@ stand-in and a client for it. Module-scoped: each of those test modules runs one
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pytest
 
@@ -40,16 +42,24 @@ def site_db(tmp_path_factory, pii_key):
     store.dispose()
 
 
+def gestionale_standin_in(directory: Path) -> AbstractContextManager[RunningStandIn]:
+    """A gestionale stand-in of its own (on ``directory``) with the reliability tests' WebAPI user."""
+    return running_standin(directory, auth=AuthSettings(users={WEBAPI_USER: WEBAPI_PASSWORD}))
+
+
+def gestionale_client_for(standin: RunningStandIn) -> GestionaleClient:
+    settings = WebApiSettings(base_url=standin.base_url, user=WEBAPI_USER, password=WEBAPI_PASSWORD,
+                              dominio="demo", azienda="DEMO", retry_budget_s=5.0, read_timeout_s=20.0,
+                              connect_timeout_s=2.0)
+    return GestionaleClient(settings, settle_s=0.02)
+
+
 @pytest.fixture(scope="module")
 def gestionale_standin(tmp_path_factory) -> Iterator[RunningStandIn]:
-    auth = AuthSettings(users={WEBAPI_USER: WEBAPI_PASSWORD})
-    with running_standin(tmp_path_factory.mktemp("gestionale"), auth=auth) as running:
+    with gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def gestionale_client(gestionale_standin: RunningStandIn) -> GestionaleClient:
-    settings = WebApiSettings(base_url=gestionale_standin.base_url, user=WEBAPI_USER, password=WEBAPI_PASSWORD,
-                              dominio="demo", azienda="DEMO", retry_budget_s=5.0, read_timeout_s=20.0,
-                              connect_timeout_s=2.0)
-    return GestionaleClient(settings, settle_s=0.02)
+    return gestionale_client_for(gestionale_standin)

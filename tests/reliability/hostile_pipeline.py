@@ -48,6 +48,10 @@ OUTCOMES = {"imported", "failed", "rejected", "skipped", "not_fetched"}
 BASE_UNIT_PRICE, BASE_SHIPPING, BASE_TOTAL = "19.90", "4.90", "24.80"
 
 
+V2026, V0 = "2026-01-01", "v0"
+API_VERSIONS = (V2026, V0)
+
+
 @dataclass(frozen=True)
 class Case:
     number: int
@@ -55,6 +59,13 @@ class Case:
     description: str
     patch: dict[str, Any]
     expect: dict[str, Any]
+    v0: dict[str, Any] = field(default_factory=dict)  # what differs on v0: expect / skip / domain_differs
+
+    def expectation(self, api_version: str) -> dict[str, Any]:
+        return self.expect | (self.v0.get("expect") or {}) if api_version == V0 else self.expect
+
+    def served_on(self, api_version: str) -> bool:
+        return api_version != V0 or "skip" not in self.v0
 
     @property
     def order_id(self) -> str:
@@ -68,13 +79,15 @@ class Case:
 
 def load_cases(path: Path = CATALOGUE) -> list[Case]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases = [Case(number, entry["name"], entry["description"], entry.get("patch") or {}, entry["expect"])
+    cases = [Case(number, entry["name"], entry["description"], entry.get("patch") or {}, entry["expect"],
+                  entry.get("v0") or {})
              for number, entry in enumerate(raw["cases"], start=1)]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case names must be unique"
     for case in cases:
         assert case.expect["outcome"] in OUTCOMES, f"{case.name}: unknown outcome {case.expect['outcome']}"
         assert set(case.patch) <= {"set", "delete", "items", "twice"}, f"{case.name}: unknown patch op"
+        assert set(case.v0) <= {"expect", "skip", "domain_differs"}, f"{case.name}: unknown v0 key"
     return cases
 
 
@@ -190,6 +203,8 @@ class PipelineRun:
     counts: dict[str, Any] = field(default_factory=dict)
     ordinary_ids: list[str] = field(default_factory=list)  # set by the caller
     gestionale_path: Path | None = None  # the gestionale stand-in's database, set by the caller
+    api_version: str = V2026
+    calls: dict[str, int] = field(default_factory=dict)  # Amazon calls by operation
 
 
 def standin_config() -> StandInConfig:
@@ -197,18 +212,19 @@ def standin_config() -> StandInConfig:
     return StandInConfig(time_scale=1000.0, token_lifetime=36000.0, rdt_lifetime=36000.0)
 
 
-def orders_client(standin) -> OrdersClient:
-    return OrdersClient(SpApiSettings(**(standin.settings_kwargs() | {"timeout": 10.0})), "2026-01-01")
+def orders_client(standin, api_version: str = V2026) -> OrdersClient:
+    return OrdersClient(SpApiSettings(**(standin.settings_kwargs() | {"timeout": 10.0})), api_version)
 
 
 def run_import(orders: list[dict[str, Any]], store: SiteStore, account: AccountConfig,
-               gestionale: GestionaleClient, run_id: str = "hostile-run") -> PipelineRun:
+               gestionale: GestionaleClient, run_id: str = "hostile-run", api_version: str = V2026) -> PipelineRun:
     """The account DAG's steps, in order, against the Amazon stand-in serving ``orders``."""
-    run = PipelineRun(run_id, store)
-    with running_standin(orders, standin_config()) as standin, orders_client(standin) as client:
+    run = PipelineRun(run_id, store, api_version=api_version)
+    with running_standin(orders, standin_config()) as standin, orders_client(standin, api_version) as client:
         pages = client.iter_pages(WINDOW_START, None, marketplace_ids=account.marketplaces,
                                   on_rejected=run.rejected.append)
         fetched = steps.fetch_into_inbox(store, pages, account, run_id)
+        run.calls = dict(client.stats.calls)
     run.counts["fetched"] = fetched.fetched
     run.counts["rejected"] = record_rejected(store, account, run.rejected, run_id)
     run.counts["selection"] = steps.select_by_status(store, account, run_id)
@@ -218,13 +234,18 @@ def run_import(orders: list[dict[str, Any]], store: SiteStore, account: AccountC
     return run
 
 
-def batch(cases: list[Case], ordinary: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every case's served copies plus ``ordinary`` untouched generated orders (their ids returned)."""
+def batch(cases: list[Case], ordinary: int, seed: int = 7, api_version: str = V2026
+          ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every case's served copies plus ``ordinary`` untouched generated orders (their ids returned).
+
+    Each case keeps its base order whatever the API version, so both batches hold the same orders
+    (less the cases that have no form in that version)."""
     sources = generated_it_orders(400, seed)
     assert len(sources) >= len(cases) + ordinary, "not enough generated orders"
     served: list[dict[str, Any]] = []
     for case, source in zip(cases, sources, strict=False):
-        served += apply_patch(base_order(case, source), case.patch)
+        if case.served_on(api_version):
+            served += apply_patch(base_order(case, source), case.patch)
     plain = [copy.deepcopy(o) for o in sources[len(cases):len(cases) + ordinary]]
     return served + plain, [o["orderId"] for o in plain]
 

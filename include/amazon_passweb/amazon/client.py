@@ -39,6 +39,7 @@ ApiVersion = Literal["2026-01-01", "v0"]
 # window the importer ended at "now - 2 min" a moment ago is never cut short.
 MIN_BEFORE_AGE = timedelta(minutes=2)
 MAX_PAGE_SIZE = 100
+ORDER_SHAPE = "UnexpectedOrderShape"  # the code of an order Amazon sent that cannot be read
 
 
 @dataclass(frozen=True)
@@ -248,8 +249,20 @@ class OrdersClient:
             raw_orders = payload.get("Orders")
             if not isinstance(raw_orders, list):
                 raise MalformedResponseError("getOrders", 200, "MalformedResponse", "no 'Orders' list")
-            with_items = [(raw, self._v0_items(str(raw.get("AmazonOrderId"))))
-                          if isinstance(raw, dict) else (raw, []) for raw in raw_orders]
+            with_items = []
+            for raw in raw_orders:
+                order_id = raw.get("AmazonOrderId") if isinstance(raw, dict) else None
+                if not order_id:  # nothing to ask items for: the mapper rejects the order
+                    with_items.append((raw, []))
+                    continue
+                try:
+                    with_items.append((raw, self._v0_items(str(order_id))))
+                except MalformedResponseError as error:
+                    if error.code != ORDER_SHAPE:
+                        raise
+                    # one order's items unreadable: that order is set aside, the page goes on
+                    log.warning("getOrderItems: order %s cannot be read and is set aside: %s", order_id, error)
+                    reject(RejectedOrder(str(order_id), raw, str(error)))
             yield _readable("getOrders", with_items, lambda pair: order_from_v0(*pair), reject)
             token = payload.get("NextToken")
             if not token:
@@ -264,8 +277,11 @@ class OrdersClient:
                 params={"NextToken": token} if token else None, token=self.rdt,
             )
             payload = _expect_dict(body, "payload", "getOrderItems")
-            if not isinstance(payload.get("OrderItems"), list):
+            if "OrderItems" not in payload:
                 raise MalformedResponseError("getOrderItems", 200, "MalformedResponse", "no 'OrderItems'")
+            if not isinstance(payload["OrderItems"], list):  # the order's data, not the answer, is wrong
+                raise MalformedResponseError("getOrderItems", 200, ORDER_SHAPE, f"order {order_id}: "
+                                             "OrderItems is not a list of items")
             items.extend(payload["OrderItems"])
             token = payload.get("NextToken")
             if not token:
@@ -294,11 +310,11 @@ def _readable(operation: str, raws: list, build: Callable[[Any], AmazonOrder], r
 
 
 def _raise_rejected(rejected: RejectedOrder) -> None:
-    raise MalformedResponseError("searchOrders", 200, "UnexpectedOrderShape", rejected.error)
+    raise MalformedResponseError("searchOrders", 200, ORDER_SHAPE, rejected.error)
 
 
 def _map(operation: str, build: Callable[[], AmazonOrder]) -> AmazonOrder:
     try:
         return build()
     except (MappingError, ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as error:
-        raise MalformedResponseError(operation, 200, "UnexpectedOrderShape", str(error)) from None
+        raise MalformedResponseError(operation, 200, ORDER_SHAPE, str(error)) from None

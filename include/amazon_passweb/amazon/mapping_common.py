@@ -9,6 +9,8 @@ from typing import Any
 
 from amazon_passweb.amazon.models import ZERO, Address
 
+MAX_ORDER_ID_LENGTH = 32  # the site's Amazon order id columns; Amazon's ids are 19 ("402-1234567-1234567")
+
 
 class MappingError(ValueError):
     """An order Amazon sent does not have the shape the mapper needs; names the order and field."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from amazon_passweb.amazon.mapping_common import (
+    MAX_ORDER_ID_LENGTH,
     MappingError,
     address_from,
     clean,
@@ -56,10 +57,16 @@ def order_from_v0(data: dict[str, Any], items: list[dict[str, Any]]) -> AmazonOr
     order_id = str(data.get("AmazonOrderId") or "")
     if not order_id:
         raise MappingError("an order has no AmazonOrderId")
+    if len(order_id) > MAX_ORDER_ID_LENGTH:
+        raise MappingError(f"AmazonOrderId {order_id[:40]!r}... is longer than {MAX_ORDER_ID_LENGTH} characters")
+    if not data.get("OrderStatus"):
+        raise MappingError(f"order {order_id}: OrderStatus missing")
     try:
-        status = AmazonStatus.parse(str(data.get("OrderStatus") or ""))
+        status = AmazonStatus.parse(str(data["OrderStatus"]))
     except ValueError:
         raise MappingError(f"order {order_id}: unknown OrderStatus {data.get('OrderStatus')!r}") from None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise MappingError(f"order {order_id}: OrderItems is not a list of items")
     mapped_items = tuple(_item(order_id, item) for item in items)
     total = data.get("OrderTotal") or {}
     if total.get("Amount") not in (None, ""):
@@ -80,7 +87,7 @@ def order_from_v0(data: dict[str, Any], items: list[dict[str, Any]]) -> AmazonOr
         is_prime=bool(data.get("IsPrime")),
         currency=total.get("CurrencyCode") or _first_currency(items) or "EUR",
         order_total=order_total,
-        buyer=_buyer(data),
+        buyer=_buyer(data, order_id),
         delivery_address=address_from(data.get("ShippingAddress"), pascal_case=True),
         items=mapped_items,
     )
@@ -94,8 +101,10 @@ def _first_currency(items: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _buyer(data: dict[str, Any]) -> Buyer:
+def _buyer(data: dict[str, Any], order_id: str) -> Buyer:
     info = data.get("BuyerInfo") or {}
+    if not isinstance(info, dict):
+        raise MappingError(f"order {order_id}: BuyerInfo is not an object")
     tax_info = info.get("BuyerTaxInfo") or {}
     vat_number = fiscal_code = None
     for classification in tax_info.get("TaxClassifications") or ():

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from amazon_passweb.amazon.mapping_common import (
+    MAX_ORDER_ID_LENGTH,
     MappingError,
     address_from,
     clean,
@@ -36,7 +37,6 @@ INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT", "
 VAT_REGISTRATION_TYPES = {"VAT", "BUSINESS"}
 TAX_TARGETS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax"}
 FISCAL_CODE_KEYS = {"FISCAL_CODE", "CODICE_FISCALE", "FISCALCODE", "TAX_CODE"}
-MAX_ORDER_ID_LENGTH = 32  # the site's Amazon order id columns
 
 
 def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
@@ -124,32 +124,39 @@ def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
     product = raw.get("product") or {}
     amounts: dict[str, Decimal] = {}
 
-    def add(key: str, money: dict[str, Any] | None, sign: int = 1) -> None:
-        value = parse_amount((money or {}).get("amount"), order_id, f"item {raw.get('orderItemId')} {key}")
-        amounts[key] = amounts.get(key, ZERO) + sign * value
+    def amount(money: Any, key: str) -> Decimal:
+        return parse_amount((money or {}).get("amount"), order_id, f"item {raw.get('orderItemId')} {key}")
+
+    def add(key: str, value: Decimal) -> None:
+        amounts[key] = amounts.get(key, ZERO) + value
 
     for breakdown in (raw.get("proceeds") or {}).get("breakdowns") or ():
         kind = breakdown.get("type")
         details = breakdown.get("detailedBreakdowns") or ()
         if kind == "SHIPPING":
-            add("shipping_price", breakdown.get("subtotal"))
+            add("shipping_price", amount(breakdown.get("subtotal"), "shipping_price"))
         elif kind == "GIFT_WRAP":
-            add("gift_wrap_price", breakdown.get("subtotal"))
-        elif kind == "TAX":
-            if not details:
-                add("item_tax", breakdown.get("subtotal"))
+            add("gift_wrap_price", amount(breakdown.get("subtotal"), "gift_wrap_price"))
+        elif kind in ("TAX", "DISCOUNT"):
+            # Discounts reduce proceeds (negative amounts); the domain keeps positive ones (below).
+            # Details are optional in Amazon's model: the part of the subtotal they do not account
+            # for (all of it without details) applies to the item itself.
+            item_key = "item_tax" if kind == "TAX" else "promotion_discount"
+            rest = amount(breakdown.get("subtotal"), item_key)
             for detail in details:
-                # Tax on discounts (subtype DISCOUNT) is implied by the discounts and not kept.
-                target = TAX_TARGETS.get(detail.get("subtype"))
-                if target:
-                    add(target, detail.get("value"))
-        elif kind == "DISCOUNT":
-            # Discounts reduce proceeds (negative subtotals); the domain keeps positive amounts.
-            if not details:
-                add("promotion_discount", breakdown.get("subtotal"))
-            for detail in details:
-                target = "shipping_discount" if detail.get("subtype") == "SHIPPING" else "promotion_discount"
-                add(target, detail.get("value"))
+                subtype = detail.get("subtype")
+                value = amount(detail.get("value"), f"{kind} {subtype}")
+                rest -= value
+                if kind == "TAX":
+                    # Tax on discounts (subtype DISCOUNT) is implied by the discounts and not kept.
+                    if subtype in TAX_TARGETS:
+                        add(TAX_TARGETS[subtype], value)
+                # A discount on the COD fee offsets that fee, which the domain order does not carry
+                # either (as v0's CODFee / CODFeeDiscount are not read): it is no promotion on the goods.
+                elif subtype != "COD_FEE":
+                    add("shipping_discount" if subtype == "SHIPPING" else "promotion_discount", value)
+            if rest:
+                add(item_key, rest)
     for key in ("promotion_discount", "shipping_discount"):
         if key in amounts:
             amounts[key] = abs(amounts[key])
