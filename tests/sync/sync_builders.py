@@ -76,14 +76,14 @@ class SlowArticles:
         self.most_active = 0
         self._lock = threading.Lock()
 
-    def search(self, resource: str, conditions: list, *, fields: list[str], page_size: int = 100) -> Iterator[dict]:
+    def records(self, resource: str, *, fields: list[str], page_size: int = 100) -> Iterator[dict]:
         with self._lock:
             self.active += 1
             self.most_active = max(self.most_active, self.active)
         try:
             time.sleep(self.seconds)
             for i in range(1, self.articles + 1):
-                yield {"codice": f"ART{i:03d}", "descrizione": f"Articolo {i}", "cod_iva": "22", "spesa": False}
+                yield {"codice": f"ART{i:03d}", "descrizione": f"Articolo {i}", "alq_iva": " 22,0"}
         finally:
             with self._lock:
                 self.active -= 1

@@ -122,7 +122,7 @@ def _context(run_id: str, states: dict[str, str]) -> dict:
 
 
 class _Unreachable:
-    def search(self, *args, **kwargs):
+    def records(self, *args, **kwargs):
         raise GestionaleUnavailable("connection refused")
 
 

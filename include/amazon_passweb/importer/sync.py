@@ -119,7 +119,7 @@ def run_site_sync(
         if quota.available <= 0:
             return _refuse_over_quota(store, client, accounts, sync_type, run_id, sync_run_id, quota,
                                       failed_imports)
-        articles = pull_articles(store, client, spesa_codes(accounts))
+        articles = pull_articles(store, client, spesa_codes(accounts.accounts))
         results = _push_all(store, client, accounts, run_id, failed_imports)
     except GestionaleError as error:  # PushStopped included
         message = f"sincronizzazione {_label(sync_type)} interrotta: {error}"
