@@ -37,6 +37,10 @@ def main() -> None:
             print(f"\nAirflow UI: {airflow.base_url}  (users {ADMIN[0]}/{ADMIN[1]}, {OPERATOR[0]}/{OPERATOR[1]})")
             print(f"Orders are from October 2026: trigger with window_start 2026-10-01T00:00:00Z. "
                   f"Emails land in {stack.mail.directory}. Ctrl-C stops everything.", flush=True)
+            print(f"Backfill (recover 10 October, Italian time; Trigger → Backfill in the UI does the same): "
+                  f"AIRFLOW_HOME={airflow.env['AIRFLOW_HOME']} .venv/bin/airflow backfill create --dag-id "
+                  f"amazon_orders__it_main --from-date 2026-10-10T00:00:00+02:00 --to-date 2026-10-10T23:59:00+02:00 "
+                  f"--max-active-runs 1 --reprocess-behavior none", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
 

@@ -4,7 +4,8 @@ processes, on SQLite and on PostgreSQL.
 In Airflow the account DAG has ``max_active_runs=1``, so extra runs queue; behind that, the site
 database lets one import of an account run at a time (a partial unique index on the open import
 run), whoever starts it: a second one is refused with ImportAlreadyRunning, and its fetch task is
-retried as Airflow retries a failed task. This test takes Airflow's queue away and keeps only the
+retried as Airflow retries a failed task; the refusal says so in Italian (``importer/busy.py``).
+This test takes Airflow's queue away and keeps only the
 database rule, with the Airflow run states it consults: each worker's run counts as active while
 its process lives. Expected: the imports run one after the other, the operator sees in the
 refused tasks' logs why they waited, and every order is imported exactly once.
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from amazon_passweb.importer.busy import refusal_message
+from amazon_passweb.importer.window import RunKind
 from tests.reliability.crash_worker import REFUSED, run_import
 from tests.reliability.reliability_fixtures import (
     ACCOUNT_ID,
@@ -37,7 +40,7 @@ ORDERS = orders_for_test(70, seed=31)
 WANTED = set(wanted_orders(ORDERS))
 RUNS = {"manual__2026-11-27T10:00:00": "manual", "scheduled__2026-11-27T10:00:00": "scheduled",
         "manual__pre-sync-2026-11-27T10:00:00": "pre-sync"}
-REFUSAL = f"an import of account {ACCOUNT_ID!r} is already running; wait for it to finish"
+REFUSAL = refusal_message(ACCOUNT_ID, RunKind.MANUAL, None, None)  # the same for every non-backfill kind
 
 
 def _as_datetime(value) -> datetime:

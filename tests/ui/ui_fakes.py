@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from amazon_passweb.ui.airflow_gateway import DagRunActive, DagRunInfo, DagState
+from amazon_passweb.ui.airflow_gateway import BackfillInfo, DagRunActive, DagRunInfo, DagState
 
 
 @dataclass
@@ -18,12 +18,16 @@ class FakeAirflow:
     runs: dict[str, list[DagRunInfo]] = field(default_factory=dict)
     readers_only: set[str] = field(default_factory=set)  # user names without trigger/edit rights
     triggered: list[tuple[str, str]] = field(default_factory=list)
+    backfills: dict[str, BackfillInfo] = field(default_factory=dict)  # uncompleted backfill per DAG
 
     def dag_state(self, dag_id: str) -> DagState:
         return DagState(dag_id, exists=dag_id in self.dags, paused=dag_id in self.paused)
 
     def recent_runs(self, dag_id: str, limit: int = 5) -> list[DagRunInfo]:
         return list(reversed(self.runs.get(dag_id, [])))[:limit]
+
+    def active_backfill(self, dag_id: str) -> BackfillInfo | None:
+        return self.backfills.get(dag_id)
 
     def may_trigger(self, user: Any, dag_id: str) -> bool:
         return user.get_name() not in self.readers_only

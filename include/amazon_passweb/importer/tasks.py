@@ -12,6 +12,7 @@ from typing import Any
 
 from amazon_passweb.config import AccountConfig, load_accounts
 from amazon_passweb.importer import steps
+from amazon_passweb.importer.busy import ImportBusy
 from amazon_passweb.importer.window import (
     RunKind,
     Window,
@@ -85,7 +86,11 @@ def fetch(account_id: str) -> dict:
 
         return {**summary, **plan_and_report(store, account, window, run_id, watermark)}
 
-    import_run_id = _start_import_run(store, account, run_id, window, _airflow_run_is_active(context, account))
+    try:
+        import_run_id = _start_import_run(store, account, run_id, window, _airflow_run_is_active(context, account))
+    except ImportAlreadyRunning:
+        ti = context.get("ti")
+        raise ImportBusy(account.id, kind, getattr(ti, "try_number", None), getattr(ti, "max_tries", None)) from None
     from amazon_passweb.amazon.client import OrdersClient
     from amazon_passweb.importer.rejected import record_rejected
 

@@ -74,7 +74,10 @@ def import_in_progress(services: UiServices, account: AccountConfig) -> str | No
     for run in services.airflow.recent_runs(account.dag_id, limit=3):
         if run.active:
             state = "in coda" if run.state == "queued" else "in corso"
-            return f"il DAG {account.dag_id} ha una run {state} ({run.run_id})"
+            what = "un backfill (recupero di un periodo) del DAG" if run.run_type == "backfill" else "il DAG"
+            return f"{what} {account.dag_id} ha una run {state} ({run.run_id})"
+    if services.airflow.active_backfill(account.dag_id) is not None:
+        return f"un backfill (recupero di un periodo) del DAG {account.dag_id} non è ancora terminato"
     return None
 
 

@@ -42,6 +42,20 @@ class DagRunInfo:
         return self.state in ACTIVE_STATES
 
 
+@dataclass(frozen=True)
+class BackfillInfo:
+    """A backfill of the DAG that Airflow has not completed yet (at most one per DAG)."""
+
+    dag_id: str
+    from_date: datetime
+    to_date: datetime
+    runs: int  # runs created for it so far
+    runs_finished: int
+    max_active_runs: int
+    reprocess_behavior: str
+    created_by: str | None
+
+
 class DagRunActive(Exception):
     """A run of the DAG is queued or running: a second import of the account must not start."""
 
@@ -58,6 +72,8 @@ class AirflowGateway(Protocol):
     def dag_state(self, dag_id: str) -> DagState: ...
 
     def recent_runs(self, dag_id: str, limit: int = 5) -> list[DagRunInfo]: ...
+
+    def active_backfill(self, dag_id: str) -> BackfillInfo | None: ...
 
     def may_trigger(self, user: Any, dag_id: str) -> bool: ...
 
@@ -104,6 +120,28 @@ class AirflowMetadata:
                 select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).limit(limit)
             )
             return [_run_info(run) for run in runs]
+
+    def active_backfill(self, dag_id: str) -> BackfillInfo | None:
+        from airflow.models.backfill import Backfill
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import func, select
+
+        with create_session() as session:
+            backfill = session.scalar(
+                select(Backfill).where(Backfill.dag_id == dag_id, Backfill.completed_at.is_(None))
+                .order_by(Backfill.id.desc()).limit(1)
+            )
+            if backfill is None:
+                return None
+            states = dict(session.execute(
+                select(DagRun.state, func.count()).where(DagRun.backfill_id == backfill.id).group_by(DagRun.state)
+            ).all())
+            finished = sum(count for state, count in states.items()
+                           if getattr(state, "value", state) in ("success", "failed"))
+            return BackfillInfo(dag_id, backfill.from_date, backfill.to_date, sum(states.values()), finished,
+                                backfill.max_active_runs, str(backfill.reprocess_behavior),
+                                backfill.triggering_user_name)
 
     def _authorized(self, user: Any, dag_id: str, method: str, entity: Any) -> bool:
         from airflow.api_fastapi.app import get_auth_manager

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.site.records import ImportRunRecord, QuotaUsage
 from amazon_passweb.ui import queries
 from amazon_passweb.ui.actions import import_in_progress
-from amazon_passweb.ui.airflow_gateway import DagRunInfo, DagState
+from amazon_passweb.ui.airflow_gateway import BackfillInfo, DagRunInfo, DagState
 from amazon_passweb.ui.formatting import ROME
 from amazon_passweb.ui.services import UiServices
 
@@ -29,6 +29,8 @@ class AccountView:
     failed_orders: int
     may_trigger: bool
     may_edit: bool
+    backfill: BackfillInfo | None = None  # a backfill Airflow has not completed yet
+    backfill_example: str | None = None  # the CLI line recovering the last week; None: not backfillable
 
     @property
     def active(self) -> bool:
@@ -53,7 +55,22 @@ def account_view(services: UiServices, account: AccountConfig, user: Any) -> Acc
         failed_orders=failed,
         may_trigger=airflow.may_trigger(user, account.dag_id),
         may_edit=airflow.may_edit(user, account.dag_id),
+        backfill=airflow.active_backfill(account.dag_id),
+        backfill_example=backfill_example(account, services.now()),
     )
+
+
+def backfill_example(account: AccountConfig, now: datetime) -> str | None:
+    """``airflow backfill create`` recovering the last seven whole days (Italian time) of the account, or
+    None when its DAG has no schedule: Airflow backfills only DAGs with a periodic schedule. Airflow
+    creates one run per schedule interval *starting* between the two dates, hence the last day's 23:59."""
+    if not account.schedule:
+        return None
+    today = now.astimezone(ROME).date()
+    first = datetime.combine(today - timedelta(days=7), time(0, 0), ROME)
+    last = datetime.combine(today - timedelta(days=1), time(23, 59), ROME)
+    return (f"airflow backfill create --dag-id {account.dag_id} --from-date {first.isoformat()} "
+            f"--to-date {last.isoformat()} --max-active-runs 1 --reprocess-behavior none")
 
 
 def sync_quota(services: UiServices, now: datetime) -> QuotaUsage:
