@@ -75,36 +75,36 @@ _NEXT_PUSH = "l'ordine resta Registrato e il prossimo invio al gestionale lo rit
 
 TEXTS: dict[Kind, str] = {
     Kind.NO_ITEMS: (
-        "Amazon ha inviato l'ordine senza articoli: non importato. Controllalo in Seller Central; "
+        "Amazon ha inviato l'ordine senza articoli: ordine non importato. Controllalo in Seller Central; "
         f"{_RETRIED}, quando Amazon lo invia completo viene importato"),
     Kind.BAD_QUANTITY: (
         "L'articolo «{sku}» ha quantità {quantity}: riga non valida, ordine non importato. Controlla l'ordine "
         f"in Seller Central; {_RETRIED}"),
     Kind.NEGATIVE_PRICE: (
-        "L'articolo «{sku}» ha un prezzo negativo ({price}): Amazon indica gli sconti come promozioni, "
-        f"quindi l'ordine non è importato. Controllalo in Seller Central; {_RETRIED}"),
+        "L'articolo «{sku}» ha un prezzo negativo ({price}), ma Amazon indica gli sconti come promozioni: "
+        f"ordine non importato. Controllalo in Seller Central; {_RETRIED}"),
     Kind.UNKNOWN_SKU: (
-        "SKU «{sku}» (ASIN {asin}) non collegato a un articolo: collegalo a un articolo del gestionale "
-        "nella tabella degli SKU Amazon del sito (oppure imposta l'articolo per gli SKU sconosciuti "
-        "dell'account); il prossimo import importerà l'ordine"),
+        "SKU «{sku}» (ASIN {asin}) non collegato a un articolo: ordine non importato. Collegalo a un articolo "
+        "del gestionale nella tabella degli SKU Amazon del sito (oppure imposta l'articolo per gli SKU "
+        "sconosciuti dell'account); il prossimo import importerà l'ordine"),
     Kind.MISSING_VAT: (
-        "L'articolo {article} non ha l'aliquota IVA e Amazon non la indica: impostala sull'articolo nel "
-        "gestionale e sincronizza gli articoli; il prossimo import importerà l'ordine"),
+        "L'articolo {article} non ha l'aliquota IVA e Amazon non la indica: ordine non importato. Imposta "
+        "l'aliquota sull'articolo nel gestionale e sincronizza gli articoli; il prossimo import importerà l'ordine"),
     Kind.TOTALS_MISMATCH: (
         "Importi non coerenti: articoli, spedizione, confezioni regalo e promozioni sommano {total}, "
-        "ma il totale dell'ordine su Amazon è {expected}; non importato. Controlla l'ordine in "
+        "ma il totale dell'ordine su Amazon è {expected}: ordine non importato. Controlla l'ordine in "
         f"Seller Central; {_RETRIED}"),
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
-        f"spedito da Logistica Amazon): non importato. Controllalo in Seller Central; {_RETRIED}"),
+        f"spedito da Logistica Amazon): ordine non importato. Controllalo in Seller Central; {_RETRIED}"),
     Kind.UNIDENTIFIABLE_BUYER: (
         "Acquirente non identificabile: Amazon non ha inviato un'email utilizzabile né nome e indirizzo "
-        f"o partita IVA; non importato. Controlla l'ordine in Seller Central; {_RETRIED}"),
+        f"o partita IVA; ordine non importato. Controllalo in Seller Central; {_RETRIED}"),
     Kind.UNEXPECTED: (
-        "Errore imprevisto nell'elaborazione dell'ordine ({error_type}): non importato. "
+        "Errore imprevisto nell'elaborazione dell'ordine ({error_type}): ordine non importato. "
         f"Il dettaglio è nel log del task; {_RETRIED}, se l'errore si ripete segnalalo all'assistenza"),
     Kind.UNREADABLE_ORDER: (
-        "Amazon ha inviato l'ordine con dati mancanti o non validi: non importato. Verrà importato "
+        "Amazon ha inviato l'ordine con dati mancanti o non validi: ordine non importato. Verrà importato "
         "quando Amazon ne invierà una versione leggibile; il dettaglio tecnico è nel CSV e nel log del task"),
     Kind.UNREADABLE_UPDATE: (
         "Amazon ha inviato un aggiornamento non leggibile di un ordine già importato: ignorato, "
