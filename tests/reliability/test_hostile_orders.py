@@ -236,7 +236,8 @@ def test_an_unforeseen_error_in_one_order_fails_that_order_only(tmp_path, pii_ke
     assert reconciled["failed"] == 1 and created["created"] == len(orders) - 1
     with store.unit_of_work(read_only=True) as uow:
         entry = uow.inbox.get(ACCOUNT.id, victim)
-        assert entry.status is InboxStatus.FAILED and "Errore imprevisto nell'elaborazione dell'ordine (ArithmeticError)" in entry.last_error
+        assert entry.status is InboxStatus.FAILED
+        assert "Errore imprevisto nell'elaborazione dell'ordine (ArithmeticError)" in entry.last_error
         assert uow.orders.find(ACCOUNT.id, victim) is None
     assert any(r.exc_info and victim in r.getMessage() for r in caplog.records), "the traceback is logged"
     store.dispose()

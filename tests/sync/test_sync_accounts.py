@@ -31,7 +31,8 @@ def test_the_failed_imports_are_read_from_the_trigger_tasks(accounts):
 def test_a_failed_account_import_does_not_stop_the_others(store, client, accounts, mail_sink):
     it_main, eu_de_fr = accounts.account("it_main"), accounts.account("eu_de_fr")
     new_orders = [registrato_order(store, it_main) for _ in range(3)]
-    failed = {eu_de_fr.id: "esito: non riuscita; vedi l'esecuzione pre_sync__sync-1__eu_de_fr di amazon_orders__eu_de_fr"}
+    failed = {eu_de_fr.id: "esito: non riuscita; vedi l'esecuzione pre_sync__sync-1__eu_de_fr di "
+                           "amazon_orders__eu_de_fr"}
 
     report, email = sync_and_notify(store, client, accounts, SyncType.CHANGED, "sync-1", failed)
 

@@ -57,7 +57,8 @@ def push_registrato(store: SiteStore, client: GestionaleClient, account: Account
         log.error("push stopped: %s", stop)
         raise
     with store.unit_of_work() as uow:
-        uow.syncs.finish(sync_run_id, success=not outcome["failed"], message=push_summary(outcome["pushed"], outcome["failed"]))
+        uow.syncs.finish(sync_run_id, success=not outcome["failed"],
+                         message=push_summary(outcome["pushed"], outcome["failed"]))
     return outcome
 
 

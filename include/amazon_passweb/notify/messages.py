@@ -68,6 +68,11 @@ class Kind(StrEnum):
     SYNC_PARTIAL_INTERRUPTED = "sync_partial_interrupted"
     SYNC_ERROR = "sync_error"
     IMPORT_BEFORE_SYNC_FAILED = "import_before_sync_failed"
+    # an account's import run as a whole (importer.tasks, importer.notify_run), on the accounts page
+    IMPORT_FETCH_FAILED = "import_fetch_failed"
+    IMPORT_ABANDONED = "import_abandoned"
+    EMAIL_SENT = "email_sent"
+    EMAIL_NOT_SENT = "email_not_sent"
 
 
 _RETRIED = "l'ordine viene ritentato a ogni import"
@@ -169,6 +174,14 @@ TEXTS: dict[Kind, str] = {
     Kind.SYNC_PARTIAL_INTERRUPTED: "Sincronizzazione parziale interrotta. {reason}",
     Kind.SYNC_ERROR: "Interrotta da un errore inatteso: il dettaglio è nel log del task",
     Kind.IMPORT_BEFORE_SYNC_FAILED: "esito: {outcome}; vedi l'esecuzione {run_id} di {dag_id} in Airflow",
+    Kind.IMPORT_FETCH_FAILED: (
+        "Lettura degli ordini da Amazon non riuscita: il dettaglio è nel log del task; la prossima "
+        "importazione rilegge lo stesso periodo"),
+    Kind.IMPORT_ABANDONED: (
+        "L'esecuzione {run_id} è terminata senza chiudere la sua importazione (processo interrotto): "
+        "la successiva riprende gli ordini da dove era arrivata"),
+    Kind.EMAIL_SENT: "invio {what} riuscito",
+    Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",
 }
 
 
