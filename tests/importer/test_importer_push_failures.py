@@ -7,8 +7,9 @@ from amazon_passweb.importer.report import PUSH_FAILED
 from amazon_passweb.site.states import OrderState
 
 
-def test_a_refused_document_is_explained_in_italian_with_the_gestionale_answer_apart(importer, store, it_main,
-                                                                                    standin, caplog):
+def test_a_refused_document_is_explained_in_italian_with_the_gestionale_answer_apart(
+    importer, store, it_main, standin, caplog
+):
     first = amazon_order()
     importer.run([first], run_id="run-1")
     standin.standin.reset()  # the customer was deleted in the gestionale since
@@ -21,8 +22,10 @@ def test_a_refused_document_is_explained_in_italian_with_the_gestionale_answer_a
     with store.unit_of_work(read_only=True) as uow:
         step = uow.inbox.history(it_main.id, again.amazon_order_id)[-1]
     assert step.outcome == PUSH_FAILED
-    assert step.message.startswith("Il gestionale ha rifiutato i dati dell'ordine: correggi nel sito o nel "
-                                   "gestionale il dato indicato nel dettaglio tecnico")
+    assert step.message.startswith(
+        "Il gestionale ha rifiutato i dati dell'ordine: correggi nel sito o nel "
+        "gestionale il dato indicato nel dettaglio tecnico"
+    )
     assert "resta Registrato" in step.message and "inesistente" not in step.message
     assert step.detail.startswith("DocumentRefused:") and "inesistente" in step.detail  # the gestionale's words
     assert step.detail in caplog.text  # and in the task log

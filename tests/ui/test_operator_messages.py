@@ -50,9 +50,17 @@ def fixed_parts(kind: Kind) -> list[str]:
 def report_with(lines: list[OrderLine]) -> ImportReport:
     start = datetime(2026, 10, 26, 8, tzinfo=UTC)
     return ImportReport(
-        account_id=ACCOUNT, account_description="Amazon Italia", run_id="manual__1", run_kind=RunKind.MANUAL,
-        window_start=start, window_end=start, watermark_before=None, watermark_after=start,
-        counts=RunCounts(fetched=len(lines), selected=len(lines), failed=len(lines)), orders=tuple(lines))
+        account_id=ACCOUNT,
+        account_description="Amazon Italia",
+        run_id="manual__1",
+        run_kind=RunKind.MANUAL,
+        window_start=start,
+        window_end=start,
+        watermark_before=None,
+        watermark_after=start,
+        counts=RunCounts(fetched=len(lines), selected=len(lines), failed=len(lines)),
+        orders=tuple(lines),
+    )
 
 
 @pytest.mark.parametrize("kind", list(Kind))
@@ -70,8 +78,13 @@ def test_the_italian_text_keeps_its_words_and_bounds_its_values(kind):
 @pytest.mark.parametrize("kind", list(Kind))
 def test_each_kind_in_the_report_email_and_its_csv(kind):
     reason = hostile(kind)
-    line = OrderLine("402-0000001-0000001", datetime(2026, 10, 26, 9, tzinfo=UTC), Outcome.FAILED,
-                     reason=reason.text, detail=reason.detail)
+    line = OrderLine(
+        "402-0000001-0000001",
+        datetime(2026, 10, 26, 9, tzinfo=UTC),
+        Outcome.FAILED,
+        reason=reason.text,
+        detail=reason.detail,
+    )
     report = report_with([line])
 
     html = render_report_html(report)
@@ -103,11 +116,14 @@ def test_every_kind_on_the_orders_page(operator, store):
     ids = {kind: f"171-{index:07d}-0000001" for index, kind in enumerate(Kind)}
     with store.unit_of_work() as uow:
         for kind, amazon_order_id in ids.items():
-            uow.inbox.upsert(ACCOUNT, InboxItem(amazon_order_id, datetime(2026, 10, 11, 9, tzinfo=UTC), {},
-                                                "APJ6JRA9NG5V4", "UNSHIPPED"))
+            uow.inbox.upsert(
+                ACCOUNT,
+                InboxItem(amazon_order_id, datetime(2026, 10, 11, 9, tzinfo=UTC), {}, "APJ6JRA9NG5V4", "UNSHIPPED"),
+            )
             reason = hostile(kind)
-            uow.inbox.mark(ACCOUNT, amazon_order_id, InboxStatus.FAILED, run_id="run-1", message=reason.text,
-                           detail=reason.detail)
+            uow.inbox.mark(
+                ACCOUNT, amazon_order_id, InboxStatus.FAILED, run_id="run-1", message=reason.text, detail=reason.detail
+            )
 
     html = operator.get("/orders", params={"state": "errori"}).text
 
@@ -124,9 +140,14 @@ def test_the_sync_email_escapes_and_cleans_its_reasons():
     failure = message(Kind.IMPORT_BEFORE_SYNC_FAILED, outcome=HOSTILE, run_id=HOSTILE, dag_id=HOSTILE)
     partial = message(Kind.SYNC_PARTIAL_INTERRUPTED, reason=HOSTILE)
     report = SyncReport(
-        SyncType.CHANGED, "scheduled__1", SyncStatus.FAILED, stopped.text,
+        SyncType.CHANGED,
+        "scheduled__1",
+        SyncStatus.FAILED,
+        stopped.text,
         QuotaUsage(month=date(2026, 10, 1), quota=30, used=3),
-        accounts=(AccountResult(ACCOUNT, MARKUP + CONTROLS, failure.text),), errors=(partial.text,))
+        accounts=(AccountResult(ACCOUNT, MARKUP + CONTROLS, failure.text),),
+        errors=(partial.text,),
+    )
 
     email = build_sync_email(report)
 

@@ -81,105 +81,134 @@ _NEXT_PUSH = "l'ordine resta Registrato e il prossimo invio al gestionale lo rit
 TEXTS: dict[Kind, str] = {
     Kind.NO_ITEMS: (
         "Amazon ha inviato l'ordine senza articoli: ordine non importato. Controllalo in Seller Central; "
-        f"{_RETRIED}, quando Amazon lo invia completo viene importato"),
+        f"{_RETRIED}, quando Amazon lo invia completo viene importato"
+    ),
     Kind.BAD_QUANTITY: (
         "L'articolo «{sku}» ha quantità {quantity}: riga non valida, ordine non importato. Controlla l'ordine "
-        f"in Seller Central; {_RETRIED}"),
+        f"in Seller Central; {_RETRIED}"
+    ),
     Kind.NEGATIVE_PRICE: (
         "L'articolo «{sku}» ha un prezzo negativo ({price}), ma Amazon indica gli sconti come promozioni: "
-        f"ordine non importato. Controllalo in Seller Central; {_RETRIED}"),
+        f"ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
     Kind.UNKNOWN_SKU: (
         "SKU «{sku}» (ASIN {asin}) non collegato a un articolo: ordine non importato. Collegalo a un articolo "
         "del gestionale nella tabella degli SKU Amazon del sito (oppure imposta l'articolo per gli SKU "
-        "sconosciuti dell'account); il prossimo import importerà l'ordine"),
+        "sconosciuti dell'account); il prossimo import importerà l'ordine"
+    ),
     Kind.MISSING_VAT: (
         "L'articolo {article} non ha l'aliquota IVA e Amazon non la indica: ordine non importato. Imposta "
-        "l'aliquota sull'articolo nel gestionale e sincronizza gli articoli; il prossimo import importerà l'ordine"),
+        "l'aliquota sull'articolo nel gestionale e sincronizza gli articoli; il prossimo import importerà l'ordine"
+    ),
     Kind.TOTALS_MISMATCH: (
         "Importi non coerenti: articoli, spedizione, confezioni regalo e promozioni sommano {total}, "
         "ma il totale dell'ordine su Amazon è {expected}: ordine non importato. Controlla l'ordine in "
-        f"Seller Central; {_RETRIED}"),
+        f"Seller Central; {_RETRIED}"
+    ),
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
-        f"spedito da Logistica Amazon): ordine non importato. Controllalo in Seller Central; {_RETRIED}"),
+        f"spedito da Logistica Amazon): ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
     Kind.UNIDENTIFIABLE_BUYER: (
         "Acquirente non identificabile: Amazon non ha inviato un'email utilizzabile né nome e indirizzo "
-        f"o partita IVA; ordine non importato. Controllalo in Seller Central; {_RETRIED}"),
+        f"o partita IVA; ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
     Kind.UNEXPECTED: (
         "Errore imprevisto nell'elaborazione dell'ordine ({error_type}): ordine non importato. "
-        f"Il dettaglio è nel log del task; {_RETRIED}, se l'errore si ripete segnalalo all'assistenza"),
+        f"Il dettaglio è nel log del task; {_RETRIED}, se l'errore si ripete segnalalo all'assistenza"
+    ),
     Kind.UNREADABLE_ORDER: (
         "Amazon ha inviato l'ordine con dati mancanti o non validi: ordine non importato. Verrà importato "
-        "quando Amazon ne invierà una versione leggibile; il dettaglio tecnico è nel CSV e nel log del task"),
+        "quando Amazon ne invierà una versione leggibile; il dettaglio tecnico è nel CSV e nel log del task"
+    ),
     Kind.UNREADABLE_UPDATE: (
         "Amazon ha inviato un aggiornamento non leggibile di un ordine già importato: ignorato, "
-        "l'ordine nel sito resta com'era"),
+        "l'ordine nel sito resta com'era"
+    ),
     Kind.SKIPPED_MARKETPLACE: (
         "Marketplace {marketplace} non collegato all'account {account}: ordine scartato. Se i suoi ordini "
-        "vanno importati, aggiungilo ai marketplace dell'account"),
+        "vanno importati, aggiungilo ai marketplace dell'account"
+    ),
     Kind.SKIPPED_STATUS: (
         "Stato Amazon {status} non tra gli stati importati ({wanted}): ordine scartato; verrà importato "
-        "se Amazon lo porterà in uno di quegli stati"),
+        "se Amazon lo porterà in uno di quegli stati"
+    ),
     Kind.ALREADY_IMPORTED: "Già importato: ordine sito {site_order}",
     Kind.SITE_ORDER_CREATED: "Ordine sito {site_order} creato ({state})",
     Kind.SITE_ORDER_PRESENT: "Ordine sito {site_order} già presente ({state}): nulla di nuovo da importare",
     Kind.AFN_INCOMPLETE: (
         "Ordine sito {site_order} creato come Incompleto da Logistica Amazon: Amazon non fornisce nome e "
-        "indirizzo dell'acquirente; completalo a mano nel sito, poi raggiungerà il gestionale"),
+        "indirizzo dell'acquirente; completalo a mano nel sito, poi raggiungerà il gestionale"
+    ),
     Kind.CANCELLED_AFTER_IMPORT: (
-        "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"),
+        "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"
+    ),
     Kind.PUSHED: "Documento {document} memorizzato nel gestionale",
     Kind.PUSHED_SHORTENED: (
         "Documento {document} memorizzato nel gestionale; {count} campi accorciati o lasciati vuoti per "
-        "stare nei limiti del gestionale: controllali nel documento"),
+        "stare nei limiti del gestionale: controllali nel documento"
+    ),
     Kind.PUSH_REFUSED: (
         "Il gestionale ha rifiutato i dati dell'ordine: correggi nel sito o nel gestionale il dato indicato "
-        f"nel dettaglio tecnico (colonna del CSV); {_NEXT_PUSH}"),
+        f"nel dettaglio tecnico (colonna del CSV); {_NEXT_PUSH}"
+    ),
     Kind.PUSH_UNAVAILABLE: f"Gestionale non raggiungibile o sovraccarico: {_NEXT_PUSH}, non serve fare altro",
     Kind.PUSH_OUTCOME_UNKNOWN: (
         "Esito dell'invio al gestionale sconosciuto (connessione interrotta): il prossimo invio controlla se il "
-        "documento esiste già e non lo duplica; non serve fare altro"),
+        "documento esiste già e non lo duplica; non serve fare altro"
+    ),
     Kind.PUSH_UNEXPECTED: (
         f"Risposta inattesa del gestionale: {_NEXT_PUSH}; se si ripete, segnala all'assistenza il dettaglio "
-        "tecnico (colonna del CSV)"),
+        "tecnico (colonna del CSV)"
+    ),
     Kind.PUSH_MAPPING: (
         "L'ordine non può diventare un documento del gestionale così com'è (un dato manca o non è valido): "
-        f"correggilo nel sito secondo il dettaglio tecnico (colonna del CSV); {_NEXT_PUSH}"),
+        f"correggilo nel sito secondo il dettaglio tecnico (colonna del CSV); {_NEXT_PUSH}"
+    ),
     Kind.PUSH_FAILED: f"Ordine non inviato al gestionale: {_NEXT_PUSH}; il dettaglio tecnico è nel CSV e nel log",
     Kind.GESTIONALE_CREDENTIALS: (
         "Il gestionale ha rifiutato utente o password della WebAPI: nessun ordine inviato. Correggili nella "
         "connessione del gestionale in Airflow prima di riprovare (ogni tentativo con credenziali errate "
-        "può bloccare l'utente)"),
+        "può bloccare l'utente)"
+    ),
     Kind.GESTIONALE_CONFIGURATION: (
         "Il gestionale ha rifiutato azienda, anno o magazzino configurati: nessun altro ordine inviato. "
-        "Correggili nella connessione del gestionale in Airflow"),
+        "Correggili nella connessione del gestionale in Airflow"
+    ),
     Kind.GESTIONALE_UNAVAILABLE: (
         "Gestionale non raggiungibile o sovraccarico: gli ordini non inviati restano Registrato e li invia "
-        "la prossima sincronizzazione"),
+        "la prossima sincronizzazione"
+    ),
     Kind.GESTIONALE_ERROR: (
         "Il gestionale ha risposto in modo inatteso: gli ordini non inviati restano Registrato e li invia la "
-        "prossima sincronizzazione; se si ripete, segnala all'assistenza il dettaglio nel log del task"),
+        "prossima sincronizzazione; se si ripete, segnala all'assistenza il dettaglio nel log del task"
+    ),
     Kind.PUSH_SUMMARY: "{pushed} ordini memorizzati nel gestionale, {failed} non inviati",
     Kind.SYNC_COMPLETED: (
         "Sincronizzazione {sync_type} completata: {articles} articoli dal gestionale, {pushed} ordini inviati "
-        "al gestionale, {failed} non inviati"),
+        "al gestionale, {failed} non inviati"
+    ),
     Kind.SYNC_IMPORTS_FAILED: "importazione Amazon non riuscita per: {accounts}",
     Kind.SYNC_BUSY: (
         "Sincronizzazione {sync_type} rifiutata: un'altra sincronizzazione variati o totale è ancora in corso "
-        "e invia lei gli ordini; riprova quando è finita"),
+        "e invia lei gli ordini; riprova quando è finita"
+    ),
     Kind.SYNC_QUOTA_USED_UP: (
         "Sincronizzazione {sync_type} rifiutata: quota mensile esaurita ({used}/{quota} usate in {month}); "
-        "gli ordini sono inviati al gestionale con una sincronizzazione parziale, non conteggiata"),
+        "gli ordini sono inviati al gestionale con una sincronizzazione parziale, non conteggiata"
+    ),
     Kind.SYNC_INTERRUPTED: "Sincronizzazione {sync_type} interrotta. {reason}",
     Kind.SYNC_PARTIAL_INTERRUPTED: "Sincronizzazione parziale interrotta. {reason}",
     Kind.SYNC_ERROR: "Interrotta da un errore inatteso: il dettaglio è nel log del task",
     Kind.IMPORT_BEFORE_SYNC_FAILED: "esito: {outcome}; vedi l'esecuzione {run_id} di {dag_id} in Airflow",
     Kind.IMPORT_FETCH_FAILED: (
         "Lettura degli ordini da Amazon non riuscita: il dettaglio è nel log del task; la prossima "
-        "importazione rilegge lo stesso periodo"),
+        "importazione rilegge lo stesso periodo"
+    ),
     Kind.IMPORT_ABANDONED: (
         "L'esecuzione {run_id} è terminata senza chiudere la sua importazione (processo interrotto): "
-        "la successiva riprende gli ordini da dove era arrivata"),
+        "la successiva riprende gli ordini da dove era arrivata"
+    ),
     Kind.EMAIL_SENT: "invio {what} riuscito",
     Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",
 }
@@ -210,7 +239,7 @@ def message(kind: Kind, *, detail: object = None, **values: object) -> OperatorM
 
 
 def sync_label(sync_type: str) -> str:
-    """"variati", "totale" or "parziale" for a SyncType value."""
+    """The Italian name of a SyncType value: variati, totale or parziale."""
     return {"changed": "variati", "total": "totale", "partial": "parziale"}.get(str(sync_type), str(sync_type))
 
 
