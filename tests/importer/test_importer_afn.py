@@ -33,7 +33,7 @@ def test_an_afn_order_without_buyer_data_is_incomplete_and_the_administrator_is_
     assert gestionale_db.document(complete.amazon_order_id) is not None
     assert site_counts(store)["customers"] == 1
 
-    assert "avviso AFN sent" in sent["email_status"]
+    assert "invio avviso AFN riuscito" in sent["email_status"]
     [notice] = [m for m in read_emails(mail_sink.directory) if m["To"] == "amministrazione@example.it"]
     assert "Incomplet" in notice["Subject"]
     body = notice.get_body(preferencelist=("plain",)).get_content()

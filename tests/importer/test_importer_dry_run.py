@@ -39,10 +39,10 @@ def test_a_dry_run_plans_each_order_and_writes_nothing(importer, store, it_main,
     returning = plan["returning buyer"]
     assert (returning.customer_is_new, returning.address_is_new) == (False, False)
     assert returning.customer_code == gestionale_db.document(imported.amazon_order_id)["cod_conto"]
-    assert plan["already imported"].reason == "già importato"
-    assert "CANCELLED" in plan["other status"].reason
-    assert ES in plan["other marketplace"].reason
-    assert "'NOPE-9'" in plan["unknown sku"].reason
+    assert plan["already imported"].reason == f"Già importato: ordine sito {plan['already imported'].site_order_number}"
+    assert plan["other status"].reason.startswith("Stato Amazon CANCELLED non tra gli stati importati")
+    assert plan["other marketplace"].reason.startswith(f"Marketplace {ES} non collegato all'account")
+    assert plan["unknown sku"].reason.startswith("SKU «NOPE-9»") and "'NOPE-9'" in plan["unknown sku"].detail
     assert site_counts(store, *HISTORY_AND_RUNS) == site
     assert gestionale_db.counts() == gestionale
 

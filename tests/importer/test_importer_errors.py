@@ -16,8 +16,9 @@ def test_an_unknown_sku_fails_only_its_order_and_is_imported_once_mapped(importe
 
     entry = inbox_entry(store, it_main, unknown.amazon_order_id)
     assert entry.status is InboxStatus.FAILED
-    assert f"SKU '{UNKNOWN_SKU}'" in entry.last_error and "not mapped to an article" in entry.last_error
-    assert unknown.amazon_order_id in entry.last_error
+    assert entry.last_error.startswith(f"SKU «{UNKNOWN_SKU}»") and "non collegato a un articolo" in entry.last_error
+    assert "tabella degli SKU Amazon" in entry.last_error  # where to fix it
+    assert f"SKU '{UNKNOWN_SKU}'" in entry.last_error_detail and unknown.amazon_order_id in entry.last_error_detail
     assert site_order(store, it_main, unknown.amazon_order_id) is None
     assert gestionale_db.document(unknown.amazon_order_id) is None
     for order in (before, after):
@@ -30,7 +31,7 @@ def test_an_unknown_sku_fails_only_its_order_and_is_imported_once_mapped(importe
     importer.run([], run_id="run-2")  # Amazon has nothing new: the failed order is retried
 
     entry = inbox_entry(store, it_main, unknown.amazon_order_id)
-    assert entry.status is InboxStatus.IMPORTED and entry.last_error is None
+    assert entry.status is InboxStatus.IMPORTED and entry.last_error is None and entry.last_error_detail is None
     assert site_order(store, it_main, unknown.amazon_order_id).state is OrderState.MEMORIZZATO
     assert article_codes(gestionale_db.document(unknown.amazon_order_id)) == ["ART001", "ART012"]
 

@@ -74,12 +74,18 @@ def test_the_report_email_lists_exactly_the_runs_orders_and_no_buyer_data(import
         "Totale": f"{pushed.order_total:.2f}".replace(".", ","),
         "Valuta": "EUR",
         "Motivo": "",
+        "Dettaglio tecnico": "",
     }
-    assert "NOPE-5" in rows[failed.amazon_order_id]["Motivo"]
-    assert "CANCELLED" in rows[skipped.amazon_order_id]["Motivo"]
+    assert rows[failed.amazon_order_id]["Motivo"].startswith("SKU «NOPE-5» (ASIN") and "non collegato" in rows[
+        failed.amazon_order_id]["Motivo"]
+    assert "'NOPE-5'" in rows[failed.amazon_order_id]["Dettaglio tecnico"]  # the English detail, its own column
+    assert rows[skipped.amazon_order_id]["Motivo"].startswith("Stato Amazon CANCELLED non tra gli stati importati")
+    assert "Incompleto da Logistica Amazon: Amazon non fornisce" in rows[incomplete.amazon_order_id]["Motivo"]
 
     content = decoded_text(message)
     assert pushed.amazon_order_id in content
+    for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        assert "non collegato a un articolo" in body and "is not mapped" not in body  # the bodies: Italian only
     for personal in PERSONAL_DATA:
         assert personal.lower() not in content.lower(), personal
 

@@ -25,7 +25,8 @@ def test_orders_in_configured_statuses_are_imported_and_the_others_skipped_with_
         assert gestionale_db.document(order.amazon_order_id) is None
         assert inbox_entry(store, it_main, order.amazon_order_id).status is InboxStatus.SKIPPED
         reason = last_message(store, it_main, order.amazon_order_id)
-        assert f"stato Amazon {order.status.value} non tra gli stati importati" in reason
+        assert f"Stato Amazon {order.status.value} non tra gli stati importati" in reason
+        assert "ordine scartato" in reason
 
 
 @pytest.mark.parametrize("status", [AmazonStatus.UNSHIPPED, AmazonStatus.CANCELLED])
@@ -39,7 +40,7 @@ def test_an_order_from_a_marketplace_not_linked_to_the_account_is_skipped(import
     assert site_order(store, it_main, foreign.amazon_order_id) is None
     assert gestionale_db.document(foreign.amazon_order_id) is None
     assert inbox_entry(store, it_main, foreign.amazon_order_id).status is InboxStatus.SKIPPED
-    assert f"marketplace {ES} non collegato all'account it_main" in last_message(
+    assert f"Marketplace {ES} non collegato all'account it_main: ordine scartato" in last_message(
         store, it_main, foreign.amazon_order_id)
 
 

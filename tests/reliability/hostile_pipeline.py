@@ -250,10 +250,10 @@ def batch(cases: list[Case], ordinary: int, seed: int = 7, api_version: str = V2
     return served + plain, [o["orderId"] for o in plain]
 
 
-def iter_rejected_raw(store: SiteStore, account: AccountConfig) -> Iterator[tuple[str, Any, str]]:
-    """(inbox id, raw order, reason) of every rejected entry."""
+def iter_rejected_raw(store: SiteStore, account: AccountConfig) -> Iterator[tuple[str, Any, str, str | None]]:
+    """(inbox id, raw order, the operator's reason, its technical detail) of every rejected entry."""
     from amazon_passweb.site.states import InboxStatus
 
     with store.unit_of_work(read_only=True) as uow:
         for entry in uow.inbox.entries(account.id, statuses=(InboxStatus.REJECTED,), limit=1000):
-            yield entry.amazon_order_id, entry.payload["rejected_raw"], entry.last_error
+            yield entry.amazon_order_id, entry.payload["rejected_raw"], entry.last_error, entry.last_error_detail

@@ -140,6 +140,6 @@ def test_every_order_arrives_once_under_amazon_gestionale_and_smtp_faults(tmp_pa
 
     runs = {run["run_id"]: run for run in outcome.import_runs}
     for summary in summaries:
-        assert summary["email_status"].startswith("email failed"), summary["email_status"]
+        assert summary["email_status"].startswith("invio email non riuscito"), summary["email_status"]
         run = runs[summary["run_id"]]
         assert run["outcome"] in ("success", "partial") and run["message"] == summary["email_status"]

@@ -74,14 +74,14 @@ def _gestionale_customer(path, amazon_order_id: str) -> dict:
     return json.loads(data)
 
 
-def _rejected_entry(run, case: Case) -> tuple[str, str]:
+def _rejected_entry(run, case: Case) -> tuple[str, str, str | None]:
     marker = f"{case.number:04d}000000001"  # the base order's item id
-    for inbox_id, raw, reason in iter_rejected_raw(run.store, ACCOUNT):
+    for inbox_id, raw, reason, detail in iter_rejected_raw(run.store, ACCOUNT):
         raw_text = json.dumps(raw, default=str)
         if (isinstance(raw, dict) and case.order_id in (raw.get("orderId"), raw.get("AmazonOrderId"))) \
                 or marker in raw_text \
                 or case.buyer_email in raw_text:
-            return inbox_id, reason
+            return inbox_id, reason, detail
     raise AssertionError(f"{case.name}: no rejected inbox entry")
 
 
@@ -99,8 +99,8 @@ def _check_imported(run, case: Case, expect: dict) -> None:
         order.state, [h.message for h in pushes])
     assert len(_gestionale_documents(run.gestionale_path, order_id)) == 1, "exactly one gestionale document"
     if "warning" in expect:
-        assert any(expect["warning"] in (h.message or "") for h in pushes if h.outcome == PUSHED), (
-            [h.message for h in pushes])
+        [stored] = [h for h in pushes if h.outcome == PUSHED]
+        assert "campi accorciati" in stored.message and expect["warning"] in (stored.detail or ""), stored
     if "total" in expect:
         assert order.total_gross == Decimal(expect["total"])
     if "article_rows" in expect:
@@ -128,17 +128,20 @@ def _check_failed(run, case: Case, expect: dict) -> None:
     if expect.get("stage") == "push":
         assert entry.status is InboxStatus.IMPORTED
         assert order is not None and order.state is OrderState.REGISTRATO, "stays Registrato for the next push"
-        assert history[-1].outcome == PUSH_FAILED and expect["message"] in history[-1].message, history[-1]
+        assert history[-1].outcome == PUSH_FAILED and "resta Registrato" in history[-1].message, history[-1]
+        assert expect["message"] in history[-1].detail, history[-1]
         assert not _gestionale_documents(run.gestionale_path, order_id)
     else:
         assert entry.status is InboxStatus.FAILED, (entry.status, entry.last_error)
-        assert expect["message"] in entry.last_error, entry.last_error
+        assert "non importato" in entry.last_error, entry.last_error  # the operator's Italian reason
+        assert expect["message"] in entry.last_error_detail, entry.last_error_detail
         assert order is None, "a failed order makes no site order"
 
 
 def _check_rejected(run, case: Case, expect: dict) -> None:
-    inbox_id, reason = _rejected_entry(run, case)
-    assert reason.startswith("ordine Amazon non leggibile") and expect["message"] in reason, reason
+    inbox_id, reason, detail = _rejected_entry(run, case)
+    assert reason.startswith("Amazon ha inviato l'ordine con dati mancanti o non validi"), reason
+    assert expect["message"] in detail, detail
     with run.store.unit_of_work(read_only=True) as uow:
         assert uow.orders.find(ACCOUNT.id, inbox_id) is None
     assert any(r.amazon_order_id in (inbox_id, case.order_id) or case.buyer_email in json.dumps(r.raw, default=str)
@@ -257,7 +260,8 @@ def test_an_unforeseen_error_in_one_order_fails_that_order_only(tmp_path, pii_ke
     assert reconciled["failed"] == 1 and created["created"] == len(orders) - 1
     with store.unit_of_work(read_only=True) as uow:
         entry = uow.inbox.get(ACCOUNT.id, victim)
-        assert entry.status is InboxStatus.FAILED and "errore imprevisto (ArithmeticError)" in entry.last_error
+        assert entry.status is InboxStatus.FAILED
+        assert "Errore imprevisto nell'elaborazione dell'ordine (ArithmeticError)" in entry.last_error
         assert uow.orders.find(ACCOUNT.id, victim) is None
     assert any(r.exc_info and victim in r.getMessage() for r in caplog.records), "the traceback is logged"
     store.dispose()

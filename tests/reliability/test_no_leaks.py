@@ -134,7 +134,7 @@ def _leaks(text: str, needles: set[str]) -> list[str]:
 def test_the_run_imported_every_order_and_sent_the_report(leak_run):
     last = leak_run.summaries[-1]
     assert last["fetched"] == ORDER_COUNT and last["created"] == ORDER_COUNT and last["pushed"] == ORDER_COUNT
-    assert last["email_status"].startswith("email sent"), last["email_status"]
+    assert last["email_status"].startswith("invio email riuscito"), last["email_status"]
     assert leak_run.emails and leak_run.logs
     with leak_run.store.unit_of_work(read_only=True) as uow:
         stored = uow.orders.by_state(OrderState.MEMORIZZATO, account=ACCOUNT.id, limit=100)

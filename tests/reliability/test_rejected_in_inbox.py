@@ -51,7 +51,9 @@ def test_rejected_order_is_stored_reported_and_not_selected(store):
     steps.create_site_orders(store, ACCOUNT, "run-1", None)
 
     entry = _status(store, broken["orderId"])
-    assert entry.status is InboxStatus.REJECTED and "bad amount" in entry.last_error
+    assert entry.status is InboxStatus.REJECTED and entry.last_error_detail == "bad amount"
+    assert entry.last_error.startswith(
+        "Amazon ha inviato l'ordine con dati mancanti o non validi: ordine non importato")
     assert entry.payload["rejected_raw"]["orderId"] == broken["orderId"]
     with store.unit_of_work() as uow:
         assert uow.orders.find(ACCOUNT.id, broken["orderId"]) is None

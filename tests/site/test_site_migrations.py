@@ -1,6 +1,8 @@
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from amazon_passweb.site.db import current_revision, downgrade, migrate
 from amazon_passweb.site.models import Base
@@ -12,7 +14,7 @@ def test_upgrade_from_empty_to_head_and_back_down(dialect: str, databases) -> No
     engine = databases.engine(dialect)
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     assert set(inspect(engine).get_table_names()) >= TABLES
     migrate(engine)  # idempotent
     downgrade(engine)
@@ -29,3 +31,29 @@ def test_models_match_the_migrations(dialect: str, databases) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_the_detail_columns_come_and_go_without_touching_the_recorded_errors(dialect: str, databases) -> None:
+    """0003 adds the technical detail next to the operator's message; an inbox written before it keeps
+    its messages both ways."""
+    engine = databases.engine(dialect)
+    migrate(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO inbox (account, amazon_order_id, last_update, status, last_error, attempts, customer_new, "
+            "address_new, first_seen_at, updated_at) VALUES ('it_main', 'A-1', :t, 'failed', 'SKU sconosciuto', 1, "
+            ":f, :f, :t, :t)"), {"t": datetime(2026, 10, 1, tzinfo=UTC), "f": False})
+        conn.execute(text("INSERT INTO inbox_history (account, amazon_order_id, outcome, message, at) "
+                          "VALUES ('it_main', 'A-1', 'failed', 'SKU sconosciuto', :t)"),
+                     {"t": datetime(2026, 10, 1, tzinfo=UTC)})
+    migrate(engine)
+    assert current_revision(engine) == "0003"
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT last_error, last_error_detail FROM inbox")).one() == ("SKU sconosciuto", None)
+        conn.execute(text("UPDATE inbox_history SET detail = 'order A-1: SKU not mapped'"))
+    downgrade(engine, "0002")
+    assert "detail" not in {c["name"] for c in inspect(engine).get_columns("inbox_history")}
+    assert "last_error_detail" not in {c["name"] for c in inspect(engine).get_columns("inbox")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT message FROM inbox_history")).scalar_one() == "SKU sconosciuto"
+        assert conn.execute(text("SELECT last_error FROM inbox")).scalar_one() == "SKU sconosciuto"

@@ -24,14 +24,15 @@ def test_the_failed_imports_are_read_from_the_trigger_tasks(accounts):
     failed = failed_imports({"ti": _TaskInstance()}, accounts)
 
     assert list(failed) == ["eu_de_fr"]
-    assert "failed" in failed["eu_de_fr"]
+    assert failed["eu_de_fr"].startswith("esito: non riuscita; vedi l'esecuzione")
     assert "pre_sync__scheduled__2027-01-10__eu_de_fr" in failed["eu_de_fr"]
 
 
 def test_a_failed_account_import_does_not_stop_the_others(store, client, accounts, mail_sink):
     it_main, eu_de_fr = accounts.account("it_main"), accounts.account("eu_de_fr")
     new_orders = [registrato_order(store, it_main) for _ in range(3)]
-    failed = {eu_de_fr.id: "esito failed; vedere il run pre_sync__sync-1__eu_de_fr di amazon_orders__eu_de_fr"}
+    failed = {eu_de_fr.id: "esito: non riuscita; vedi l'esecuzione pre_sync__sync-1__eu_de_fr di "
+                           "amazon_orders__eu_de_fr"}
 
     report, email = sync_and_notify(store, client, accounts, SyncType.CHANGED, "sync-1", failed)
 
@@ -56,7 +57,7 @@ def test_orders_left_by_a_failed_account_go_through_too(store, client, accounts,
     eu_de_fr = accounts.account("eu_de_fr")
     earlier = registrato_order(store, eu_de_fr)
 
-    report, _ = sync_and_notify(store, client, accounts, SyncType.TOTAL, "sync-2", {eu_de_fr.id: "esito failed"})
+    report, _ = sync_and_notify(store, client, accounts, SyncType.TOTAL, "sync-2", {eu_de_fr.id: "esito: non riuscita"})
 
     assert order_states(store)[earlier] == STORED
     assert WAITING not in order_states(store).values()

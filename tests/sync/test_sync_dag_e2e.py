@@ -152,7 +152,7 @@ def test_a_failed_account_import_leaves_the_others_synced(cluster):
     [report] = reports
     assert "completata" in report["Subject"] and "importazione Amazon non riuscita: eu_de_fr" in report["Subject"]
     body = report.get_body(("plain",)).get_content()
-    assert "eu_de_fr (Amazon Germania e Francia): importazione Amazon NON RIUSCITA (esito failed" in body
+    assert "eu_de_fr (Amazon Germania e Francia): importazione Amazon NON RIUSCITA (esito: non riuscita" in body
     assert f"it_main (Amazon Italia - negozio principale): importazione Amazon completata; {len(created)}" in body
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from amazon_passweb.importer.push import push_failure
 from amazon_passweb.site import (
     CustomerKind,
     DocumentSigla,
@@ -25,6 +26,8 @@ BUYER_NAME = "Mario Rossi"
 BUYER_EMAIL = "mario.rossi@marketplace.amazon.it"
 BUYER_STREET = "Via Garibaldi 7"
 HOSTILE_ERROR = "SKU <script>alert('x')</script> sconosciuto"
+# as the importer records the gestionale refusing a document (importer.push)
+PUSH_REFUSAL = push_failure("DocumentRefused: the gestionale refused the data: magazzino 1 chiuso")
 
 STORED = "171-0000001-0000001"  # Memorizzato
 PUSH_FAILED = "171-0000002-0000002"  # Registrato, the gestionale refused it
@@ -73,7 +76,7 @@ def seed(store) -> None:
         uow.inbox.add_history(ACCOUNT, STORED, run_id="run-1", outcome="pushed", message="documento OX/2/1")
         _order(uow, ACCOUNT, PUSH_FAILED, 11, "12.00")
         uow.inbox.add_history(ACCOUNT, PUSH_FAILED, run_id="run-1", outcome="push_failed",
-                              message="non inviato al gestionale: magazzino 1 chiuso")
+                              message=PUSH_REFUSAL.text, detail=PUSH_REFUSAL.detail)
         uow.inbox.mark(ACCOUNT, IMPORT_FAILED, InboxStatus.FAILED, run_id="run-1", message=HOSTILE_ERROR)
         uow.inbox.mark(ACCOUNT, SKIPPED, InboxStatus.SKIPPED, run_id="run-1", message="stato PENDING")
         uow.inbox.mark(ACCOUNT, REJECTED, InboxStatus.REJECTED, run_id="run-1", message="totale mancante")

@@ -3,8 +3,9 @@
 An operator logs in to Airflow, opens "Account Amazon" from the Airflow UI, moves
 the watermark back (with its confirmation), presses Sincro Ordini, sees the run
 start, a second start refused while it runs, and the import's result appear;
-then filters the orders. Anonymous requests to every page and endpoint are
-refused. Screenshots go to tests/artifacts/ui/.
+then filters the orders. An operator whose browser speaks English still reads and types
+Italian dates (gg/mm/aaaa) and Italian reasons. Anonymous requests to every page and endpoint
+are refused. Screenshots go to tests/artifacts/ui/.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import yaml
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from sandbox.airflow_cluster import OPERATOR, LocalAirflow
 from sandbox.stack import LocalStack
+from tests.ui import site_seed
 from tests.ui.browser import LAPTOP, launch, require_browser, screenshot
 
 pytestmark = pytest.mark.slow
@@ -25,7 +27,7 @@ ACCOUNT = "it_main"
 DAG = f"amazon_orders__{ACCOUNT}"
 ORDERS = 40
 SEED = 7
-WATERMARK_LOCAL = "2026-10-01T00:00"  # the generated orders are from October 2026
+WATERMARK_LOCAL = "01/10/2026 00:00"  # the generated orders are from October 2026
 RUN_TIMEOUT_MS = 150_000
 
 
@@ -42,17 +44,22 @@ def accounts_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory, accounts_file):
+def stack(tmp_path_factory, accounts_file):
     require_browser()
     workdir = tmp_path_factory.mktemp("ui-stack")
     with LocalStack(workdir, accounts_file=accounts_file,
-                    amazon_args=["--generate", str(ORDERS), "--seed", str(SEED)]) as stack:
+                    amazon_args=["--generate", str(ORDERS), "--seed", str(SEED)]) as running:
         from sandbox.demo import prepare_site
 
-        prepare_site(stack)
-        with LocalAirflow(workdir / "cluster", env=stack.airflow_env()) as running:
-            running.unpause(DAG)
-            yield running
+        prepare_site(running)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def airflow(stack):
+    with LocalAirflow(stack.workdir / "cluster", env=stack.airflow_env()) as running:
+        running.unpause(DAG)
+        yield running
 
 
 def anonymous_requests(base: str) -> list[tuple[str, str]]:
@@ -152,7 +159,7 @@ def _filter_orders(page, base_url: str) -> None:
 
     frame.locator("select[name=account]").select_option(ACCOUNT)
     frame.locator("select[name=state]").select_option("Memorizzato")
-    frame.locator("input[name=date_from]").fill("2026-10-01")
+    frame.locator("input[name=date_from]").fill("01/10/2026")
     frame.get_by_role("button", name="Filtra").click()
     page.locator("iframe[src*='/amazon/orders']").element_handle().content_frame().wait_for_url(
         re.compile(r"state=Memorizzato"))
@@ -163,3 +170,56 @@ def _filter_orders(page, base_url: str) -> None:
     assert set(rows.evaluate_all("rows => rows.map(r => r.dataset.account)")) == {ACCOUNT}
     expect(frame.locator("#orders-count")).to_contain_text(f"{len(states)} ordini")
     screenshot(page, "07-orders-filtered")
+
+
+def test_an_operator_with_an_english_browser_reads_and_types_italian_dates(stack, airflow):
+    """A native date input would show mm/dd/yyyy here: the page's own inputs and dates stay gg/mm/aaaa."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from amazon_passweb.site.unit_of_work import open_site_store
+
+    store = open_site_store(stack.site_url, upgrade=True)
+    try:
+        site_seed.seed(store)  # one order per state, 9-15 October 2026, a hostile import error among them
+    finally:
+        store.dispose()
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport=LAPTOP, locale="en-US", timezone_id="America/New_York")
+        try:
+            _log_in(page, airflow.base_url)
+            page.goto(f"{airflow.base_url}/plugin/amazon-orders")
+            frame = page.frame_locator("iframe[src*='/amazon/orders']")
+            expect(frame.locator("#orders-table")).to_be_visible(timeout=60_000)
+            assert frame.locator("body").evaluate("() => navigator.language") == "en-US"
+            assert frame.locator("html").get_attribute("lang") == "it"
+            date_from = frame.locator("input[name=date_from]")
+            expect(date_from).to_have_attribute("placeholder", "gg/mm/aaaa")
+
+            frame.locator("select[name=account]").select_option(site_seed.ACCOUNT)
+            date_from.fill("11/10/2026")
+            frame.locator("input[name=date_to]").fill("12/10/2026")
+            frame.get_by_role("button", name="Filtra").click()
+            page.locator("iframe[src*='/amazon/orders']").element_handle().content_frame().wait_for_url(
+                re.compile(r"date_from=11%2F10%2F2026"))
+            rows = frame.locator("#orders-table tbody tr[data-order]")
+            expect(rows.first).to_be_visible()
+            ids = set(rows.evaluate_all("rows => rows.map(r => r.dataset.order)"))
+            assert {site_seed.PUSH_FAILED, site_seed.IMPORT_FAILED} <= ids, ids  # with the run's own orders
+            assert not ids & {site_seed.STORED, site_seed.WAITING}, ids  # 10 and 14 October
+            days = rows.evaluate_all("rows => rows.map(r => r.cells[2].textContent.trim())")
+            assert all(re.match(r"1[12]/10/2026 \d\d:\d\d", text) for text in days), days
+            expect(date_from).to_have_value("11/10/2026")  # shown back as typed, never as 10/11/2026
+            expect(frame.locator("input[name=date_to]")).to_have_value("12/10/2026")
+            pushed = frame.locator(f"tr[data-order='{site_seed.PUSH_FAILED}']")
+            expect(pushed.locator("td").nth(2)).to_have_text("11/10/2026 10:00")  # purchase date, Italian time
+            failed = frame.locator(f"tr[data-order='{site_seed.IMPORT_FAILED}'] .error-cell")
+            expect(failed).to_contain_text(site_seed.HOSTILE_ERROR)  # shown as text, never run
+            screenshot(page, "08-orders-english-browser")
+
+            date_from.fill("31/02/2026")  # the pattern passes it; the server says what is wrong, in Italian
+            frame.get_by_role("button", name="Filtra").click()
+            expect(frame.locator("[data-field=date-error]")).to_contain_text(
+                "Dal: «31/02/2026» non è una data valida, scrivila come gg/mm/aaaa")
+        finally:
+            browser.close()

@@ -77,7 +77,7 @@ def _watermark(operator, value_local, expected, confirm):
 
 
 def test_watermark_change_is_previewed_then_confirmed(operator, store):
-    preview = _watermark(operator, "2026-10-01T00:00", None, False)
+    preview = _watermark(operator, "01/10/2026 00:00", None, False)  # as the dialog's text input sends it
     assert preview.status_code == 200 and not preview.json()["applied"]
     assert "01/10/2026 00:00" in preview.json()["message"] and "rileggerà" in preview.json()["message"]
     with store.unit_of_work(read_only=True) as uow:
@@ -125,8 +125,24 @@ def test_orders_page_filters(operator, store):
     assert seed.PUSH_FAILED in html and seed.IMPORT_FAILED in html and seed.STORED not in html
     assert html.count('data-action="retry"') == 2
     assert 'value="errori" selected' in html
-    # Unknown filter values are ignored rather than failing the page.
-    assert operator.get("/orders", params={"state": "bogus", "date_from": "31/12"}).status_code == 200
+    # Unknown filter values are ignored rather than failing the page; a wrong date is named, in Italian.
+    bogus = operator.get("/orders", params={"state": "bogus", "date_from": "31/12"})
+    assert bogus.status_code == 200
+    assert "Dal: «31/12» non è una data valida, scrivila come gg/mm/aaaa" in bogus.text
+
+
+def test_orders_page_dates_are_italian_days(operator, store):
+    """Typed and shown as gg/mm/aaaa (text inputs: a native date input would follow the browser's locale)."""
+    seed.seed(store)
+    html = operator.get("/orders", params={"date_from": "11/10/2026", "date_to": "12/10/2026"}).text
+    assert seed.PUSH_FAILED in html and seed.IMPORT_FAILED in html and seed.STORED not in html
+    assert '<html lang="it">' in html and 'type="date"' not in html
+    assert 'name="date_from" value="11/10/2026" placeholder="gg/mm/aaaa"' in html
+    assert 'name="date_to" value="12/10/2026"' in html
+    assert "11/10/2026 10:00" in html  # the purchase date, Italian time
+    # a link saved before the change (ISO days) still filters, and shows the Italian day
+    old = operator.get("/orders", params={"date_from": "2026-10-11", "date_to": "2026-10-12"}).text
+    assert seed.PUSH_FAILED in old and seed.STORED not in old and 'value="11/10/2026"' in old
 
 
 def test_retry_starts_the_account_import_and_records_who_asked(operator, store, airflow):

@@ -38,7 +38,8 @@ def test_a_line_carries_site_and_gestionale_state(seeded):
     assert (stored.site_state, stored.gestionale_document_key, stored.site_number) == (
         OrderState.MEMORIZZATO, "OX/2/1", "OX 2/1")
     assert stored.total_gross == Decimal("25.90") and stored.date_is_purchase and not stored.failed
-    assert push_failed.failed and push_failed.last_error == "non inviato al gestionale: magazzino 1 chiuso"
+    assert push_failed.failed and push_failed.last_error == seed.PUSH_REFUSAL.text
+    assert push_failed.last_error.startswith("Il gestionale ha rifiutato i dati dell'ordine")
     assert push_failed.state_label == "Registrato – invio al gestionale non riuscito"
     assert import_failed.failed and import_failed.last_error == seed.HOSTILE_ERROR
     assert import_failed.site_number is None and not import_failed.date_is_purchase

@@ -16,6 +16,7 @@ from amazon_passweb.importer import buyer
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import ImportReport, OrderLine, Outcome, RunCounts, send_report, should_send
+from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
@@ -25,19 +26,21 @@ def plan_order(uow, account: AccountConfig, order: AmazonOrder) -> OrderLine:
     line = {"amazon_order_id": order.amazon_order_id, "purchase_date": order.purchase_date,
             "total": order.order_total, "currency": order.currency}
     if order.marketplace_id not in account.marketplaces:
-        return OrderLine(**line, outcome=Outcome.SKIPPED,
-                         reason=f"marketplace {order.marketplace_id} non collegato all'account")
+        skip = message(Kind.SKIPPED_MARKETPLACE, marketplace=order.marketplace_id, account=account.id)
+        return OrderLine(**line, outcome=Outcome.SKIPPED, reason=skip.text)
     if order.status not in account.order_statuses:
-        return OrderLine(**line, outcome=Outcome.SKIPPED,
-                         reason=f"stato Amazon {order.status.value} non tra gli stati importati")
+        wanted = ", ".join(sorted(status.value for status in account.order_statuses))
+        skip = message(Kind.SKIPPED_STATUS, status=order.status.value, wanted=wanted)
+        return OrderLine(**line, outcome=Outcome.SKIPPED, reason=skip.text)
     existing = uow.orders.find(account.id, order.amazon_order_id)
     if existing is not None:
         number = f"{existing.sezionale}/{existing.number}"
-        return OrderLine(**line, outcome=Outcome.SKIPPED, site_order_number=number, reason="già importato")
+        return OrderLine(**line, outcome=Outcome.SKIPPED, site_order_number=number,
+                         reason=message(Kind.ALREADY_IMPORTED, site_order=number).text)
     try:
         built = build_rows(order, account, uow.articles)
     except OrderBuildError as error:
-        return OrderLine(**line, outcome=Outcome.FAILED, reason=str(error))
+        return OrderLine(**line, outcome=Outcome.FAILED, reason=error.message.text, detail=error.message.detail)
     line["total"] = built.total_gross
     if buyer.lacks_buyer_data(order):
         outcome = Outcome.WOULD_CREATE if account.afn_placeholder_customer else Outcome.INCOMPLETE
@@ -78,7 +81,7 @@ def plan_and_report(store: SiteStore, account: AccountConfig, window: Window, ru
     )
     for line in lines:
         log.info("dry run: %s → %s%s", line.amazon_order_id, line.outcome.value,
-                 f" ({line.reason})" if line.reason else "")
+                 f" ({line.detail or line.reason})" if line.reason else "")
     status = "email non necessaria"
     if should_send(report):
         result = send_report(report, account.notification_emails, conn_id=load_accounts().smtp_conn_id)

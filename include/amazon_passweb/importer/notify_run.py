@@ -11,7 +11,15 @@ from datetime import datetime
 from amazon_passweb.config import AccountConfig, load_accounts
 from amazon_passweb.importer.report import build_report
 from amazon_passweb.importer.window import Window
-from amazon_passweb.notify import AfnIncompleteNotice, send_afn_incomplete_notice, send_report, should_send
+from amazon_passweb.notify import (
+    AfnIncompleteNotice,
+    SendResult,
+    SendStatus,
+    send_afn_incomplete_notice,
+    send_report,
+    should_send,
+)
+from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
@@ -35,11 +43,19 @@ def send_run_report(
     status = "email non necessaria (nessun ordine importato, nessun errore)"
     if should_send(report):
         result = send_report(report, account.notification_emails, conn_id=conn_id)
-        status = f"email {result.status.value}" + (f": {result.reason}" if result.reason else "")
-        log.info("report email to %d recipient(s): %s", len(account.notification_emails), status)
+        status = sent_status("email", result)
+        log.info("report email to %d recipient(s): %s (%s)", len(account.notification_emails),
+                 result.status.value, result.reason or "")
     notice = AfnIncompleteNotice.from_report(report)
     if notice.orders:
         afn = send_afn_incomplete_notice(notice, account.admin_emails, conn_id=conn_id)
         log.info("AFN incomplete notice (%d orders): %s", len(notice.orders), afn.status.value)
-        status += f"; avviso AFN {afn.status.value}"
+        status += "; " + sent_status("avviso AFN", afn)
     return {"email_status": status, **{f"report_{k}": v for k, v in vars(counts).items()}}
+
+
+def sent_status(what: str, result: SendResult) -> str:
+    """How the run record (shown on the accounts page) says whether an email went out."""
+    if result.status is SendStatus.SENT:
+        return message(Kind.EMAIL_SENT, what=what).text
+    return message(Kind.EMAIL_NOT_SENT, what=what, reason=result.reason or result.status.value).text

@@ -33,6 +33,8 @@ from amazon_passweb.gestionale.mapping import (
     standard_notes,
 )
 from amazon_passweb.importer.article_lookup import ArticleLookup
+from amazon_passweb.notify.messages import Kind, OperatorMessage, message
+from amazon_passweb.notify.present import format_money
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.records import OrderRowData
 from amazon_passweb.site.states import RowKind
@@ -43,7 +45,12 @@ ROME = ZoneInfo("Europe/Rome")  # the merchant reads dates in Italian time
 
 
 class OrderBuildError(ValueError):
-    """The order cannot become a site order as it is; the message says why and what to do."""
+    """The order cannot become a site order as it is: ``message`` tells the operator why and what to do,
+    in Italian; the exception's text is its English technical detail, for the log."""
+
+    def __init__(self, kind: Kind, detail: str, **values: object) -> None:
+        super().__init__(detail)
+        self.message: OperatorMessage = message(kind, detail=detail, **values)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class BuiltOrder:
 def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepository | ArticleLookup
                ) -> BuiltOrder:
     if not order.items:
-        raise OrderBuildError(f"order {order.amazon_order_id} has no items")
+        raise OrderBuildError(Kind.NO_ITEMS, f"order {order.amazon_order_id} has no items")
     resolved = [_resolve_item(order, item, account, articles) for item in order.items]
     rows: list[tuple[RowKind, str | None, str, Decimal, Decimal, str | None]] = []
 
@@ -97,8 +104,10 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
         expected = total  # Pending orders may come without a total: the items are the truth
     if total.quantize(CENT) != expected.quantize(CENT):
         raise OrderBuildError(
+            Kind.TOTALS_MISMATCH,
             f"order {order.amazon_order_id}: items, shipping, gift wrap and promotions add up to "
-            f"{total:.2f} {order.currency} but Amazon's order total is {expected:.2f}; not imported"
+            f"{total:.2f} {order.currency} but Amazon's order total is {expected:.2f}",
+            total=format_money(total, order.currency), expected=format_money(expected, order.currency),
         )
 
     notes = standard_notes(_notes_view(order))
@@ -120,12 +129,16 @@ def _resolve_item(
 ) -> _ItemArticle:
     if item.quantity <= 0:
         raise OrderBuildError(
-            f"order {order.amazon_order_id}: item {item.seller_sku or item.asin} has quantity {item.quantity}"
+            Kind.BAD_QUANTITY,
+            f"order {order.amazon_order_id}: item {item.seller_sku or item.asin} has quantity {item.quantity}",
+            sku=item.seller_sku or item.asin, quantity=item.quantity,
         )
     if item.unit_price < 0:
         raise OrderBuildError(
+            Kind.NEGATIVE_PRICE,
             f"order {order.amazon_order_id}: item {item.seller_sku or item.asin} has a negative price "
-            f"({item.unit_price}); discounts come as promotions, never as negative prices"
+            f"({item.unit_price}); discounts come as promotions, never as negative prices",
+            sku=item.seller_sku or item.asin, price=format_money(item.unit_price, order.currency),
         )
     mapping = articles.resolve_sku(account.id, item.seller_sku) if item.seller_sku else None
     code = mapping.article_code if mapping else item.seller_sku
@@ -134,15 +147,18 @@ def _resolve_item(
         article = articles.get(account.unknown_sku_article)
     if article is None:
         raise OrderBuildError(
+            Kind.UNKNOWN_SKU,
             f"order {order.amazon_order_id}: SKU {item.seller_sku!r} (ASIN {item.asin}) is not mapped to an "
-            "article of the gestionale; map it in the SKU table (or set the account's unknown_sku_article) "
-            "and the next run imports the order"
+            "article of the gestionale and the account has no unknown_sku_article",
+            sku=item.seller_sku, asin=item.asin,
         )
     vat_rate = article.vat_rate or _vat_rate_from_amazon(item)
     if vat_rate is None:
         raise OrderBuildError(
+            Kind.MISSING_VAT,
             f"order {order.amazon_order_id}: article {article.code} has no VAT rate and Amazon's item tax "
-            "does not give one; set it in the gestionale and sync the articles"
+            "does not give one",
+            article=article.code,
         )
     return _ItemArticle(
         item=item,

@@ -14,11 +14,21 @@ from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.gestionale.errors import PushStopped
+from amazon_passweb.gestionale.errors import (
+    ConfigurationRefused,
+    CredentialsRefused,
+    DocumentRefused,
+    GestionaleError,
+    GestionaleUnavailable,
+    OutcomeUnknown,
+    PushStopped,
+    UnexpectedResponse,
+)
 from amazon_passweb.gestionale.mapping import (
     GIFT_WRAP_ARTICLE,
     PROMOTION_ARTICLE,
     CustomerInput,
+    MappingError,
     OrderInput,
     OrderRowInput,
     ShippingAddressInput,
@@ -26,6 +36,7 @@ from amazon_passweb.gestionale.mapping import (
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
 from amazon_passweb.importer.order_builder import ROME
 from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
+from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
 from amazon_passweb.site.states import DocumentSigla, OrderState, RowKind, SyncType
 from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
@@ -42,13 +53,46 @@ def push_registrato(store: SiteStore, client: GestionaleClient, account: Account
         outcome = push_account_orders(store, client, account, run_id)
     except PushStopped as stop:
         with store.unit_of_work() as uow:
-            uow.syncs.finish(sync_run_id, success=False, message=str(stop))
+            uow.syncs.finish(sync_run_id, success=False, message=gestionale_stop(stop).text)
         log.error("push stopped: %s", stop)
         raise
     with store.unit_of_work() as uow:
         uow.syncs.finish(sync_run_id, success=not outcome["failed"],
-                         message=f"{outcome['pushed']} stored, {outcome['failed']} failed")
+                         message=push_summary(outcome["pushed"], outcome["failed"]))
     return outcome
+
+
+def push_summary(pushed: int, failed: int) -> str:
+    return message(Kind.PUSH_SUMMARY, pushed=pushed, failed=failed).text
+
+
+# The gestionale push reports one order's failure as "<error type>: <text>" (gestionale.push); the operator
+# reads what that type means for the order, the text stays as its technical detail.
+_PUSH_FAILURES = {
+    DocumentRefused.__name__: Kind.PUSH_REFUSED,
+    GestionaleUnavailable.__name__: Kind.PUSH_UNAVAILABLE,
+    OutcomeUnknown.__name__: Kind.PUSH_OUTCOME_UNKNOWN,
+    UnexpectedResponse.__name__: Kind.PUSH_UNEXPECTED,
+    MappingError.__name__: Kind.PUSH_MAPPING,
+}
+
+
+def push_failure(error: str | None) -> OperatorMessage:
+    error_type = (error or "").split(":", 1)[0].strip()
+    return message(_PUSH_FAILURES.get(error_type, Kind.PUSH_FAILED), detail=error)
+
+
+def gestionale_stop(error: GestionaleError) -> OperatorMessage:
+    """Why a whole push or sync stopped, for the operator; the error's text is the detail."""
+    if isinstance(error, CredentialsRefused):
+        kind = Kind.GESTIONALE_CREDENTIALS
+    elif isinstance(error, ConfigurationRefused):
+        kind = Kind.GESTIONALE_CONFIGURATION
+    elif isinstance(error, GestionaleUnavailable | OutcomeUnknown):
+        kind = Kind.GESTIONALE_UNAVAILABLE
+    else:
+        kind = Kind.GESTIONALE_ERROR
+    return message(kind, detail=f"{type(error).__name__}: {error}")
 
 
 def push_account_orders(store: SiteStore, client: GestionaleClient, account: AccountConfig,
@@ -85,13 +129,20 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
             uow.customers.set_gestionale_address_id(order.shipping_address_id, address_id)
         if result.ok:
             uow.orders.mark_stored(order.id, result.document_key)
-            message = f"documento {result.document_key}" + (
-                f" (campi accorciati: {'; '.join(result.warnings)})" if result.warnings else "")
+            if result.warnings:
+                done = message(Kind.PUSHED_SHORTENED, document=result.document_key, count=len(result.warnings),
+                               detail="; ".join(result.warnings))
+                log.info("order %s stored as %s, fields shortened: %s", order.amazon_order_id,
+                         result.document_key, done.detail)
+            else:
+                done = message(Kind.PUSHED, document=result.document_key)
             uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSHED,
-                                  message=message)
+                                  message=done.text, detail=done.detail)
         else:
+            failure = push_failure(result.error)
+            log.warning("order %s not stored in the gestionale: %s", order.amazon_order_id, result.error)
             uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSH_FAILED,
-                                  message=f"non inviato al gestionale: {result.error}")
+                                  message=failure.text, detail=failure.detail)
 
 
 def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from amazon_passweb.amazon.client import RejectedOrder
 from amazon_passweb.config import AccountConfig
+from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.site.errors import NotFound
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
 from amazon_passweb.site.states import InboxStatus
@@ -55,16 +56,18 @@ def record_rejected(store: SiteStore, account: AccountConfig, rejected: list[Rej
         order_id = inbox_id(order)
         with store.unit_of_work() as uow:
             if _already_imported(uow, account.id, order_id):
+                ignored = message(Kind.UNREADABLE_UPDATE, detail=order.error)
                 uow.inbox.add_history(account.id, order_id, run_id=run_id, outcome="update_rejected",
-                                      message=f"aggiornamento Amazon non leggibile, ignorato: {order.error}"[:2000])
+                                      message=ignored.text, detail=ignored.detail)
                 continue
             result = uow.inbox.upsert(account.id, InboxItem(
                 amazon_order_id=order_id, last_update=_last_update(order.raw),
                 payload={"rejected_raw": order.raw}))
             if result is UpsertResult.UNCHANGED:
                 continue  # this version was already recorded, or a newer readable one exists
-            uow.inbox.mark(account.id, order_id, InboxStatus.REJECTED, run_id=run_id,
-                           message=f"ordine Amazon non leggibile, non importato: {order.error}"[:2000])
+            reason = message(Kind.UNREADABLE_ORDER, detail=order.error)
+            uow.inbox.mark(account.id, order_id, InboxStatus.REJECTED, run_id=run_id, message=reason.text,
+                           detail=reason.detail)
             recorded += 1
     if recorded:
         log.warning("%d orders Amazon sent could not be read; they are in the inbox as rejected", recorded)

@@ -44,19 +44,20 @@ def build_report(
     lines: list[OrderLine] = []
     notes: list[str] = []
     with store.unit_of_work() as uow:
-        last_step: dict[str, tuple[str, str | None]] = {}
+        last_step: dict[str, tuple[str, str | None, str | None]] = {}
         for step in uow.inbox.run_history(account.id, run_id):
             if step.outcome == CANCELLED:
                 notes.append(f"Ordine Amazon {step.amazon_order_id}: {step.message}")
             elif step.outcome in _OUTCOMES:
-                last_step[step.amazon_order_id] = (step.outcome, step.message)
-        for amazon_order_id, (step, message) in last_step.items():
+                last_step[step.amazon_order_id] = (step.outcome, step.message, step.detail)
+        for amazon_order_id, (step, message, detail) in last_step.items():
             entry = uow.inbox.get(account.id, amazon_order_id)
             order = uow.orders.get(entry.order_id) if entry.order_id else None
             customer = uow.customers.get(order.customer_id) if order and order.customer_id else None
             purchase_date = (order.purchase_date if order and order.purchase_date
                              else _purchase_date(entry.payload, entry.last_update))
             outcome = _OUTCOMES[step]
+            explained = outcome in (Outcome.SKIPPED, Outcome.FAILED, Outcome.INCOMPLETE)
             lines.append(OrderLine(
                 amazon_order_id=amazon_order_id,
                 purchase_date=purchase_date,
@@ -69,7 +70,8 @@ def build_report(
                 or (account.afn_placeholder_customer if order and not order.customer_id else None),
                 customer_is_new=entry.customer_new if entry.customer_id else None,
                 address_is_new=entry.address_new if entry.shipping_address_id else None,
-                reason=message if outcome in (Outcome.SKIPPED, Outcome.FAILED, Outcome.INCOMPLETE) else None,
+                reason=message if explained else None,
+                detail=detail if explained else None,
             ))
     count = {outcome: sum(1 for line in lines if line.outcome is outcome) for outcome in Outcome}
     created = count[Outcome.CREATED] + count[Outcome.PUSHED] + count[Outcome.INCOMPLETE]

@@ -22,6 +22,7 @@ from amazon_passweb.importer import buyer
 from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
+from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.site.errors import UnidentifiableBuyer
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
 from amazon_passweb.site.orders import check_rows
@@ -89,7 +90,7 @@ def _record_status_change(uow: UnitOfWork, account: AccountConfig, order: Amazon
     if order.status is not AmazonStatus.CANCELLED:
         return False
     uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome="cancelled",
-                          message="annullato su Amazon dopo l'importazione: verificare il documento")
+                          message=message(Kind.CANCELLED_AFTER_IMPORT).text)
     return True
 
 
@@ -102,11 +103,11 @@ def select_by_status(store: SiteStore, account: AccountConfig, run_id: str) -> C
         marks = []
         for entry in batch:
             if entry.marketplace_id not in account.marketplaces:
-                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SKIPPED,
-                                       f"marketplace {entry.marketplace_id} non collegato all'account {account.id}"))
+                skip = message(Kind.SKIPPED_MARKETPLACE, marketplace=entry.marketplace_id, account=account.id)
+                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SKIPPED, skip.text))
             elif entry.amazon_status not in wanted:
-                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SKIPPED, (
-                    f"stato Amazon {entry.amazon_status} non tra gli stati importati ({wanted_text})")))
+                skip = message(Kind.SKIPPED_STATUS, status=entry.amazon_status, wanted=wanted_text)
+                marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SKIPPED, skip.text))
             else:
                 marks.append(InboxMark(entry.amazon_order_id, InboxStatus.SELECTED))
         with store.unit_of_work() as uow:
@@ -142,14 +143,18 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
                     build_rows(order, account, articles.using(uow.articles))
                     if buyer.lacks_buyer_data(order):
                         if not order.is_afn:
-                            raise OrderBuildError("Amazon gave neither buyer name nor shipping address")
+                            raise OrderBuildError(Kind.NO_BUYER_DATA,
+                                                  "Amazon gave neither buyer name nor shipping address")
                         without_buyer.append(ReconciledEntry(order.amazon_order_id))
                         continue
                     customer, address = buyer.customer(order, account.id), buyer.shipping_address(order)
                     buyers.append(_Buyer(order.amazon_order_id, customer, uow.customers.buyer_key(customer, address),
                                          address))
-                except (OrderBuildError, UnidentifiableBuyer) as error:
-                    failures.append(InboxMark(entry.amazon_order_id, InboxStatus.FAILED, str(error)))
+                except OrderBuildError as error:
+                    failures.append(_failure(entry.amazon_order_id, error.message))
+                except UnidentifiableBuyer as error:
+                    failures.append(_failure(entry.amazon_order_id,
+                                             message(Kind.UNIDENTIFIABLE_BUYER, detail=str(error))))
                 except UNEXPECTED as error:
                     failures.append(_unexpected_failure(entry.amazon_order_id, error))
             with_buyer = _find_or_create_buyers(uow, buyers)
@@ -189,24 +194,38 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
                 try:
                     new_orders.append(_new_order(entry, account, articles.using(uow.articles), import_run_id))
                 except OrderBuildError as error:  # the articles changed since reconcile
-                    failures.append(InboxMark(entry.amazon_order_id, InboxStatus.FAILED, str(error)))
+                    failures.append(_failure(entry.amazon_order_id, error.message))
                 except UNEXPECTED as error:
                     failures.append(_unexpected_failure(entry.amazon_order_id, error))
             outcome["failed"] += len(failures)
             marks, seen_again = list(failures), []
             for new, site in zip(new_orders, uow.orders.create_many(new_orders), strict=True):
                 status = InboxStatus.INCOMPLETE if site.state is OrderState.INCOMPLETO_AFN else InboxStatus.IMPORTED
-                message = (f"ordine sito {site.sezionale}/{site.number} "
-                           f"{'creato' if site.created else 'già presente'} ({site.state.value})")
-                marks.append(InboxMark(new.amazon_order_id, status, message, site.id))
+                text = _created_text(site.sezionale, site.number, site.state, site.created)
+                marks.append(InboxMark(new.amazon_order_id, status, text, site.id))
                 if not site.created:  # seen again (a newer version of an incomplete AFN order): nothing new
-                    seen_again.append((new.amazon_order_id, InboxStatus.SKIPPED.value, message))
+                    seen_again.append((new.amazon_order_id, InboxStatus.SKIPPED.value, text))
                 outcome[status.value] += 1
                 outcome["created" if site.created else "already_present"] += 1
             uow.inbox.mark_many(account.id, marks, run_id=run_id)
             uow.inbox.add_history_many(account.id, seen_again, run_id=run_id)
     log.info("site orders: %s", dict(outcome))
     return outcome
+
+
+def _created_text(sezionale: int, number: int, state: OrderState, created: bool) -> str:
+    site_order = f"{sezionale}/{number}"
+    if not created:
+        return message(Kind.SITE_ORDER_PRESENT, site_order=site_order, state=state.value).text
+    if state is OrderState.INCOMPLETO_AFN:
+        return message(Kind.AFN_INCOMPLETE, site_order=site_order).text
+    return message(Kind.SITE_ORDER_CREATED, site_order=site_order, state=state.value).text
+
+
+def _failure(amazon_order_id: str, reason: OperatorMessage) -> InboxMark:
+    """A per-order failure: the Italian reason for the operator, its technical detail also to the log."""
+    log.warning("order %s not imported (%s): %s", amazon_order_id, reason.kind.value, reason.detail or reason.text)
+    return InboxMark(amazon_order_id, InboxStatus.FAILED, reason.text, detail=reason.detail)
 
 
 def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLookup, import_run_id: int | None
@@ -248,9 +267,8 @@ def _unexpected_failure(amazon_order_id: str, error: Exception) -> InboxMark:
     (a programming error must stay visible), only the error's type to the order's history."""
     log.exception("order %s: unexpected %s, recorded as the order's failure", amazon_order_id,
                   type(error).__name__)
-    return InboxMark(amazon_order_id, InboxStatus.FAILED,
-                     f"errore imprevisto ({type(error).__name__}) nell'elaborazione dell'ordine: "
-                     "dettagli nel log del task; l'ordine viene ritentato alla prossima esecuzione")
+    reason = message(Kind.UNEXPECTED, error_type=type(error).__name__, detail=type(error).__name__)
+    return InboxMark(amazon_order_id, InboxStatus.FAILED, reason.text, detail=reason.detail)
 
 
 def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -> Iterator[list[InboxRecord]]:

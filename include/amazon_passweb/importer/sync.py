@@ -27,7 +27,8 @@ from amazon_passweb.config import AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError
 from amazon_passweb.importer.articles import pull_articles, spesa_codes
-from amazon_passweb.importer.push import push_account_orders
+from amazon_passweb.importer.push import gestionale_stop, push_account_orders, push_summary
+from amazon_passweb.notify.messages import Kind, message, sync_label
 from amazon_passweb.site.errors import SyncAlreadyRunning
 from amazon_passweb.site.records import QuotaUsage
 from amazon_passweb.site.runs import QUOTA_TIME_ZONE
@@ -108,10 +109,9 @@ def run_site_sync(
     failed_imports = dict(failed_imports or {})
     sync_run_id = _start_exclusive(store, sync_type, run_id, wait or WaitPolicy(), sleep)
     if sync_run_id is None:  # the running one carries the orders: pushing them too could duplicate them
-        message = (f"sincronizzazione {_label(sync_type)} rifiutata: un'altra sincronizzazione variati o "
-                   "totale è ancora in corso")
-        log.warning(message)
-        return SyncReport(sync_type, run_id, SyncStatus.BUSY, message, _quota(store, accounts),
+        busy = message(Kind.SYNC_BUSY, sync_type=sync_label(sync_type)).text
+        log.warning(busy)
+        return SyncReport(sync_type, run_id, SyncStatus.BUSY, busy, _quota(store, accounts),
                           accounts=_import_only(accounts, failed_imports))
 
     try:
@@ -122,22 +122,22 @@ def run_site_sync(
         articles = pull_articles(store, client, spesa_codes(accounts.accounts))
         results = _push_all(store, client, accounts, run_id, failed_imports)
     except GestionaleError as error:  # PushStopped included
-        message = f"sincronizzazione {_label(sync_type)} interrotta: {error}"
-        _finish(store, sync_run_id, success=False, message=message)
-        log.error(message)
-        return SyncReport(sync_type, run_id, SyncStatus.FAILED, message, _quota(store, accounts),
-                          sync_run_id=sync_run_id, errors=(str(error),),
-                          accounts=_import_only(accounts, failed_imports))
+        reason = gestionale_stop(error)
+        stopped = message(Kind.SYNC_INTERRUPTED, sync_type=sync_label(sync_type), reason=reason.text).text
+        _finish(store, sync_run_id, success=False, message=stopped)
+        log.error("%s (%s)", stopped, reason.detail)
+        return SyncReport(sync_type, run_id, SyncStatus.FAILED, stopped, _quota(store, accounts),
+                          sync_run_id=sync_run_id, accounts=_import_only(accounts, failed_imports))
     except BaseException:
-        _finish(store, sync_run_id, success=False, message="interrotta da un errore inatteso")
+        _finish(store, sync_run_id, success=False, message=message(Kind.SYNC_ERROR).text)
         raise
 
-    message = _summary(sync_type, articles, results)
+    summary = _summary(sync_type, articles, results)
     # Counted once it ran to the end: orders the gestionale refused stay Registrato for the next
     # push, and a failed import only means that account brought nothing new.
-    _finish(store, sync_run_id, success=True, message=message)
-    log.info(message)
-    return SyncReport(sync_type, run_id, SyncStatus.COMPLETED, message, _quota(store, accounts),
+    _finish(store, sync_run_id, success=True, message=summary)
+    log.info(summary)
+    return SyncReport(sync_type, run_id, SyncStatus.COMPLETED, summary, _quota(store, accounts),
                       articles=articles, accounts=results, sync_run_id=sync_run_id)
 
 
@@ -189,37 +189,35 @@ def _refuse_over_quota(store: SiteStore, client: GestionaleClient, accounts: Acc
                        failed_imports: Mapping[str, str]) -> SyncReport:
     """Refuse the counted sync, but push the orders as a partial sync (never counted). The refused
     run stays open until then, so a sync started meanwhile waits instead of pushing the same orders."""
-    message = (f"sincronizzazione {_label(sync_type)} rifiutata: quota mensile esaurita "
-               f"({quota.used}/{quota.quota} usate in {quota.month:%m/%Y})")
-    log.warning(message)
+    refused = message(Kind.SYNC_QUOTA_USED_UP, sync_type=sync_label(sync_type), used=quota.used,
+                      quota=quota.quota, month=f"{quota.month:%m/%Y}").text
+    log.warning(refused)
     results, errors = _import_only(accounts, failed_imports), ()
     with store.unit_of_work() as uow:
         partial_run_id = uow.syncs.start(SyncType.PARTIAL, run_id=run_id)
     try:
         results = _push_all(store, client, accounts, run_id, failed_imports)
     except GestionaleError as error:  # PushStopped included
-        _finish(store, partial_run_id, success=False, message=str(error))
-        errors = (f"sincronizzazione parziale interrotta: {error}",)
+        reason = gestionale_stop(error)
+        _finish(store, partial_run_id, success=False, message=reason.text)
+        log.error("partial sync stopped: %s", reason.detail)
+        errors = (message(Kind.SYNC_PARTIAL_INTERRUPTED, reason=reason.text).text,)
     except BaseException:
-        _finish(store, partial_run_id, success=False, message="interrotta da un errore inatteso")
+        _finish(store, partial_run_id, success=False, message=message(Kind.SYNC_ERROR).text)
         raise
     else:
         pushed, failed = sum(r.pushed for r in results), sum(r.failed for r in results)
-        _finish(store, partial_run_id, success=not failed, message=f"{pushed} stored, {failed} failed")
-    _finish(store, sync_run_id, success=False, message=message)
-    return SyncReport(sync_type, run_id, SyncStatus.QUOTA_USED_UP, message, _quota(store, accounts),
+        _finish(store, partial_run_id, success=not failed, message=push_summary(pushed, failed))
+    _finish(store, sync_run_id, success=False, message=refused)
+    return SyncReport(sync_type, run_id, SyncStatus.QUOTA_USED_UP, refused, _quota(store, accounts),
                       accounts=results, sync_run_id=sync_run_id, partial_run_id=partial_run_id, errors=errors)
 
 
 def _summary(sync_type: SyncType, articles: int, results: tuple[AccountResult, ...]) -> str:
     pushed, failed = sum(r.pushed for r in results), sum(r.failed for r in results)
-    text = (f"sincronizzazione {_label(sync_type)} completata: {articles} articoli dal gestionale, "
-            f"{pushed} ordini inviati al gestionale, {failed} non inviati")
+    text = message(Kind.SYNC_COMPLETED, sync_type=sync_label(sync_type), articles=articles, pushed=pushed,
+                   failed=failed).text
     failed_imports = [r.account_id for r in results if r.import_failure]
     if failed_imports:
-        text += f"; importazione Amazon non riuscita per: {', '.join(failed_imports)}"
+        text += "; " + message(Kind.SYNC_IMPORTS_FAILED, accounts=", ".join(failed_imports)).text
     return text
-
-
-def _label(sync_type: SyncType) -> str:
-    return {SyncType.CHANGED: "variati", SyncType.TOTAL: "totale", SyncType.PARTIAL: "parziale"}[sync_type]

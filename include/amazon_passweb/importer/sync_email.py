@@ -35,7 +35,7 @@ def _lines(report: SyncReport) -> list[str]:
     quota = report.quota
     lines = [
         clean_text(report.message),
-        f"Run: {clean_text(report.run_id)}",
+        f"Id esecuzione: {clean_text(report.run_id)}",
         f"Quota sincronizzazioni {quota.month:%m/%Y}: {quota.used} usate su {quota.quota}, "
         f"{quota.available} disponibili (le sincronizzazioni parziali non sono conteggiate).",
     ]
@@ -52,7 +52,7 @@ def _lines(report: SyncReport) -> list[str]:
 
 
 def _account_line(account: AccountResult) -> str:
-    text = f"{account.account_id} ({clean_text(account.description)}): "
+    text = f"{clean_text(account.account_id)} ({clean_text(account.description)}): "
     if account.import_failure:
         text += f"importazione Amazon NON RIUSCITA ({clean_text(account.import_failure)}); "
     else:
@@ -64,12 +64,16 @@ def _html(report: SyncReport, lines: list[str]) -> str:
     head, accounts = lines[: lines.index("")], report.accounts
     paragraphs = "".join(f"<p>{escape(line)}</p>" for line in head)
     rows = "".join(
-        f"<tr><td>{escape(a.account_id)}</td><td>{escape(a.description)}</td>"
-        f"<td>{'<b>NON RIUSCITA</b>: ' + escape(a.import_failure) if a.import_failure else 'completata'}</td>"
+        f"<tr><td>{_html_text(a.account_id)}</td><td>{_html_text(a.description)}</td>"
+        f"<td>{'<b>NON RIUSCITA</b>: ' + _html_text(a.import_failure) if a.import_failure else 'completata'}</td>"
         f"<td>{a.pushed}</td><td>{a.failed}</td></tr>"
         for a in accounts
     )
     table = ("<table border='1' cellpadding='4'><tr><th>Account</th><th>Descrizione</th>"
              "<th>Importazione Amazon</th><th>Ordini inviati</th><th>Non inviati</th></tr>"
              f"{rows}</table>")
-    return f"<html><body>{paragraphs}{table}</body></html>"
+    return f'<!DOCTYPE html><html lang="it"><head><meta charset="utf-8"></head><body>{paragraphs}{table}</body></html>'
+
+
+def _html_text(value: str) -> str:
+    return escape(clean_text(value))

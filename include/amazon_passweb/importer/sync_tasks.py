@@ -18,6 +18,7 @@ from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer.sync import SyncReport, SyncStatus, WaitPolicy, run_site_sync
 from amazon_passweb.importer.sync_email import build_sync_email
 from amazon_passweb.notify import SendResult, send_email
+from amazon_passweb.notify.messages import Kind, import_outcome, message
 from amazon_passweb.site.states import SyncType
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
 
@@ -58,8 +59,8 @@ def failed_imports(context: Any, accounts: AccountsFile) -> dict[str, str]:
     for account in accounts.importing_accounts:
         state = states.get(task_ids[account.id])
         if state != "success":
-            failed[account.id] = (f"esito {state or 'non eseguito'}; vedere il run "
-                                  f"{pre_sync_run_id(ti.run_id, account.id)} di {account.dag_id}")
+            failed[account.id] = message(Kind.IMPORT_BEFORE_SYNC_FAILED, outcome=import_outcome(state),
+                                         run_id=pre_sync_run_id(ti.run_id, account.id), dag_id=account.dag_id).text
     return failed
 
 

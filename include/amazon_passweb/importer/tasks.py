@@ -20,6 +20,7 @@ from amazon_passweb.importer.window import (
     next_watermark,
     parse_requested_start,
 )
+from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.site.errors import ImportAlreadyRunning
 from amazon_passweb.site.records import RunCounts
 from amazon_passweb.site.states import RunOutcome
@@ -102,7 +103,8 @@ def fetch(account_id: str) -> dict:
             counts = steps.fetch_into_inbox(store, pages, account, run_id)
         record_rejected(store, account, rejected, run_id)
     except Exception as error:
-        _close_import_run(store, import_run_id, RunOutcome.FAILED, f"fetch failed: {error}")
+        log.error("fetch failed: %s", error)
+        _close_import_run(store, import_run_id, RunOutcome.FAILED, message(Kind.IMPORT_FETCH_FAILED).text)
         raise
     return {**summary, "import_run_id": import_run_id, "fetched": counts.fetched + len(rejected),
             "rejected": len(rejected), "cancelled_after_import": list(counts.cancelled_after_import)}
@@ -142,7 +144,7 @@ def _start_import_run(store: SiteStore, account: AccountConfig, run_id: str, win
             for record in running:
                 log.warning("closing the import of run %s: Airflow no longer runs it", record.run_id)
                 uow.imports.finish(record.id, RunOutcome.ABANDONED, record.counts,
-                                   message=f"run {record.run_id} ended without closing its import")
+                                   message=message(Kind.IMPORT_ABANDONED, run_id=record.run_id).text)
             return uow.imports.start(account.id, run_id=run_id, window_start=window.start,
                                      window_end=window.end)
 

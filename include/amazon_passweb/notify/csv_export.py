@@ -1,5 +1,8 @@
 """The CSV attachment: every order the run saw, one row each, ready for an Italian Excel.
 
+"Motivo" is the operator's Italian reason; "Dettaglio tecnico", the last column, the technical
+detail behind it (an exception's text, the gestionale's answer) for whoever investigates.
+
 Semicolon separator and decimal comma, as Excel expects with Italian regional
 settings; UTF-8 with a byte-order mark so accents and emoji survive the opening.
 """
@@ -26,6 +29,7 @@ HEADER = (
     "Totale",
     "Valuta",
     "Motivo",
+    "Dettaglio tecnico",
 )
 
 
@@ -56,6 +60,7 @@ def _row(line: OrderLine) -> list[str]:
         _amount(line.total),
         _text(line.currency),
         _text(line.reason),
+        _text(line.detail),
     ]
 
 

@@ -22,6 +22,8 @@ EMPTY = "—"
 # Generous limits: they only stop a hostile or broken value from flooding the email.
 ID_LENGTH = 64
 TEXT_LENGTH = 500
+# A reason comes from notify.messages, whose values are bounded: never cut what it says to do.
+REASON_LENGTH = 1500
 
 
 def format_when(moment: datetime | None) -> str:
@@ -94,7 +96,7 @@ def order_row(line: OrderLine) -> OrderRow:
         address=new_or_existing(line.address_is_new),
         total=format_money(line.total, line.currency),
         outcome=line.outcome.label,
-        reason=clean_text(line.reason, TEXT_LENGTH) or EMPTY,
+        reason=clean_text(line.reason, REASON_LENGTH) or EMPTY,
     )
 
 

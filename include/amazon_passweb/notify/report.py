@@ -70,11 +70,11 @@ class OrderLine:
 
     ``customer_is_new`` / ``address_is_new`` are None when the run did not get as far
     as reconciling the buyer (skipped or failed early). ``reason`` explains a skipped
-    or failed order in words the operator can act on.
+    or failed order in words the operator can act on; ``detail`` is its technical side.
 
     No buyer personal data lives here on purpose (name, email, phone, address): the
-    report names the customer only by its gestionale code, so ``reason`` must not
-    quote buyer data either.
+    report names the customer only by its gestionale code, so ``reason`` and ``detail``
+    must not quote buyer data either.
     """
 
     amazon_order_id: str
@@ -87,7 +87,8 @@ class OrderLine:
     customer_code: str | None = None  # gestionale account code, e.g. "501.00042"
     customer_is_new: bool | None = None
     address_is_new: bool | None = None
-    reason: str | None = None
+    reason: str | None = None  # Italian, from notify.messages
+    detail: str | None = None  # the reason's technical detail: the CSV's last column, never the email body
 
 
 @dataclass(frozen=True)

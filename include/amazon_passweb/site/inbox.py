@@ -135,10 +135,12 @@ class InboxRepository:
         run_id: str | None = None,
         message: str | None = None,
         order_id: int | None = None,
+        detail: str | None = None,
     ) -> None:
         """Set the processing status and append it to the order's history.
-        ``message`` becomes the last error for ``failed``/``incomplete``/``rejected``."""
-        self.mark_many(account, [InboxMark(amazon_order_id, status, message, order_id)], run_id=run_id)
+        ``message`` (and its technical ``detail``) becomes the last error for ``failed``/``incomplete``/
+        ``rejected``."""
+        self.mark_many(account, [InboxMark(amazon_order_id, status, message, order_id, detail)], run_id=run_id)
 
     def mark_many(self, account: str, marks: Sequence[InboxMark], *, run_id: str | None = None) -> None:
         """:meth:`mark` for many orders: one UPDATE per status, one INSERT for the history."""
@@ -149,10 +151,10 @@ class InboxRepository:
         for status, group in by_status.items():
             self._update_many(account, _MARK[status], [
                 {"b_id": m.amazon_order_id, "b_status": status.value, "b_now": now, "b_message": m.message,
-                 "b_order_id": m.order_id}
+                 "b_detail": m.detail, "b_order_id": m.order_id}
                 for m in group
             ])
-        self.add_history_many(account, [(m.amazon_order_id, m.status.value, m.message) for m in marks],
+        self.add_history_many(account, [(m.amazon_order_id, m.status.value, m.message, m.detail) for m in marks],
                               run_id=run_id)
 
     def mark_reconciled(
@@ -191,21 +193,22 @@ class InboxRepository:
         run_id: str | None,
         outcome: str,
         message: str | None = None,
+        detail: str | None = None,
     ) -> None:
         """Append a step to the order's history without changing its status
-        (e.g. "pushed", "cancelled"). Keep buyer data out of ``message``."""
-        self.add_history_many(account, [(amazon_order_id, outcome, message)], run_id=run_id)
+        (e.g. "pushed", "cancelled"). Keep buyer data out of ``message`` and ``detail``."""
+        self.add_history_many(account, [(amazon_order_id, outcome, message, detail)], run_id=run_id)
 
-    def add_history_many(self, account: str, steps: Sequence[tuple[str, str, str | None]], *,
-                         run_id: str | None) -> None:
-        """:meth:`add_history` for many ``(amazon_order_id, outcome, message)`` in one INSERT."""
+    def add_history_many(self, account: str, steps: Sequence[tuple[str | None, ...]],
+                         *, run_id: str | None) -> None:
+        """:meth:`add_history` for many ``(amazon_order_id, outcome, message[, detail])`` in one INSERT."""
         if not steps:
             return
         now = utcnow()
         self._session.execute(insert(HISTORY), [
             {"account": account, "amazon_order_id": amazon_order_id, "run_id": run_id, "outcome": outcome,
-             "message": message, "at": now}
-            for amazon_order_id, outcome, message in steps
+             "message": message, "detail": detail[0] if detail else None, "at": now}
+            for amazon_order_id, outcome, message, *detail in steps
         ])
 
     def _update_many(self, account: str, statement: Update, params: list[dict[str, Any]]) -> None:
@@ -255,6 +258,7 @@ class InboxRepository:
             payload=json.loads(text) if text is not None else None,
             status=InboxStatus(m["status"]),
             last_error=m["last_error"],
+            last_error_detail=m["last_error_detail"],
             attempts=m["attempts"],
             order_id=m["order_id"],
             customer_id=m["customer_id"],
@@ -272,6 +276,7 @@ def _history(row: Row) -> HistoryRecord:
         outcome=row.outcome,
         message=row.message,
         at=row.at,
+        detail=row.detail,
     )
 
 
@@ -308,8 +313,9 @@ def _mark_values(status: InboxStatus) -> dict[str, Any]:
                               "order_id": func.coalesce(bindparam("b_order_id", type_=Integer), INBOX.c.order_id)}
     if status in (InboxStatus.FAILED, InboxStatus.INCOMPLETE, InboxStatus.REJECTED):
         values["last_error"] = bindparam("b_message")
+        values["last_error_detail"] = bindparam("b_detail")
     elif status == InboxStatus.IMPORTED:
-        values["last_error"] = None
+        values["last_error"] = values["last_error_detail"] = None
     if status == InboxStatus.FAILED:
         values["attempts"] = INBOX.c.attempts + 1
     return values
@@ -322,6 +328,7 @@ _RECONCILED = update(INBOX).where(*_WHERE_ENTRY).values(
     status=InboxStatus.RECONCILED.value,
     updated_at=bindparam("b_now"),
     last_error=None,
+    last_error_detail=None,
     customer_id=bindparam("b_customer_id"),
     customer_new=bindparam("b_customer_new"),
     shipping_address_id=bindparam("b_address_id"),

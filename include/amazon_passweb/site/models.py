@@ -200,7 +200,8 @@ class InboxEntry(Base):
     last_update: Mapped[datetime] = mapped_column(UTCDateTime)
     payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once purged
     status: Mapped[str] = mapped_column(String(16))  # InboxStatus
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)  # Italian, for the operator (notify.messages)
+    last_error_detail: Mapped[str | None] = mapped_column(Text)  # its technical detail, for the log and CSV
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     # Set by the reconcile step, read by order creation and the run report.
@@ -223,7 +224,8 @@ class InboxHistory(Base):
     amazon_order_id: Mapped[str] = mapped_column(String(32))
     run_id: Mapped[str | None] = mapped_column(String(250))
     outcome: Mapped[str] = mapped_column(String(16))
-    message: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)  # Italian, for the operator (notify.messages)
+    detail: Mapped[str | None] = mapped_column(Text)  # its technical detail, for the log and CSV
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

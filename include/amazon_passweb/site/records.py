@@ -222,8 +222,9 @@ class InboxMark:
 
     amazon_order_id: str
     status: InboxStatus
-    message: str | None = None
+    message: str | None = None  # Italian, for the operator
     order_id: int | None = None
+    detail: str | None = None  # the message's technical detail
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,7 @@ class InboxRecord:
     customer_new: bool = False
     address_new: bool = False
     id: int = 0  # the inbox row: with last_update, where the next batch of a step starts
+    last_error_detail: str | None = None  # the last error's technical detail
 
     @property
     def position(self) -> tuple[datetime, int]:
@@ -267,6 +269,7 @@ class HistoryRecord:
     outcome: str  # an InboxStatus value, or a step name such as "pushed"
     message: str | None
     at: datetime
+    detail: str | None = None
 
 
 @dataclass(frozen=True)

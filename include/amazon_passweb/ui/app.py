@@ -56,7 +56,7 @@ def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
     env.filters.update(local_time=formatting.local_time, money=formatting.money, schedule=formatting.schedule,
-                       marketplace=formatting.marketplace, input_value=formatting.input_value,
+                       marketplace=formatting.marketplace, input_value=formatting.input_value, day=formatting.day,
                        duration=formatting.duration, pager=formatting.pager)
     env.globals["state_filters"] = queries.STATE_FILTERS
     return env
@@ -72,18 +72,21 @@ def _parse_moment(text: str | None) -> datetime | None:
 
 
 def _parse_local(text: str) -> datetime:
-    """A ``datetime-local`` value in Italian time."""
+    """gg/mm/aaaa hh:mm in Italian time, as the watermark dialog sends it."""
     try:
-        moment = datetime.fromisoformat(text)
+        return formatting.parse_local_moment(text)
     except ValueError:
         raise actions.Refused(422, "Indica data e ora nel formato gg/mm/aaaa hh:mm.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=formatting.ROME)
 
 
-def _optional_date(text: str | None) -> date | None:
+def _optional_date(text: str | None, label: str, errors: list[str]) -> date | None:
+    """A filter's day; a wrong one is named on the page and the filter left out."""
+    if not text or not text.strip():
+        return None
     try:
-        return date.fromisoformat(text) if text else None
+        return formatting.parse_day(text)
     except ValueError:
+        errors.append(f"{label}: «{text[:40]}» non è una data valida, scrivila come gg/mm/aaaa (es. 05/10/2026).")
         return None
 
 
@@ -142,18 +145,20 @@ def create_app(services: UiServices | None = None) -> FastAPI:
         page: Annotated[int, Query(ge=1)] = 1,
     ) -> HTMLResponse:
         accounts = services.accounts()
+        date_errors: list[str] = []
         flt = queries.OrderFilter(
             account=account if account in {a.id for a in accounts.accounts} else None,
             state=state if state in queries.STATE_FILTERS else None,
-            date_from=_optional_date(date_from),
-            date_to=_optional_date(date_to),
+            date_from=_optional_date(date_from, "Dal", date_errors),
+            date_to=_optional_date(date_to, "Al", date_errors),
             amazon_order_id=(amazon_order_id or "").strip() or None,
             page=page,
         )
         with services.store().unit_of_work(read_only=True) as uow:
             result = queries.list_orders(uow.session, flt)
         return render(request, "orders.html", page="orders", user=user.get_name(), accounts=accounts.accounts,
-                      flt=flt, result=result, query=request.query_params)
+                      flt=flt, result=result, query=request.query_params, date_errors=date_errors,
+                      day_pattern=formatting.DAY_PATTERN)
 
     @changes.post("/accounts/{account_id}/sync")
     def sincro_ordini(account_id: str, user: User) -> JSONResponse:

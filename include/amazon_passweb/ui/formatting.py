@@ -1,9 +1,16 @@
-"""How values read on the pages: the merchant's time zone, Italian numbers, readable schedules."""
+"""How values read on the pages: the merchant's time zone, Italian numbers and dates, readable schedules.
+
+Dates are typed and shown as gg/mm/aaaa whatever the browser's language: a native date input
+(``<input type="date">``) draws itself in the browser's locale, not the page's ``lang``, so an
+operator with an English browser would read and type mm/dd/yyyy. The pages use text inputs with
+an Italian pattern instead, parsed here.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -27,8 +34,38 @@ def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
 
 
 def input_value(moment: datetime | None) -> str:
-    """The value of an ``<input type="datetime-local">`` in Italian time."""
-    return moment.astimezone(ROME).strftime("%Y-%m-%dT%H:%M") if moment else ""
+    """A date and time for a text input, in Italian time: gg/mm/aaaa hh:mm."""
+    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def day(value: date | None) -> str:
+    """A calendar day for a text input: gg/mm/aaaa."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+DAY_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"  # the inputs' HTML pattern; parse_day says what it means
+_DAY = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*")
+_MOMENT = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})[ T]+(\d{1,2})[:.](\d{2})\s*")
+
+
+def parse_day(text: str) -> date:
+    """gg/mm/aaaa (also with - or .), or ISO aaaa-mm-gg as in links saved before; ValueError otherwise."""
+    match = _DAY.fullmatch(text)
+    if match:
+        day_, month, year = (int(part) for part in match.groups())
+        return date(year, month, day_)
+    return date.fromisoformat(text.strip())
+
+
+def parse_local_moment(text: str) -> datetime:
+    """gg/mm/aaaa hh:mm (or ISO) in Italian time, as a zone-aware datetime; ValueError otherwise."""
+    match = _MOMENT.fullmatch(text)
+    if match:
+        day_, month, year, hour, minute = (int(part) for part in match.groups())
+        moment = datetime(year, month, day_, hour, minute)
+    else:
+        moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo else moment.replace(tzinfo=ROME)
 
 
 def money(amount: Decimal | None, currency: str | None) -> str:

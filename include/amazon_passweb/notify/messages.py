@@ -1,0 +1,262 @@
+"""Every reason the operator reads, in Italian: one catalogue for the report email, its CSV, the
+orders page and the sync email, so each says the same thing in the same words.
+
+A message says what happened, what to do and where. It is rendered once, where the importer
+records it, and stored as text (the inbox's last error, the order's history); the English
+technical detail (an exception's text, the gestionale's ``response-detail``) travels next to it,
+never instead of it: to the task log and to the CSV's detail column, not to the emails or pages.
+
+Values in a text come from Amazon or the gestionale and may be hostile: they are cut to one
+short line here; HTML escaping and the CSV formula guard happen where the text is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from string import Formatter
+
+from amazon_passweb.notify.sanitize import clean_text
+
+VALUE_LENGTH = 200  # one value inside a text: an SKU, a status, an amount, a list of account ids
+DETAIL_LENGTH = 2000  # the technical detail, as the log and the CSV keep it
+
+
+class Kind(StrEnum):
+    # an order that cannot become a site order (importer.order_builder, importer.steps)
+    NO_ITEMS = "no_items"
+    BAD_QUANTITY = "bad_quantity"
+    NEGATIVE_PRICE = "negative_price"
+    UNKNOWN_SKU = "unknown_sku"
+    MISSING_VAT = "missing_vat"
+    TOTALS_MISMATCH = "totals_mismatch"
+    NO_BUYER_DATA = "no_buyer_data"
+    UNIDENTIFIABLE_BUYER = "unidentifiable_buyer"
+    UNEXPECTED = "unexpected"
+    # orders Amazon sent unreadable (importer.rejected)
+    UNREADABLE_ORDER = "unreadable_order"
+    UNREADABLE_UPDATE = "unreadable_update"
+    # orders left out on purpose (importer.steps, importer.dry_run)
+    SKIPPED_MARKETPLACE = "skipped_marketplace"
+    SKIPPED_STATUS = "skipped_status"
+    ALREADY_IMPORTED = "already_imported"
+    SITE_ORDER_CREATED = "site_order_created"
+    SITE_ORDER_PRESENT = "site_order_present"
+    AFN_INCOMPLETE = "afn_incomplete"
+    CANCELLED_AFTER_IMPORT = "cancelled_after_import"
+    # the push towards the gestionale (importer.push), by the gestionale error's type
+    PUSHED = "pushed"
+    PUSHED_SHORTENED = "pushed_shortened"
+    PUSH_REFUSED = "push_refused"
+    PUSH_UNAVAILABLE = "push_unavailable"
+    PUSH_OUTCOME_UNKNOWN = "push_outcome_unknown"
+    PUSH_UNEXPECTED = "push_unexpected"
+    PUSH_MAPPING = "push_mapping"
+    PUSH_FAILED = "push_failed"
+    # the gestionale stopping a whole push or sync
+    GESTIONALE_CREDENTIALS = "gestionale_credentials"
+    GESTIONALE_CONFIGURATION = "gestionale_configuration"
+    GESTIONALE_UNAVAILABLE = "gestionale_unavailable"
+    GESTIONALE_ERROR = "gestionale_error"
+    PUSH_SUMMARY = "push_summary"
+    # the site–gestionale sync (importer.sync, importer.sync_tasks)
+    SYNC_COMPLETED = "sync_completed"
+    SYNC_IMPORTS_FAILED = "sync_imports_failed"
+    SYNC_BUSY = "sync_busy"
+    SYNC_QUOTA_USED_UP = "sync_quota_used_up"
+    SYNC_INTERRUPTED = "sync_interrupted"
+    SYNC_PARTIAL_INTERRUPTED = "sync_partial_interrupted"
+    SYNC_ERROR = "sync_error"
+    IMPORT_BEFORE_SYNC_FAILED = "import_before_sync_failed"
+    # an account's import run as a whole (importer.tasks, importer.notify_run), on the accounts page
+    IMPORT_FETCH_FAILED = "import_fetch_failed"
+    IMPORT_ABANDONED = "import_abandoned"
+    EMAIL_SENT = "email_sent"
+    EMAIL_NOT_SENT = "email_not_sent"
+
+
+_RETRIED = "l'ordine viene ritentato a ogni import"
+_NEXT_PUSH = "l'ordine resta Registrato e il prossimo invio al gestionale lo ritenta"
+
+TEXTS: dict[Kind, str] = {
+    Kind.NO_ITEMS: (
+        "Amazon ha inviato l'ordine senza articoli: ordine non importato. Controllalo in Seller Central; "
+        f"{_RETRIED}, quando Amazon lo invia completo viene importato"
+    ),
+    Kind.BAD_QUANTITY: (
+        "L'articolo «{sku}» ha quantità {quantity}: riga non valida, ordine non importato. Controlla l'ordine "
+        f"in Seller Central; {_RETRIED}"
+    ),
+    Kind.NEGATIVE_PRICE: (
+        "L'articolo «{sku}» ha un prezzo negativo ({price}), ma Amazon indica gli sconti come promozioni: "
+        f"ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
+    Kind.UNKNOWN_SKU: (
+        "SKU «{sku}» (ASIN {asin}) non collegato a un articolo: ordine non importato. Collegalo a un articolo "
+        "del gestionale nella tabella degli SKU Amazon del sito (oppure imposta l'articolo per gli SKU "
+        "sconosciuti dell'account); il prossimo import importerà l'ordine"
+    ),
+    Kind.MISSING_VAT: (
+        "L'articolo {article} non ha l'aliquota IVA e Amazon non la indica: ordine non importato. Imposta "
+        "l'aliquota sull'articolo nel gestionale e sincronizza gli articoli; il prossimo import importerà l'ordine"
+    ),
+    Kind.TOTALS_MISMATCH: (
+        "Importi non coerenti: articoli, spedizione, confezioni regalo e promozioni sommano {total}, "
+        "ma il totale dell'ordine su Amazon è {expected}: ordine non importato. Controlla l'ordine in "
+        f"Seller Central; {_RETRIED}"
+    ),
+    Kind.NO_BUYER_DATA: (
+        "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
+        f"spedito da Logistica Amazon): ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
+    Kind.UNIDENTIFIABLE_BUYER: (
+        "Acquirente non identificabile: Amazon non ha inviato un'email utilizzabile né nome e indirizzo "
+        f"o partita IVA; ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
+    Kind.UNEXPECTED: (
+        "Errore imprevisto nell'elaborazione dell'ordine ({error_type}): ordine non importato. "
+        f"Il dettaglio è nel log del task; {_RETRIED}, se l'errore si ripete segnalalo all'assistenza"
+    ),
+    Kind.UNREADABLE_ORDER: (
+        "Amazon ha inviato l'ordine con dati mancanti o non validi: ordine non importato. Verrà importato "
+        "quando Amazon ne invierà una versione leggibile; il dettaglio tecnico è nel CSV e nel log del task"
+    ),
+    Kind.UNREADABLE_UPDATE: (
+        "Amazon ha inviato un aggiornamento non leggibile di un ordine già importato: ignorato, "
+        "l'ordine nel sito resta com'era"
+    ),
+    Kind.SKIPPED_MARKETPLACE: (
+        "Marketplace {marketplace} non collegato all'account {account}: ordine scartato. Se i suoi ordini "
+        "vanno importati, aggiungilo ai marketplace dell'account"
+    ),
+    Kind.SKIPPED_STATUS: (
+        "Stato Amazon {status} non tra gli stati importati ({wanted}): ordine scartato; verrà importato "
+        "se Amazon lo porterà in uno di quegli stati"
+    ),
+    Kind.ALREADY_IMPORTED: "Già importato: ordine sito {site_order}",
+    Kind.SITE_ORDER_CREATED: "Ordine sito {site_order} creato ({state})",
+    Kind.SITE_ORDER_PRESENT: "Ordine sito {site_order} già presente ({state}): nulla di nuovo da importare",
+    Kind.AFN_INCOMPLETE: (
+        "Ordine sito {site_order} creato come Incompleto da Logistica Amazon: Amazon non fornisce nome e "
+        "indirizzo dell'acquirente; completalo a mano nel sito, poi raggiungerà il gestionale"
+    ),
+    Kind.CANCELLED_AFTER_IMPORT: (
+        "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"
+    ),
+    Kind.PUSHED: "Documento {document} memorizzato nel gestionale",
+    Kind.PUSHED_SHORTENED: (
+        "Documento {document} memorizzato nel gestionale; {count} campi accorciati o lasciati vuoti per "
+        "stare nei limiti del gestionale: controllali nel documento"
+    ),
+    Kind.PUSH_REFUSED: (
+        "Il gestionale ha rifiutato i dati dell'ordine: correggi nel sito o nel gestionale il dato indicato "
+        f"nel dettaglio tecnico (colonna del CSV); {_NEXT_PUSH}"
+    ),
+    Kind.PUSH_UNAVAILABLE: f"Gestionale non raggiungibile o sovraccarico: {_NEXT_PUSH}, non serve fare altro",
+    Kind.PUSH_OUTCOME_UNKNOWN: (
+        "Esito dell'invio al gestionale sconosciuto (connessione interrotta): il prossimo invio controlla se il "
+        "documento esiste già e non lo duplica; non serve fare altro"
+    ),
+    Kind.PUSH_UNEXPECTED: (
+        f"Risposta inattesa del gestionale: {_NEXT_PUSH}; se si ripete, segnala all'assistenza il dettaglio "
+        "tecnico (colonna del CSV)"
+    ),
+    Kind.PUSH_MAPPING: (
+        "L'ordine non può diventare un documento del gestionale così com'è (un dato manca o non è valido): "
+        f"correggilo nel sito secondo il dettaglio tecnico (colonna del CSV); {_NEXT_PUSH}"
+    ),
+    Kind.PUSH_FAILED: f"Ordine non inviato al gestionale: {_NEXT_PUSH}; il dettaglio tecnico è nel CSV e nel log",
+    Kind.GESTIONALE_CREDENTIALS: (
+        "Il gestionale ha rifiutato utente o password della WebAPI: nessun ordine inviato. Correggili nella "
+        "connessione del gestionale in Airflow prima di riprovare (ogni tentativo con credenziali errate "
+        "può bloccare l'utente)"
+    ),
+    Kind.GESTIONALE_CONFIGURATION: (
+        "Il gestionale ha rifiutato azienda, anno o magazzino configurati: nessun altro ordine inviato. "
+        "Correggili nella connessione del gestionale in Airflow"
+    ),
+    Kind.GESTIONALE_UNAVAILABLE: (
+        "Gestionale non raggiungibile o sovraccarico: gli ordini non inviati restano Registrato e li invia "
+        "la prossima sincronizzazione"
+    ),
+    Kind.GESTIONALE_ERROR: (
+        "Il gestionale ha risposto in modo inatteso: gli ordini non inviati restano Registrato e li invia la "
+        "prossima sincronizzazione; se si ripete, segnala all'assistenza il dettaglio nel log del task"
+    ),
+    Kind.PUSH_SUMMARY: "{pushed} ordini memorizzati nel gestionale, {failed} non inviati",
+    Kind.SYNC_COMPLETED: (
+        "Sincronizzazione {sync_type} completata: {articles} articoli dal gestionale, {pushed} ordini inviati "
+        "al gestionale, {failed} non inviati"
+    ),
+    Kind.SYNC_IMPORTS_FAILED: "importazione Amazon non riuscita per: {accounts}",
+    Kind.SYNC_BUSY: (
+        "Sincronizzazione {sync_type} rifiutata: un'altra sincronizzazione variati o totale è ancora in corso "
+        "e invia lei gli ordini; riprova quando è finita"
+    ),
+    Kind.SYNC_QUOTA_USED_UP: (
+        "Sincronizzazione {sync_type} rifiutata: quota mensile esaurita ({used}/{quota} usate in {month}); "
+        "gli ordini sono inviati al gestionale con una sincronizzazione parziale, non conteggiata"
+    ),
+    Kind.SYNC_INTERRUPTED: "Sincronizzazione {sync_type} interrotta. {reason}",
+    Kind.SYNC_PARTIAL_INTERRUPTED: "Sincronizzazione parziale interrotta. {reason}",
+    Kind.SYNC_ERROR: "Interrotta da un errore inatteso: il dettaglio è nel log del task",
+    Kind.IMPORT_BEFORE_SYNC_FAILED: "esito: {outcome}; vedi l'esecuzione {run_id} di {dag_id} in Airflow",
+    Kind.IMPORT_FETCH_FAILED: (
+        "Lettura degli ordini da Amazon non riuscita: il dettaglio è nel log del task; la prossima "
+        "importazione rilegge lo stesso periodo"
+    ),
+    Kind.IMPORT_ABANDONED: (
+        "L'esecuzione {run_id} è terminata senza chiudere la sua importazione (processo interrotto): "
+        "la successiva riprende gli ordini da dove era arrivata"
+    ),
+    Kind.EMAIL_SENT: "invio {what} riuscito",
+    Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",
+}
+
+
+def parameters(kind: Kind) -> tuple[str, ...]:
+    """The names a kind's text needs (the tests fill every one with hostile values)."""
+    return tuple(name for _, name, _, _ in Formatter().parse(TEXTS[kind]) if name)
+
+
+@dataclass(frozen=True)
+class OperatorMessage:
+    kind: Kind
+    text: str  # Italian, for the operator
+    detail: str | None = None  # the technical detail, for the log and the CSV
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def message(kind: Kind, *, detail: object = None, **values: object) -> OperatorMessage:
+    """The kind's Italian text with ``values`` in it; missing or extra values are a programming error."""
+    missing, extra = set(parameters(kind)) - values.keys(), values.keys() - set(parameters(kind))
+    if missing or extra:
+        raise TypeError(f"message {kind}: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    text = TEXTS[kind].format(**{name: clean_text(value, VALUE_LENGTH) or "—" for name, value in values.items()})
+    return OperatorMessage(kind, text, clean_text(detail, DETAIL_LENGTH) or None)
+
+
+def sync_label(sync_type: str) -> str:
+    """The Italian name of a SyncType value: variati, totale or parziale."""
+    return {"changed": "variati", "total": "totale", "partial": "parziale"}.get(str(sync_type), str(sync_type))
+
+
+# Airflow task states (English in Airflow) as the sync email names an account's import.
+_TASK_STATES = {
+    None: "non eseguita",
+    "failed": "non riuscita",
+    "upstream_failed": "non eseguita, un passo precedente non è riuscito",
+    "skipped": "saltata",
+    "removed": "non eseguita",
+    "up_for_retry": "non riuscita, in attesa di un nuovo tentativo",
+    "running": "ancora in corso",
+    "queued": "ancora in coda",
+    "scheduled": "ancora in coda",
+}
+
+
+def import_outcome(task_state: str | None) -> str:
+    """An account's import before the sync, as the sync email says how it ended."""
+    return _TASK_STATES.get(task_state, f"non completata (stato Airflow {task_state})")
