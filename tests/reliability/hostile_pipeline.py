@@ -152,6 +152,10 @@ def _value(spec: Any) -> Any:
         return "".join(str(_value(part)) for part in spec["$concat"])
     if isinstance(spec, dict) and "$chr" in spec:
         return chr(int(spec["$chr"]))
+    if isinstance(spec, dict):  # macros may sit deeper, e.g. in a list of tax registrations
+        return {key: _value(value) for key, value in spec.items()}
+    if isinstance(spec, list):
+        return [_value(value) for value in spec]
     return copy.deepcopy(spec)
 
 
