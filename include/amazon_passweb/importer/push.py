@@ -149,6 +149,7 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
     customer = uow.customers.get(order.customer_id) if order.customer_id else None
     address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
     home = _home_address(uow, customer)
+    customer_code = customer.gestionale_code if customer else None
     rows = tuple(
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
                       description=row.description, quantity=row.quantity,
@@ -178,7 +179,9 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
             shipping_address=_address_input(address) if address else None,
             shipping_charge=shipping,
         ),
-        customer_code=customer.gestionale_code if customer else None,
+        customer_code=customer_code,
+        # an address already pushed (under the customer's code) is reused by its id, never searched or created again
+        shipping_address_id=address.gestionale_address_id if address and customer_code else None,
     )
 
 
