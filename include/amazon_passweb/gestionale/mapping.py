@@ -374,8 +374,11 @@ def rounding_bound(sigla: str, rows: list[OrderRowInput]) -> Decimal:
 def shipping_amount(order: OrderInput, account: AccountConfig) -> Decimal:
     if order.shipping_charge is not None:
         return order.shipping_charge
-    codes = {account.shipping_article_standard, account.shipping_article_express,
-             account.spesa_articles.shipping_discount}
+    codes = {
+        account.shipping_article_standard,
+        account.shipping_article_express,
+        account.spesa_articles.shipping_discount,
+    }
     return sum(
         (r.quantity * r.unit_price_gross for r in order.rows if r.kind == "spesa" and r.article_code in codes),
         Decimal(0),
