@@ -169,7 +169,8 @@ class AccountConfig(BaseModel):
     connection_id: str | None = None
     unknown_sku_article: str | None = None
     # company-wide: copied from the accounts file's ``spesa_articles`` block, never set per account
-    spesa_articles: SpesaArticles = SpesaArticles()
+    # (nor dumped with it, so a dumped accounts file loads again)
+    spesa_articles: SpesaArticles = Field(default=SpesaArticles(), exclude=True)
 
     @field_validator("create_orders", mode="before")
     @classmethod

@@ -188,3 +188,11 @@ def test_bad_spesa_articles_are_named(raw, block, per_account, message):
         raw["spesa_articles"] = block
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_accounts(raw)
+
+
+def test_a_dumped_accounts_file_with_spesa_articles_loads_again(raw):
+    """The company-wide block is dumped once, at the top, not inside each account: the dump loads again as it was."""
+    raw["spesa_articles"] = {"promotion": "SCONTO"}
+    config = parse_accounts(raw)
+    again = parse_accounts(config.model_dump(mode="json"))
+    assert again == config and again.accounts[1].spesa_articles.promotion == "SCONTO"
