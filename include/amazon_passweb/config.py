@@ -105,6 +105,42 @@ def validate_cron(expression: str) -> str:
     return expression
 
 
+ARTICLE_CODE_MAX = 20  # codice_articolo of a document row (reference/mexal-webapi)
+ArticleCode = Annotated[str, Field(min_length=1, max_length=ARTICLE_CODE_MAX, pattern=r"^\S(.*\S)?$")]
+
+
+class SpesaArticles(BaseModel):
+    """The gestionale's spesa articles for the parts of an Amazon total that are not goods, and the VAT
+    exemption of the rounding row; company-wide (one gestionale), the defaults are the usual codes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    shipping_discount: ArticleCode = "SCSPED"
+    gift_wrap: ArticleCode = "CONFREG"
+    promotion: ArticleCode = "PROMO"
+    rounding: ArticleCode = "ARROTOND"
+    # an exemption (outside the VAT base), so the rounding row moves the total by exactly its price
+    rounding_vat_code: Annotated[str, Field(min_length=1, max_length=10, pattern=r"^\S+$")] = "E15"
+
+    @field_validator("rounding_vat_code")
+    @classmethod
+    def _exemption(cls, value: str) -> str:
+        if re.fullmatch(r"\d+(?:[.,]\d+)?", value):
+            raise ValueError(f"{value!r} is a VAT rate: the rounding row needs a VAT exemption code, e.g. E15")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SpesaArticles:
+        codes = [self.shipping_discount, self.gift_wrap, self.promotion, self.rounding]
+        if len(set(codes)) < len(codes):
+            raise ValueError("shipping_discount, gift_wrap, promotion and rounding must be four different articles")
+        return self
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return frozenset((self.shipping_discount, self.gift_wrap, self.promotion, self.rounding))
+
+
 class AccountConfig(BaseModel):
     """One Amazon seller account as configured by the integrator."""
 
@@ -132,6 +168,9 @@ class AccountConfig(BaseModel):
     api_version: Literal["2026-01-01", "v0"] = "2026-01-01"
     connection_id: str | None = None
     unknown_sku_article: str | None = None
+    # company-wide: copied from the accounts file's ``spesa_articles`` block, never set per account
+    # (nor dumped with it, so a dumped accounts file loads again)
+    spesa_articles: SpesaArticles = Field(default=SpesaArticles(), exclude=True)
 
     @field_validator("create_orders", mode="before")
     @classmethod
@@ -208,6 +247,19 @@ class AccountsFile(BaseModel):
     # Amazon's data protection policy: buyer data no longer than 30 days after delivery.
     buyer_data_retention_days: Annotated[int, Field(ge=1, le=30)] = 30
     purge_schedule: str | None = "30 3 * * *"  # every night at 03:30 Italian time
+    spesa_articles: SpesaArticles = SpesaArticles()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spesa_articles_once(cls, raw: Any) -> Any:
+        for index, entry in enumerate(raw.get("accounts") or [] if isinstance(raw, dict) else []):
+            if isinstance(entry, dict) and "spesa_articles" in entry:
+                name = entry.get("id", f"#{index + 1}")
+                raise ValueError(
+                    f"account {name!r}: field 'spesa_articles': it is company-wide, set it once at the top "
+                    "of the accounts file"
+                )
+        return raw
 
     @field_validator("sync_schedule", "purge_schedule", mode="before")
     @classmethod
@@ -221,6 +273,13 @@ class AccountsFile(BaseModel):
             if account.id in seen:
                 raise ValueError(f"account {account.id!r}: field 'id': duplicate account id")
             seen.add(account.id)
+            shipping = {account.shipping_article_standard, account.shipping_article_express}
+            if shipping & self.spesa_articles.codes:
+                raise ValueError(
+                    f"account {account.id!r}: a shipping article is also one of spesa_articles "
+                    f"({', '.join(sorted(shipping & self.spesa_articles.codes))}): each must be its own article"
+                )
+        self.accounts = [a.model_copy(update={"spesa_articles": self.spesa_articles}) for a in self.accounts]
         return self
 
     def account(self, account_id: str) -> AccountConfig:

@@ -14,16 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from amazon_passweb.config import AccountConfig
+from amazon_passweb.config import AccountConfig, SpesaArticles
 from amazon_passweb.gestionale.client import CUSTOMERS, GestionaleClient
 from amazon_passweb.gestionale.errors import ConfigurationRefused, CredentialsRefused, GestionaleError
-from amazon_passweb.gestionale.mapping import (
-    GIFT_WRAP_ARTICLE,
-    PROMOTION_ARTICLE,
-    ROUNDING_ARTICLE,
-    ROUNDING_VAT_CODE,
-    SHIPPING_DISCOUNT_ARTICLE,
-)
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +82,26 @@ def check_gestionale(client: GestionaleClient, accounts: Iterable[AccountConfig]
     if not any(str(c.get("sigla", "")).strip().upper() == "EUR" for c in currencies):
         findings.problem(subject, "the currency table (dati-generali/valute) has no EUR")
     tables = _Tables(client)
-    if not tables.has(EXEMPTIONS, "codice", ROUNDING_VAT_CODE):
-        findings.problem(
-            subject,
-            f"the rounding VAT code {ROUNDING_VAT_CODE} is not in the VAT exemptions (dati-generali/esenzioni-iva)",
-        )
-    for code in (SHIPPING_DISCOUNT_ARTICLE, GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE, ROUNDING_ARTICLE):
-        _article(client, findings, subject, code, "spesa article")
+    accounts = list(accounts)
+    # company-wide, copied into every account: the defaults when no account is configured
+    for spesa in dict.fromkeys(a.spesa_articles for a in accounts) or [SpesaArticles()]:
+        _check_spesa_articles(client, tables, findings, subject, spesa)
     for account in accounts:
         _check_account(client, tables, findings, account)
     return findings
+
+
+def _check_spesa_articles(
+    client: GestionaleClient, tables: _Tables, findings: Findings, subject: str, spesa: SpesaArticles
+) -> None:
+    if not tables.has(EXEMPTIONS, "codice", spesa.rounding_vat_code):
+        findings.problem(
+            subject,
+            f"spesa_articles.rounding_vat_code {spesa.rounding_vat_code} is not in the VAT exemptions "
+            "(dati-generali/esenzioni-iva)",
+        )
+    for name in ("shipping_discount", "gift_wrap", "promotion", "rounding"):
+        _article(client, findings, subject, getattr(spesa, name), f"spesa_articles.{name}")
 
 
 def _check_account(client: GestionaleClient, tables: _Tables, findings: Findings, account: AccountConfig) -> None:
@@ -132,6 +135,15 @@ def _check_account(client: GestionaleClient, tables: _Tables, findings: Findings
         findings.problem(subject, f"causale {account.causale} is not in dati-generali/causali-movimenti")
     if account.cost_centre is not None and not tables.has(COST_CENTRES, "id", account.cost_centre):
         findings.problem(subject, f"cost_centre {account.cost_centre} is not in dati-generali/centri-costo-ricavo")
+    empty = [name for name in ("causale", "cost_centre") if getattr(account, name) is None]
+    if empty:
+        # Passweb took these from its Wizard ("Ordini - Configurazione Ordini"), a site page the WebAPI cannot read
+        findings.note(
+            subject,
+            f"{' and '.join(empty)} not set: documents are sent without them and the gestionale fills them as for "
+            "any document (Passweb used its Wizard's Ordini - Configurazione Ordini values, which the WebAPI "
+            "cannot read); set them if Amazon orders need their own",
+        )
     carriers = sorted({c for c in (account.carrier, account.carrier_free_shipping) if c})
     if carriers:
         findings.note(

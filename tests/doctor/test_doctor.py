@@ -138,3 +138,32 @@ def _unlock(stack: LocalStack) -> None:
     import requests
 
     requests.post(f"http://127.0.0.1:{stack.gestionale_port}/_sandbox/unlock", timeout=5).raise_for_status()
+
+
+def test_the_configured_spesa_articles_are_the_ones_checked(stack, tmp_path):
+    """Proves issue #17 item 8: the doctor checks the accounts file's spesa articles and rounding VAT exemption,
+    not built-in codes: an absent configured article and exemption are named, the untouched defaults pass."""
+    config = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    config["spesa_articles"] = {"gift_wrap": "NOREGALO", "rounding_vat_code": "N9"}
+    accounts_file = tmp_path / "accounts.yaml"
+    accounts_file.write_text(yaml.safe_dump(config))
+    result = doctor(stack, accounts_file)
+    found = problems(result)
+    assert "PROBLEM gestionale: spesa_articles.gift_wrap NOREGALO is not an article of the gestionale" in found
+    assert any(p.startswith("PROBLEM gestionale: spesa_articles.rounding_vat_code N9 is not in the VAT exemptions")
+               for p in found), result.stdout
+    assert not any("SCSPED" in p or "PROMO" in p or "ARROTOND" in p for p in found), result.stdout
+
+
+def test_an_account_without_causale_and_cost_centre_gets_a_note_not_a_problem(stack, tmp_path):
+    """Proves issue #17 item 13: leaving causale and cost centre empty is allowed (the manual's Wizard default is a
+    site page the WebAPI cannot read): the doctor says what happens instead of staying silent or refusing."""
+    config = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    for name in ("causale", "cost_centre"):
+        del config["accounts"][0][name]
+    accounts_file = tmp_path / "accounts.yaml"
+    accounts_file.write_text(yaml.safe_dump(config))
+    result = doctor(stack, accounts_file)
+    assert not any("account it_main" in p for p in problems(result)), result.stdout
+    assert "note    account it_main: causale and cost_centre not set: documents are sent without them" in result.stdout
+    assert "account eu_de_fr: causale" not in result.stdout

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from gestionale_builders import customer, order, row, shipping
 
+from amazon_passweb.config import SpesaArticles
 from amazon_passweb.gestionale.client import CUSTOMERS, GestionaleClient
 from amazon_passweb.gestionale.mapping import (
-    ROUNDING_ARTICLE,
     MappingError,
     build_customer,
     build_document,
@@ -113,13 +113,35 @@ def test_rounding_adjustment_row_closes_the_total(account):
     assert last == {
         "id_riga": 0,
         "tp_riga": "R",
-        "codice_articolo": ROUNDING_ARTICLE,
+        "codice_articolo": "ARROTOND",
         "descr_riga": "Arrotondamento al totale Amazon",
         "quantita": 1,
         "prezzo": Decimal("0.01"),
         "cod_iva": "E15",
     }
     assert mapped.total == Decimal("10.00") and mapped.adjustment == Decimal("0.01")
+
+
+def test_the_configured_spesa_articles_and_rounding_exemption_are_the_ones_used(account):
+    """Proves issue #17 item 8: the rounding row carries the configured article and VAT exemption (totalled at 0 %),
+    and the configured shipping discount article counts as shipping when choosing the carrier."""
+    configured = account.model_copy(
+        update={"spesa_articles": SpesaArticles(shipping_discount="SCONTOSP", rounding="ARR", rounding_vat_code="N2")}
+    )
+    thirds = order(is_company=True, rows=[row(1, "ART003", str(Decimal(10) / 3), 3)], total="10.00")
+    mapped = build_document(thirds, configured, "501.00001")
+    last = rows_of(mapped.payload)[-1]
+    assert (last["codice_articolo"], last["cod_iva"]) == ("ARR", "N2")
+    assert mapped.total == Decimal("10.00") and mapped.adjustment == last["prezzo"] != 0
+    discounted = order(
+        rows=[
+            row(1, "ART002", "10.00"),
+            row(2, "SPEDSTD", "4.90", kind="spesa"),
+            row(3, "SCONTOSP", "-4.90", kind="spesa"),
+        ]
+    )
+    assert build_document(discounted, configured, "501.00001").payload["cod_vettore"] == "GLS"  # free shipping
+    assert build_document(discounted, account, "501.00001").payload["cod_vettore"] == "BRT"  # SCONTOSP not known
 
 
 def test_oc_vat_rounding_adjustment(account):

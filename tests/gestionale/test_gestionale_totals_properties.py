@@ -10,10 +10,8 @@ from gestionale_builders import customer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from amazon_passweb.config import SpesaArticles
 from amazon_passweb.gestionale.mapping import (
-    GIFT_WRAP_ARTICLE,
-    PROMOTION_ARTICLE,
-    SHIPPING_DISCOUNT_ARTICLE,
     OrderInput,
     OrderRowInput,
     build_customer,
@@ -23,6 +21,9 @@ from amazon_passweb.gestionale.mapping import (
 from sandbox.gestionale.totals import totals as standin_totals
 
 RATES = ["22", "10", "5", "4"]
+SPESA = SpesaArticles()  # the default codes
+SHIPPING_DISCOUNT_ARTICLE, GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE = (
+    SPESA.shipping_discount, SPESA.gift_wrap, SPESA.promotion)
 CENT = Decimal("0.01")
 _ids = itertools.count()
 

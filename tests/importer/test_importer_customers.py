@@ -232,3 +232,44 @@ def test_an_order_for_a_company_the_gestionale_already_has_elsewhere_names_its_s
     [shipping] = gestionale_db.addresses("501.00003")
     assert shipping["indirizzo"] == "Via Etnea 9"
     assert document.get("id_ind_sped") == shipping["id"]
+
+
+def test_a_known_buyers_orders_to_their_own_gestionale_address_add_no_shipping_address(
+        importer, store, it_main, gestionale_db, site_customer):
+    """Proves issue #17 item 2: a customer the gestionale already has, ordering twice to the address of its
+    gestionale record, gets no "indirizzo di spedizione" (before, each order added one equal to the main address)."""
+    home = address("Maria Verdi", "Via Roma 12", "20121", "Milano", province="MI")
+    orders = [amazon_order(buyer=private_buyer("Maria Verdi", "maria.verdi@example.it"), delivery=home)
+              for _ in range(2)]
+
+    importer.run(orders[:1], run_id="run-1")
+    importer.run(orders[1:], run_id="run-2")
+
+    assert gestionale_db.addresses(SITE_CODE) == []
+    for order in orders:
+        document = gestionale_db.document(order.amazon_order_id)
+        assert document["cod_conto"] == SITE_CODE
+        assert document.get("id_ind_sped") is None  # the customer's own address
+
+
+def test_a_site_address_already_in_the_gestionale_is_reused_by_its_id_without_a_search(
+        importer, store, client, it_main, gestionale_db, site_customer, monkeypatch):
+    """Proves issue #17 item 2: once a site address has its gestionale id, a later order to it sends that id
+    and neither searches nor creates the shipping address again."""
+    buyer = private_buyer("Maria Verdi", "maria.verdi@example.it")
+    office = address("Maria Verdi", "Corso Vittorio Emanuele II, 5", "47121", "Forlì", province="FC")
+    first, second = amazon_order(buyer=buyer, delivery=office), amazon_order(buyer=buyer, delivery=office)
+    importer.run([first], run_id="run-1")
+    [indirizzo] = gestionale_db.addresses(SITE_CODE)
+    stored = site_order(store, it_main, first.amazon_order_id).shipping_address_id
+    [site_address] = [a for a in addresses_of(store, site_customer.id) if a.id == stored]
+    assert site_address.gestionale_address_id == str(indirizzo["id"])
+
+    searches = []
+    find = client.find_shipping_address
+    monkeypatch.setattr(client, "find_shipping_address", lambda lookup: searches.append(lookup) or find(lookup))
+    importer.run([second], run_id="run-2")
+
+    assert searches == []
+    assert gestionale_db.addresses(SITE_CODE) == [indirizzo]
+    assert gestionale_db.document(second.amazon_order_id)["id_ind_sped"] == indirizzo["id"]

@@ -1,6 +1,7 @@
 """Account configuration: the example loads, and every bad value is named precisely."""
 
 import copy
+import re
 
 import pytest
 import yaml
@@ -155,3 +156,43 @@ def test_buyer_data_retention_and_purge_schedule(raw):
 def test_buyer_data_cannot_be_kept_past_amazons_30_days(raw, days):
     with pytest.raises(ConfigError, match="buyer_data_retention_days"):
         parse_accounts(raw | {"buyer_data_retention_days": days})
+
+
+def test_spesa_articles_are_company_wide_configuration_with_the_usual_defaults(raw):
+    """Proves issue #17 item 8: the spesa articles and the rounding VAT exemption are read from the accounts file,
+    default to SCSPED/CONFREG/PROMO/ARROTOND/E15, and reach every account."""
+    defaults = parse_accounts(copy.deepcopy(raw)).accounts[0].spesa_articles
+    assert (defaults.shipping_discount, defaults.gift_wrap, defaults.promotion, defaults.rounding,
+            defaults.rounding_vat_code) == ("SCSPED", "CONFREG", "PROMO", "ARROTOND", "E15")
+    raw["spesa_articles"] = {"gift_wrap": "REGALO", "rounding_vat_code": "N2"}
+    config = parse_accounts(raw)
+    for account in config.accounts:
+        assert account.spesa_articles == config.spesa_articles
+        assert (account.spesa_articles.gift_wrap, account.spesa_articles.rounding_vat_code) == ("REGALO", "N2")
+        assert account.spesa_articles.promotion == "PROMO"
+
+
+@pytest.mark.parametrize(("block", "per_account", "message"), [
+    ({"rounding_vat_code": "22"}, False, "field 'spesa_articles.rounding_vat_code': '22' is a VAT rate"),
+    ({"promotion": "CONFREG"}, False, "must be four different articles"),
+    ({"promotion": "SPEDSTD"}, False, "account 'it_main': a shipping article is also one of spesa_articles"),
+    ({"rounding": "X" * 21}, False, "field 'spesa_articles.rounding'"),
+    ({"gift": "REGALO"}, False, "field 'spesa_articles.gift'"),
+    ({"gift_wrap": "REGALO"}, True, "account 'it_main': field 'spesa_articles': it is company-wide"),
+])
+def test_bad_spesa_articles_are_named(raw, block, per_account, message):
+    """Proves issue #17 item 8: a wrong spesa_articles block is refused at load time, saying which field."""
+    if per_account:
+        raw["accounts"][0]["spesa_articles"] = block
+    else:
+        raw["spesa_articles"] = block
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_accounts(raw)
+
+
+def test_a_dumped_accounts_file_with_spesa_articles_loads_again(raw):
+    """The company-wide block is dumped once, at the top, not inside each account: the dump loads again as it was."""
+    raw["spesa_articles"] = {"promotion": "SCONTO"}
+    config = parse_accounts(raw)
+    again = parse_accounts(config.model_dump(mode="json"))
+    assert again == config and again.accounts[1].spesa_articles.promotion == "SCONTO"

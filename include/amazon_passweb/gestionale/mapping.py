@@ -13,8 +13,10 @@ Documents (domain.md §5):
   The importer must not add those two notes itself;
 - if the total the gestionale will compute differs from the Amazon total, because prices
   are rounded to the cent (OX and OC) and VAT is rounded per rate (OC), one adjustment row
-  is added: spesa article ``ARROTOND``, quantity 1, price = Amazon total - computed total,
-  VAT code ``E15`` (outside the VAT base), so it moves the total by exactly its price.
+  is added: the configured rounding spesa article (``spesa_articles.rounding``, ARROTOND by
+  default), quantity 1, price = Amazon total - computed total, VAT code
+  ``spesa_articles.rounding_vat_code`` (an exemption, E15 by default: outside the VAT base),
+  so it moves the total by exactly its price.
   A difference larger than rounding can explain is a MappingError, never absorbed.
 """
 
@@ -39,12 +41,8 @@ from amazon_passweb.gestionale.provinces import province_sigla
 from amazon_passweb.gestionale.totals import VAT_RATES, PricedRow, cents, document_total
 from amazon_passweb.site.normalise import is_shared_email  # one rule for site and gestionale
 
-# Spesa articles the importer uses for the non-article components of an Amazon total.
-SHIPPING_DISCOUNT_ARTICLE = "SCSPED"
-GIFT_WRAP_ARTICLE = "CONFREG"
-PROMOTION_ARTICLE = "PROMO"
-ROUNDING_ARTICLE = "ARROTOND"
-ROUNDING_VAT_CODE = "E15"
+# The spesa articles of the non-article components of an Amazon total are configuration
+# (``AccountConfig.spesa_articles``, company-wide).
 ROUNDING_DESCRIPTION = "Arrotondamento al totale Amazon"
 
 PRICE_DECIMALS = 2
@@ -109,7 +107,7 @@ class OrderInput:
     customer: CustomerInput | None = None  # None: AFN order without buyer data
     shipping_address: ShippingAddressInput | None = None
     # What Amazon charged for shipping net of shipping discounts, VAT included. None: the
-    # spesa rows on the account's shipping articles and on SCSPED are summed.
+    # spesa rows on the account's shipping articles and on its shipping discount article are summed.
     shipping_charge: Decimal | None = None
 
     @property
@@ -376,7 +374,11 @@ def rounding_bound(sigla: str, rows: list[OrderRowInput]) -> Decimal:
 def shipping_amount(order: OrderInput, account: AccountConfig) -> Decimal:
     if order.shipping_charge is not None:
         return order.shipping_charge
-    codes = {account.shipping_article_standard, account.shipping_article_express, SHIPPING_DISCOUNT_ARTICLE}
+    codes = {
+        account.shipping_article_standard,
+        account.shipping_article_express,
+        account.spesa_articles.shipping_discount,
+    }
     return sum(
         (r.quantity * r.unit_price_gross for r in order.rows if r.kind == "spesa" and r.article_code in codes),
         Decimal(0),
@@ -417,7 +419,9 @@ def build_document(
 
     priced = [PricedRow(r["quantita"], r["prezzo"], r["cod_iva"]) for r in rows if r["tp_riga"] == "R"]
     target = cents(Decimal(order.total_gross))
-    computed = document_total(order.sigla, priced)
+    spesa = account.spesa_articles
+    exempt = frozenset([spesa.rounding_vat_code])
+    computed = document_total(order.sigla, priced, exempt)
     adjustment = target - computed
     if adjustment:
         bound = rounding_bound(order.sigla, value_rows)
@@ -427,9 +431,9 @@ def build_document(
                 f"a difference of {adjustment} is more than rounding ({bound}) can explain; a component "
                 "(shipping, discount, gift wrap, promotion) is missing or wrong"
             )
-        rows.append(_rounding_row(adjustment))
-        priced.append(PricedRow(Decimal(1), adjustment, ROUNDING_VAT_CODE))
-    total = document_total(order.sigla, priced)
+        rows.append(_rounding_row(adjustment, spesa.rounding, spesa.rounding_vat_code))
+        priced.append(PricedRow(Decimal(1), adjustment, spesa.rounding_vat_code))
+    total = document_total(order.sigla, priced, exempt)
     if total != target:  # cannot happen: the adjustment row is outside the VAT base
         raise MappingError(f"{where}: internal error, document total {total} != Amazon total {target}")
 
@@ -497,14 +501,14 @@ def _value_row(row: OrderRowInput, sigla: str, where: str, warnings: list[str]) 
     }
 
 
-def _rounding_row(amount: Decimal) -> dict:
+def _rounding_row(amount: Decimal, article: str, vat_exemption: str) -> dict:
     return {
         "tp_riga": "R",
-        "codice_articolo": ROUNDING_ARTICLE,
+        "codice_articolo": article,
         "descr_riga": ROUNDING_DESCRIPTION,
         "quantita": Decimal(1),
         "prezzo": amount,
-        "cod_iva": ROUNDING_VAT_CODE,
+        "cod_iva": vat_exemption,
     }
 
 

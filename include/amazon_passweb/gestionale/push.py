@@ -120,16 +120,24 @@ def _shipping_address(
     locks: _KeyedLocks,
 ) -> str | None:
     """The document's shipping address id: the known one, none when the goods go to the
-    customer's own address (or the AFN placeholder), else one found or created for it."""
+    customer's own address (or the AFN placeholder), else one found or created for it.
+
+    A customer built from this order lives where the order names it (once it has just been created, or
+    found living there); a customer the site already knew by its code lives where its gestionale record says.
+    """
     shipping = item.order.shipping_address
     if item.shipping_address_id is not None:
         return item.shipping_address_id
     if shipping is None or code == account.afn_placeholder_customer:
         return None
     address = build_shipping_address(shipping, code)
-    if built_from_order and same_address(item.order.customer, shipping) and (
-        result.customer_created or _customer_lives_there(client, code, address)
-    ):
+    if built_from_order:
+        own = same_address(item.order.customer, shipping) and (
+            result.customer_created or _customer_lives_there(client, code, address)
+        )
+    else:
+        own = _customer_lives_there(client, code, address)
+    if own:
         return None  # the goods go to the customer's own address in the gestionale
     result.warnings += address.warnings
     with locks.hold(address.lookup):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
-# VAT code -> rate; E15 ("escluso art. 15") carries the rounding adjustment row.
+# VAT code -> rate; E15 ("escluso art. 15") is the usual exemption of the rounding adjustment row.
 VAT_RATES = {
     "22": Decimal(22),
     "10": Decimal(10),
@@ -30,7 +30,9 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def rate_of(vat_code: str) -> Decimal:
+def rate_of(vat_code: str, exempt: frozenset[str] = frozenset()) -> Decimal:
+    if vat_code in exempt:
+        return Decimal(0)
     try:
         return VAT_RATES[vat_code]
     except KeyError:
@@ -44,12 +46,13 @@ class PricedRow:
     vat_code: str
 
 
-def document_total(sigla: str, rows: Iterable[PricedRow]) -> Decimal:
+def document_total(sigla: str, rows: Iterable[PricedRow], exempt: frozenset[str] = frozenset()) -> Decimal:
+    """``exempt``: further VAT exemption codes (outside the VAT base), e.g. the configured rounding one."""
     by_code: dict[str, Decimal] = {}
     for row in rows:
         by_code[row.vat_code] = by_code.get(row.vat_code, Decimal(0)) + cents(row.quantity * row.price)
     if sigla == "OX":
         return sum(by_code.values(), Decimal(0))
     if sigla == "OC":
-        return sum((net + cents(net * rate_of(code) / 100) for code, net in by_code.items()), Decimal(0))
+        return sum((net + cents(net * rate_of(code, exempt) / 100) for code, net in by_code.items()), Decimal(0))
     raise ValueError(f"unknown document sigla {sigla!r}")

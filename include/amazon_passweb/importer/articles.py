@@ -13,12 +13,6 @@ from collections.abc import Iterable
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import ARTICLES, GestionaleClient
-from amazon_passweb.gestionale.mapping import (
-    GIFT_WRAP_ARTICLE,
-    PROMOTION_ARTICLE,
-    ROUNDING_ARTICLE,
-    SHIPPING_DISCOUNT_ARTICLE,
-)
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.unit_of_work import SiteStore
 
@@ -29,10 +23,11 @@ _RATE = re.compile(r"^\d+(?:[.,]\d+)?$")
 
 def spesa_codes(accounts: Iterable[AccountConfig]) -> frozenset[str]:
     """The article codes the product uses as spesa articles: the accounts' shipping articles and
-    the fixed ones for shipping discounts, gift wrap, promotions and rounding."""
-    codes = {SHIPPING_DISCOUNT_ARTICLE, GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE, ROUNDING_ARTICLE}
+    the configured ones for shipping discounts, gift wrap, promotions and rounding."""
+    codes: set[str] = set()
     for account in accounts:
         codes |= {account.shipping_article_standard, account.shipping_article_express}
+        codes |= account.spesa_articles.codes
     return frozenset(codes)
 
 

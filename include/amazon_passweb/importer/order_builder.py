@@ -26,9 +26,6 @@ from zoneinfo import ZoneInfo
 from amazon_passweb.amazon.models import AmazonOrder, OrderItem, ShippingLevel
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.mapping import (
-    GIFT_WRAP_ARTICLE,
-    PROMOTION_ARTICLE,
-    SHIPPING_DISCOUNT_ARTICLE,
     OrderInput,
     standard_notes,
 )
@@ -90,9 +87,9 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
         )
     charges = [
         ("shipping_price", shipping_article, "Spese di spedizione", 1),
-        ("shipping_discount", SHIPPING_DISCOUNT_ARTICLE, "Sconto spedizione", -1),
-        ("gift_wrap_price", GIFT_WRAP_ARTICLE, "Confezione regalo", 1),
-        ("promotion_discount", PROMOTION_ARTICLE, "Promozione Amazon", -1),
+        ("shipping_discount", account.spesa_articles.shipping_discount, "Sconto spedizione", -1),
+        ("gift_wrap_price", account.spesa_articles.gift_wrap, "Confezione regalo", 1),
+        ("promotion_discount", account.spesa_articles.promotion, "Promozione Amazon", -1),
     ]
     for field, code, description, sign in charges:
         for vat_rate, amount in _by_vat_rate(resolved, field).items():

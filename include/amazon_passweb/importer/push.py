@@ -25,8 +25,6 @@ from amazon_passweb.gestionale.errors import (
     UnexpectedResponse,
 )
 from amazon_passweb.gestionale.mapping import (
-    GIFT_WRAP_ARTICLE,
-    PROMOTION_ARTICLE,
     CustomerInput,
     MappingError,
     OrderInput,
@@ -105,7 +103,7 @@ def push_account_orders(store: SiteStore, client: GestionaleClient, account: Acc
         with store.unit_of_work(read_only=True) as uow:
             orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
                                          after_id=last_id)
-            items = [_order_push(uow, order) for order in orders]
+            items = [_order_push(uow, account, order) for order in orders]
         if not orders:
             break
         last_id = orders[-1].id
@@ -145,10 +143,11 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
                                   message=failure.text, detail=failure.detail)
 
 
-def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
+def _order_push(uow: UnitOfWork, account: AccountConfig, order: OrderRecord) -> OrderPush:
     customer = uow.customers.get(order.customer_id) if order.customer_id else None
     address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
     home = _home_address(uow, customer)
+    customer_code = customer.gestionale_code if customer else None
     rows = tuple(
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
                       description=row.description, quantity=row.quantity,
@@ -156,9 +155,10 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
         for row in order.rows
         if row.kind is not RowKind.NOTE  # the document mapping writes the standard notes itself
     )
+    not_shipping = (account.spesa_articles.gift_wrap, account.spesa_articles.promotion)
     shipping = sum(
         (row.quantity * row.unit_price_gross for row in rows
-         if row.kind == RowKind.SPESA and row.article_code not in (GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE)),
+         if row.kind == RowKind.SPESA and row.article_code not in not_shipping),
         Decimal(0),
     )
     return OrderPush(
@@ -178,7 +178,9 @@ def _order_push(uow: UnitOfWork, order: OrderRecord) -> OrderPush:
             shipping_address=_address_input(address) if address else None,
             shipping_charge=shipping,
         ),
-        customer_code=customer.gestionale_code if customer else None,
+        customer_code=customer_code,
+        # an address already pushed (under the customer's code) is reused by its id, never searched or created again
+        shipping_address_id=address.gestionale_address_id if address and customer_code else None,
     )
 
 
