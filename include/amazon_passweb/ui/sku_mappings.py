@@ -36,7 +36,7 @@ def _clean(value: str | None) -> str | None:
 
 
 def save_mapping(store: SiteStore, accounts: AccountsFile, wanted: SkuMappingInput) -> SkuMappingRecord:
-    account = _account(accounts, wanted.account)
+    account = check_account(accounts, wanted.account)
     sku, article = _clean(wanted.seller_sku), _clean(wanted.article_code)
     if not sku:
         raise MappingRefused("Indica lo SKU Amazon (SellerSKU).")
@@ -69,10 +69,10 @@ def save_mapping(store: SiteStore, accounts: AccountsFile, wanted: SkuMappingInp
 
 def list_mappings(store: SiteStore, accounts: AccountsFile, account: str) -> list[SkuMappingRecord]:
     with store.unit_of_work(read_only=True) as uow:
-        return uow.articles.sku_mappings(_account(accounts, account))
+        return uow.articles.sku_mappings(check_account(accounts, account))
 
 
-def _account(accounts: AccountsFile, account: str) -> str:
+def check_account(accounts: AccountsFile, account: str) -> str:
     account = (account or "").strip()
     if account == ALL_ACCOUNTS or account in {a.id for a in accounts.accounts}:
         return account
