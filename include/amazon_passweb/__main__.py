@@ -1,4 +1,8 @@
-"""Command line for integrators: ``python -m amazon_passweb doctor [--account ID] [--accounts-file F]``.
+"""Command line for integrators and operators.
+
+``python -m amazon_passweb doctor [--account ID] [--accounts-file F]``: the configuration against the gestionale.
+``python -m amazon_passweb sku map ACCOUNT SKU ARTICLE [--shipping-standard CODE] [--shipping-express CODE]``
+and ``sku list ACCOUNT``: Amazon SKUs → articles of the site (``*`` as ACCOUNT: every account).
 
 Connections are Airflow's (``AIRFLOW_CONN_*`` variables or the metadata database), as for the DAGs.
 """
@@ -33,6 +37,62 @@ def doctor(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _sku_context(args: argparse.Namespace):
+    from amazon_passweb.site.unit_of_work import open_site_store
+
+    return load_accounts(args.accounts_file), open_site_store()
+
+
+def _describe(mapping) -> str:
+    shipping = ", ".join(
+        f"{label} {code}"
+        for label, code in (
+            ("standard", mapping.shipping_article_code),
+            ("espressa", mapping.shipping_article_express_code),
+        )
+        if code
+    )
+    return f"{mapping.seller_sku} → {mapping.article_code}" + (
+        f" (spesa di spedizione: {shipping})" if shipping else ""
+    )
+
+
+def sku_map(args: argparse.Namespace) -> int:
+    from amazon_passweb.ui.sku_mappings import MappingRefused, SkuMappingInput, save_mapping
+
+    accounts, store = _sku_context(args)
+    try:
+        mapping = save_mapping(
+            store,
+            accounts,
+            SkuMappingInput(args.account, args.sku, args.article, args.shipping_standard, args.shipping_express),
+        )
+    except MappingRefused as refused:
+        print(f"Non salvato: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(f"Salvato per {mapping.account}: {_describe(mapping)}")
+    return 0
+
+
+def sku_list(args: argparse.Namespace) -> int:
+    from amazon_passweb.ui.sku_mappings import MappingRefused, list_mappings
+
+    accounts, store = _sku_context(args)
+    try:
+        mappings = list_mappings(store, accounts, args.account)
+    except MappingRefused as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    for mapping in mappings:
+        print(_describe(mapping))
+    print(f"{len(mappings)} SKU associati per {args.account}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m amazon_passweb")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +101,21 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--accounts-file", help="default: $AMAZON_ACCOUNTS_FILE or the example file")
     check.add_argument("--gestionale-conn-id", help="default: gestionale_webapi")
     check.set_defaults(run=doctor)
+    skus = commands.add_parser("sku", help="Amazon SKUs mapped to articles of the site").add_subparsers(
+        dest="sku_command", required=True
+    )
+    mapping = skus.add_parser("map", help="map an Amazon SKU to an article, optionally with its spesa articles")
+    mapping.add_argument("account", help="account id, or * for every account")
+    mapping.add_argument("sku", help="the Amazon SellerSKU")
+    mapping.add_argument("article", help="the article code (as copied from the gestionale)")
+    mapping.add_argument("--shipping-standard", help="the SKU's own spesa article for standard shipping")
+    mapping.add_argument("--shipping-express", help="the SKU's own spesa article for express shipping")
+    mapping.set_defaults(run=sku_map)
+    listing = skus.add_parser("list", help="the account's SKU mappings")
+    listing.add_argument("account", help="account id, or * for the mappings of every account")
+    listing.set_defaults(run=sku_list)
+    for command in (mapping, listing):
+        command.add_argument("--accounts-file", help="default: $AMAZON_ACCOUNTS_FILE or the example file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return args.run(args)

@@ -57,18 +57,24 @@ def test_the_shipping_charge_is_a_spesa_row_on_the_standard_or_express_article(
     assert article_codes(gestionale_db.document(order.amazon_order_id)) == ["ART003", article]
 
 
-def test_a_per_sku_shipping_article_wins_over_the_account_one(importer, store, it_main, standin, gestionale_db):
-    standin.store.insert_article({"codice": "SPEDVOL", "descrizione": "Spedizione voluminosi", "alq_iva": "22"})
+@pytest.mark.parametrize(("level", "expected"), [(ShippingLevel.STANDARD, "SPEDVOL"),
+                                                   (ShippingLevel.EXPEDITED, "SPEDVOLX")])
+def test_a_per_sku_shipping_article_wins_over_the_account_one(importer, store, it_main, standin, gestionale_db,
+                                                              level, expected):
+    for code in ("SPEDVOL", "SPEDVOLX"):
+        standin.store.insert_article({"codice": code, "descrizione": "Spedizione voluminosi", "alq_iva": "22"})
     with store.unit_of_work() as uow:
-        uow.articles.upsert("SPEDVOL", "Spedizione voluminosi", "22", is_spesa=True)
-        uow.articles.map_sku(it_main.id, "AMZ-LAMP-01", "ART007", shipping_article_code="SPEDVOL")
-    bulky = amazon_order(item("AMZ-LAMP-01", 1, "49.00", shipping="12.00"), level=ShippingLevel.EXPEDITED)
+        for code in ("SPEDVOL", "SPEDVOLX"):
+            uow.articles.upsert(code, "Spedizione voluminosi", "22", is_spesa=True)
+        uow.articles.map_sku(it_main.id, "AMZ-LAMP-01", "ART007", shipping_article_code="SPEDVOL",
+                             shipping_article_express_code="SPEDVOLX")
+    bulky = amazon_order(item("AMZ-LAMP-01", 1, "49.00", shipping="12.00"), level=level)
 
     importer.run([bulky])
 
     site = site_order(store, it_main, bulky.amazon_order_id)
-    assert site_spesa_codes(site) == ["SPEDVOL"]
-    assert article_codes(gestionale_db.document(bulky.amazon_order_id)) == ["ART007", "SPEDVOL"]
+    assert site_spesa_codes(site) == [expected]
+    assert article_codes(gestionale_db.document(bulky.amazon_order_id)) == ["ART007", expected]
 
 
 @pytest.mark.parametrize(("line", "carrier"), [

@@ -3,6 +3,8 @@ report names the failed account."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sync_builders import STORED, WAITING, order_states, read_emails, registrato_order, sync_runs
 
 from amazon_passweb.importer.sync import SyncStatus
@@ -18,6 +20,14 @@ class _TaskInstance:
     def get_task_states(self, dag_id, task_ids=None, run_ids=None, **_):
         # eu_de_fr's trigger task failed with its account's run; the order of keys is Airflow's, not ours
         return {self.run_id: {"import__eu_de_fr": "failed", "import__it_main": "success"}}
+
+    @staticmethod
+    def get_dag(dag_id):
+        return SimpleNamespace(is_paused=False)
+
+    @staticmethod
+    def get_dagrun_state(dag_id, run_id):
+        return "failed"
 
 
 def test_the_failed_imports_are_read_from_the_trigger_tasks(accounts):

@@ -113,7 +113,8 @@ def _sync_runs(store, run_id: str) -> list[dict]:
 
 def test_every_import_ends_before_the_sync_writes(cluster):
     seen = cluster.total
-    assert seen.tasks == {"import__it_main": "success", "import__eu_de_fr": "failed", "sync": "success"}, seen
+    assert seen.tasks == {"trigger__it_main": "success", "import__it_main": "success",
+                          "trigger__eu_de_fr": "success", "import__eu_de_fr": "failed", "sync": "success"}, seen
     store = open_site_store(cluster.stack.site_url)
     try:
         [sync_run] = _sync_runs(store, seen.run["dag_run_id"])

@@ -6,6 +6,7 @@ A failed email is recorded with the run and never fails or undoes the import.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from amazon_passweb.config import AccountConfig, load_accounts
@@ -33,15 +34,20 @@ def send_run_report(
     watermark_before: datetime | None,
     watermark_after: datetime | None,
     fetched: int,
+    *,
+    notes: tuple[str, ...] = (),
 ) -> dict:
+    """``notes``: what went wrong with the run as a whole (a failed push), shown above the orders."""
     report = build_report(store, account, run_id, window, watermark_before, watermark_after, fetched)
+    if notes:
+        report = replace(report, notes=(*notes, *report.notes))
     counts = report.counts
     log.info("run %s of %s: %d fetched, %d selected, %d skipped, %d created, %d pushed, %d failed, "
              "%d incomplete", run_id, account.id, counts.fetched, counts.selected, counts.skipped,
              counts.created, counts.pushed, counts.failed, counts.incomplete)
     conn_id = load_accounts().smtp_conn_id
     status = "email non necessaria (nessun ordine importato, nessun errore)"
-    if should_send(report):
+    if notes or should_send(report):
         result = send_report(report, account.notification_emails, conn_id=conn_id)
         status = sent_status("email", result)
         log.info("report email to %d recipient(s): %s (%s)", len(account.notification_emails),

@@ -56,7 +56,8 @@ class _ItemArticle:
     code: str
     description: str
     vat_rate: str
-    shipping_article: str | None
+    shipping_article: str | None  # the SKU's own spesa article for standard shipping
+    shipping_article_express: str | None
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,11 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
         rows.append((RowKind.ARTICLE, line.code, title, Decimal(line.item.quantity), line.item.unit_price,
                      line.vat_rate))
 
-    shipping_article = next((line.shipping_article for line in resolved if line.shipping_article), None)
+    express = order.shipping_level is ShippingLevel.EXPEDITED
+    per_sku = (line.shipping_article_express if express else line.shipping_article for line in resolved)
+    shipping_article = next((code for code in per_sku if code), None)
     if shipping_article is None:
-        shipping_article = (
-            account.shipping_article_express
-            if order.shipping_level is ShippingLevel.EXPEDITED
-            else account.shipping_article_standard
-        )
+        shipping_article = account.shipping_article_express if express else account.shipping_article_standard
     charges = [
         ("shipping_price", shipping_article, "Spese di spedizione", 1),
         ("shipping_discount", account.spesa_articles.shipping_discount, "Sconto spedizione", -1),
@@ -163,6 +162,7 @@ def _resolve_item(
         description=article.description,
         vat_rate=vat_rate,
         shipping_article=mapping.shipping_article_code if mapping else None,
+        shipping_article_express=mapping.shipping_article_express_code if mapping else None,
     )
 
 

@@ -1,8 +1,9 @@
 """Task body of the sync DAG's ``sync`` task: read the Airflow context, run the sync, email the report.
 
-The task runs once every account import has ended (trigger rule ``all_done``). Which imports
-failed is read from the states of this run's trigger tasks: a trigger task succeeds only when
-its account's run succeeded, so a failed, never-triggered or timed-out import all show there.
+The task runs once every account import has ended or been given up (trigger rule ``all_done``).
+Which imports failed is read from the states of this run's wait tasks: a wait task succeeds only
+when its account's run succeeded, so a failed, never-triggered (paused) or late import all show
+there; the account DAG's pause flag and its run's state then say which.
 
 A refused sync (quota used up, or another changed/total sync still running) fails the task
 without retries after its email: the run list must show that no counted sync happened.
@@ -48,20 +49,38 @@ def run_sync(context: Any) -> dict:
 
 
 def failed_imports(context: Any, accounts: AccountsFile) -> dict[str, str]:
-    """Account id → why its import before this sync did not succeed."""
+    """Account id → why its import before this sync did not succeed: failed, paused, or still not
+    ended when the wait gave up."""
+    from amazon_passweb.orchestration.import_wait import DEFAULT_WAIT_MINUTES
     from amazon_passweb.orchestration.sync_dag import import_task_id, pre_sync_run_id
 
     ti = context["ti"]
     task_ids = {account.id: import_task_id(account.id) for account in accounts.importing_accounts}
     states = ti.get_task_states(dag_id=ti.dag_id, task_ids=list(task_ids.values()), run_ids=[ti.run_id])
     states = states.get(ti.run_id, {})
+    wait_minutes = (context.get("params") or {}).get("import_wait_minutes") or DEFAULT_WAIT_MINUTES
     failed = {}
     for account in accounts.importing_accounts:
         state = states.get(task_ids[account.id])
-        if state != "success":
+        if state == "success":
+            continue
+        run_id = pre_sync_run_id(ti.run_id, account.id)
+        if ti.get_dag(account.dag_id).is_paused:
+            failed[account.id] = message(Kind.IMPORT_BEFORE_SYNC_PAUSED, dag_id=account.dag_id).text
+        elif _run_state(ti, account.dag_id, run_id) in ("queued", "running"):
+            failed[account.id] = message(Kind.IMPORT_BEFORE_SYNC_LATE, minutes=f"{wait_minutes:g}", run_id=run_id,
+                                         dag_id=account.dag_id).text
+        else:
             failed[account.id] = message(Kind.IMPORT_BEFORE_SYNC_FAILED, outcome=import_outcome(state),
-                                         run_id=pre_sync_run_id(ti.run_id, account.id), dag_id=account.dag_id).text
+                                         run_id=run_id, dag_id=account.dag_id).text
     return failed
+
+
+def _run_state(ti: Any, dag_id: str, run_id: str) -> str | None:
+    try:
+        return str(ti.get_dagrun_state(dag_id=dag_id, run_id=run_id)).lower().rsplit(".", 1)[-1]
+    except Exception:  # never triggered: no such run
+        return None
 
 
 def sync_and_notify(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, sync_type: SyncType,

@@ -177,22 +177,46 @@ def create_orders(account_id: str, summary: dict) -> dict:
     return {**summary, "created": counts["created"], "incomplete": counts["incomplete"]}
 
 
+PUSH_FAILURE_KEY = "push_failure"
+
+
 def push_partial(account_id: str, summary: dict) -> dict:
     if summary["dry_run"] or summary["kind"] == RunKind.PRE_SYNC.value:
         return summary  # before a site–gestionale sync, the sync itself carries the new orders
-    from amazon_passweb.gestionale.client import GestionaleClient
-    from amazon_passweb.importer.push import push_registrato
+    from airflow.sdk.exceptions import AirflowFailException
 
-    client = GestionaleClient.from_connection()
-    counts = push_registrato(_store(), client, _account(account_id), summary["run_id"])
+    from amazon_passweb.gestionale.client import GestionaleClient
+    from amazon_passweb.gestionale.errors import PushStopped
+    from amazon_passweb.importer.push import gestionale_stop, push_registrato
+
+    ti = _context()["ti"]
+    try:
+        client = GestionaleClient.from_connection()
+        counts = push_registrato(_store(), client, _account(account_id), summary["run_id"])
+    except PushStopped as stop:
+        # The same settings would be refused again, and each refused login brings the WebAPI user
+        # closer to being locked: fail now, no Airflow retry. The report task reads why (text only).
+        reason = gestionale_stop(stop).text
+        ti.xcom_push(key=PUSH_FAILURE_KEY, value=reason)
+        raise AirflowFailException(reason) from None
+    except Exception:
+        ti.xcom_push(key=PUSH_FAILURE_KEY, value=message(Kind.IMPORT_PUSH_ERROR).text)
+        raise  # transient (the gestionale unreachable): Airflow retries
     return {**summary, "pushed": counts["pushed"], "push_failed": counts["failed"]}
 
 
-def report(account_id: str, summary: dict) -> dict:
+def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:
+    """The run's email. ``push_failed``: the push task failed (``summary`` is then create_orders'),
+    and the email names why."""
     if summary["dry_run"]:
         return summary
     from amazon_passweb.importer.notify_run import send_run_report
 
+    notes: tuple[str, ...] = ()
+    if push_failed:
+        reason = _context()["ti"].xcom_pull(task_ids="push_partial", key=PUSH_FAILURE_KEY)
+        notes = (message(Kind.IMPORT_PUSH_FAILED).text, reason or message(Kind.IMPORT_PUSH_ERROR).text)
+        summary = {**summary, "push_error": " ".join(notes)}
     account = _account(account_id)
     store = _store()
     window = _window(summary)
@@ -200,12 +224,18 @@ def report(account_id: str, summary: dict) -> dict:
         watermark = uow.accounts.watermark(account.id)
     after = next_watermark(window, watermark)
     sent = send_run_report(store, account, summary["run_id"], window, watermark, after,
-                           summary.get("fetched", 0))
+                           summary.get("fetched", 0), notes=notes)
     return {**summary, "watermark_after": after.isoformat() if after else None, **sent}
 
 
 def advance_watermark(account_id: str, summary: dict) -> dict:
-    """Close the run record and move the watermark over what was safely stored."""
+    """Close the run record and move the watermark over what was safely stored.
+
+    A failed push does not hold the watermark back: the watermark says how far Amazon was read into
+    the site, and every order read is already there. Orders the push did not carry stay Registrato,
+    and the next push takes every Registrato order of the account, whatever window brought it;
+    reading the same period again would bring nothing new. The run is closed as failed, naming why,
+    and the task then fails so that Airflow shows the run as failed too."""
     if summary["dry_run"]:
         return summary
     account = _account(account_id)
@@ -219,6 +249,7 @@ def advance_watermark(account_id: str, summary: dict) -> dict:
         if summary.get("import_run_id"):
             uow.imports.finish(
                 summary["import_run_id"],
+                RunOutcome.FAILED if summary.get("push_error") else
                 RunOutcome.PARTIAL if failed else RunOutcome.SUCCESS,
                 RunCounts(
                     fetched=summary.get("fetched", 0),
@@ -228,7 +259,11 @@ def advance_watermark(account_id: str, summary: dict) -> dict:
                     failed=failed,
                     skipped=summary.get("skipped", 0),
                 ),
-                message=summary.get("email_status"),
+                message="; ".join(filter(None, (summary.get("push_error"), summary.get("email_status")))),
             )
     log.info("watermark of %s: %s → %s", account.id, before, now_stored)
+    if summary.get("push_error"):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(summary["push_error"])
     return {**summary, "watermark_after": now_stored.isoformat() if now_stored else None}

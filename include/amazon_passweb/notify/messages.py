@@ -68,9 +68,13 @@ class Kind(StrEnum):
     SYNC_PARTIAL_INTERRUPTED = "sync_partial_interrupted"
     SYNC_ERROR = "sync_error"
     IMPORT_BEFORE_SYNC_FAILED = "import_before_sync_failed"
+    IMPORT_BEFORE_SYNC_PAUSED = "import_before_sync_paused"
+    IMPORT_BEFORE_SYNC_LATE = "import_before_sync_late"
     # an account's import run as a whole (importer.tasks, importer.notify_run), on the accounts page
     IMPORT_FETCH_FAILED = "import_fetch_failed"
     IMPORT_ABANDONED = "import_abandoned"
+    IMPORT_PUSH_FAILED = "import_push_failed"
+    IMPORT_PUSH_ERROR = "import_push_error"
     EMAIL_SENT = "email_sent"
     EMAIL_NOT_SENT = "email_not_sent"
 
@@ -201,10 +205,23 @@ TEXTS: dict[Kind, str] = {
     Kind.SYNC_PARTIAL_INTERRUPTED: "Sincronizzazione parziale interrotta. {reason}",
     Kind.SYNC_ERROR: "Interrotta da un errore inatteso: il dettaglio è nel log del task",
     Kind.IMPORT_BEFORE_SYNC_FAILED: "esito: {outcome}; vedi l'esecuzione {run_id} di {dag_id} in Airflow",
+    Kind.IMPORT_BEFORE_SYNC_PAUSED: (
+        "il DAG {dag_id} è in pausa: importazione non eseguita. Riattivalo in Airflow; i suoi ordini arrivano "
+        "con la prossima importazione"
+    ),
+    Kind.IMPORT_BEFORE_SYNC_LATE: (
+        "non terminata entro {minutes} minuti: sincronizzazione eseguita senza attenderla. Vedi l'esecuzione "
+        "{run_id} di {dag_id} in Airflow; i suoi ordini li invia il prossimo invio al gestionale"
+    ),
     Kind.IMPORT_FETCH_FAILED: (
         "Lettura degli ordini da Amazon non riuscita: il dettaglio è nel log del task; la prossima "
         "importazione rilegge lo stesso periodo"
     ),
+    Kind.IMPORT_PUSH_FAILED: (
+        "Invio al gestionale non riuscito: gli ordini creati nel sito restano Registrato e il prossimo invio "
+        "al gestionale li riprende. Motivo:"
+    ),
+    Kind.IMPORT_PUSH_ERROR: "Interrotto da un errore inatteso: il dettaglio è nel log del task",
     Kind.IMPORT_ABANDONED: (
         "L'esecuzione {run_id} è terminata senza chiudere la sua importazione (processo interrotto): "
         "la successiva riprende gli ordini da dove era arrivata"

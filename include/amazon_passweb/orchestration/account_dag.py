@@ -30,8 +30,10 @@ gestionale and Amazon (as `python -m amazon_passweb doctor`) and stops on a prob
 
 Steps: fetch into the inbox → keep the configured statuses → reconcile customers
 and addresses → create site orders (Registrato) → partial sync to the gestionale
-(Memorizzato; never counted in the monthly quota) → report email → advance the
-watermark. Only one run of this DAG is active at a time; further runs wait.
+(Memorizzato; never counted in the monthly quota) → report email (also when the push
+failed, naming why) → advance the watermark. A gestionale that refuses the credentials or
+the configuration fails the push at once, without retry (each retry is one more failed login).
+Only one run of this DAG is active at a time; further runs wait.
 """
 
 
@@ -105,10 +107,14 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
             return tasks.push_partial(account.id, created)
 
-        @task
-        def report(pushed: dict) -> dict:
+        # The report goes out whatever the push did: the orders this run created are in the site and
+        # the operator must hear of them and of the failed push. It needs the orders created.
+        @task(trigger_rule="all_done_min_one_success")
+        def report(created: dict, pushed: dict | None) -> dict:
             from amazon_passweb.importer import tasks
 
+            if pushed is None:  # the push task failed
+                return tasks.report(account.id, created, push_failed=True)
             return tasks.report(account.id, pushed)
 
         @task
@@ -117,6 +123,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
             return tasks.advance_watermark(account.id, reported)
 
-        advance_watermark(report(push_partial(create_orders(reconcile(select(fetch()))))))
+        created = create_orders(reconcile(select(fetch())))
+        advance_watermark(report(created, push_partial(created)))
 
     return account_import()

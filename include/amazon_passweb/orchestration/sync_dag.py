@@ -2,9 +2,11 @@
 
 Step 1 triggers each importing account's own DAG (so an account never runs two
 imports at once: its DAG allows one active run) and waits for all of them in the
-triggerer, holding no worker slot. Step 2 runs once every import has ended,
-whatever its outcome: a failed account must not keep the others' orders out of
-the gestionale, and the sync report names it.
+triggerer, holding no worker slot, for at most ``import_wait_minutes``: a paused
+account DAG is not triggered, a run that does not end in time is left behind.
+Step 2 runs once every import has ended or been given up, whatever its outcome: a
+failed, paused or late account must not keep the others' orders out of the
+gestionale, and the sync report names it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,18 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from amazon_passweb.config import AccountsFile
+from amazon_passweb.orchestration.import_wait import DEFAULT_WAIT_MINUTES, WaitForImport
 
 SYNC_DAG_ID = "site_gestionale_sync"
 
 
 def import_task_id(account_id: str) -> str:
-    """The task that triggers and waits for one account's import (read back by the sync task)."""
+    """The task that waits for one account's import (read back by the sync task)."""
     return f"import__{account_id}"
+
+
+def trigger_task_id(account_id: str) -> str:
+    return f"trigger__{account_id}"
 
 
 def pre_sync_run_id(sync_run_id: str, account_id: str) -> str:
@@ -36,8 +43,9 @@ articles from the gestionale into the site, every Registrato order with its new
 customers and addresses into the gestionale. A *changed* or *total* sync counts
 against the contract's monthly quota; when the quota is used up it is refused
 with an email (the orders still go through as a partial sync, never counted).
-An account whose import failed does not stop the sync: the report names it.
-Param *sync_type*: `changed` (default) or `total`.
+An account whose import failed, whose DAG is paused, or whose import did not end within
+*import_wait_minutes* does not stop the sync: the report names it.
+Params: *sync_type*: `changed` (default) or `total`; *import_wait_minutes* (default {wait}).
 """
 
 
@@ -52,24 +60,29 @@ def build_sync_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
         catchup=False,
         max_active_runs=1,
         tags=["amazon", "sync", "gestionale"],
-        doc_md=DOC_MD,
-        params={"sync_type": Param("changed", enum=["changed", "total"], description="Type of sync")},
+        doc_md=DOC_MD.format(wait=DEFAULT_WAIT_MINUTES),
+        params={
+            "sync_type": Param("changed", enum=["changed", "total"], description="Type of sync"),
+            "import_wait_minutes": Param(
+                DEFAULT_WAIT_MINUTES, type="number", exclusiveMinimum=0,
+                description="How long to wait for each account's import before syncing without it.",
+            ),
+        },
     )
     def site_gestionale_sync():
-        imports = [
-            TriggerDagRunOperator(
-                task_id=import_task_id(account.id),
+        imports = []
+        for account in accounts.importing_accounts:
+            run_id = pre_sync_run_id("{{ run_id }}", account.id)
+            trigger = TriggerDagRunOperator(
+                task_id=trigger_task_id(account.id),
                 trigger_dag_id=account.dag_id,
-                trigger_run_id=pre_sync_run_id("{{ run_id }}", account.id),
+                trigger_run_id=run_id,
                 conf={"trigger": "pre-sync", "sync_run_id": "{{ run_id }}"},
-                wait_for_completion=True,
-                deferrable=True,
-                poke_interval=10,
-                allowed_states=["success"],
-                failed_states=["failed"],
+                fail_when_dag_is_paused=True,  # its run would only wait in the queue
             )
-            for account in accounts.importing_accounts
-        ]
+            wait = WaitForImport(task_id=import_task_id(account.id), dag_id_to_wait=account.dag_id, run_id=run_id)
+            trigger >> wait
+            imports.append(wait)
 
         # Shares the account pushes' one-slot pool: the WebAPI's per-user request limit, and an
         # account's own push never runs beside the sync's (both could send the same order).

@@ -46,23 +46,30 @@ class ArticleRepository:
         article_code: str,
         *,
         shipping_article_code: str | None = None,
+        shipping_article_express_code: str | None = None,
     ) -> None:
         """Map a SellerSKU of ``account`` (``"*"``: of every account) to an article,
-        optionally with its own shipping (*spesa*) article."""
+        optionally with its own shipping (*spesa*) articles for standard and express shipping."""
         stmt = dialect_insert(self._session, SKUS).values(
             account=account,
             seller_sku=seller_sku,
             article_code=article_code,
             shipping_article_code=shipping_article_code,
+            shipping_article_express_code=shipping_article_express_code,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[SKUS.c.account, SKUS.c.seller_sku],
             set_={
-                "article_code": stmt.excluded.article_code,
-                "shipping_article_code": stmt.excluded.shipping_article_code,
+                name: stmt.excluded[name]
+                for name in ("article_code", "shipping_article_code", "shipping_article_express_code")
             },
         )
         self._session.execute(stmt)
+
+    def sku_mappings(self, account: str) -> list[SkuMappingRecord]:
+        """The account's own mappings, by SKU."""
+        rows = self._session.execute(select(SKUS).where(SKUS.c.account == account).order_by(SKUS.c.seller_sku))
+        return [_sku_mapping(row) for row in rows]
 
     def resolve_sku(self, account: str, seller_sku: str) -> SkuMappingRecord | None:
         """The account's own mapping first, then the one for every account.
@@ -72,10 +79,14 @@ class ArticleRepository:
         ).all()
         if not rows:
             return None
-        row = min(rows, key=lambda r: r.account == ALL_ACCOUNTS)
-        return SkuMappingRecord(
-            account=row.account,
-            seller_sku=row.seller_sku,
-            article_code=row.article_code,
-            shipping_article_code=row.shipping_article_code,
-        )
+        return _sku_mapping(min(rows, key=lambda r: r.account == ALL_ACCOUNTS))
+
+
+def _sku_mapping(row) -> SkuMappingRecord:
+    return SkuMappingRecord(
+        account=row.account,
+        seller_sku=row.seller_sku,
+        article_code=row.article_code,
+        shipping_article_code=row.shipping_article_code,
+        shipping_article_express_code=row.shipping_article_express_code,
+    )

@@ -121,7 +121,9 @@ class SkuMapping(Base):
     account: Mapped[str] = mapped_column(ACCOUNT)
     seller_sku: Mapped[str] = mapped_column(String(64))
     article_code: Mapped[str] = mapped_column(String(32))
-    shipping_article_code: Mapped[str | None] = mapped_column(String(32))  # overrides the account's
+    # override the account's standard / express spesa article for orders with this SKU
+    shipping_article_code: Mapped[str | None] = mapped_column(String(32))
+    shipping_article_express_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class OrderNumberCounter(Base):

@@ -332,4 +332,5 @@ class SkuMappingRecord:
     account: str
     seller_sku: str
     article_code: str
-    shipping_article_code: str | None
+    shipping_article_code: str | None  # standard shipping
+    shipping_article_express_code: str | None = None

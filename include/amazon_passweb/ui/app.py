@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from amazon_passweb.ui import actions, formatting, queries, views
+from amazon_passweb.ui import actions, formatting, queries, sku_mappings, views
 from amazon_passweb.ui.auth import login_url, require_same_origin, wants_html
 from amazon_passweb.ui.plugin import MOUNT_PREFIX
 from amazon_passweb.ui.services import UiServices
@@ -159,6 +159,48 @@ def create_app(services: UiServices | None = None) -> FastAPI:
         return render(request, "orders.html", page="orders", user=user.get_name(), accounts=accounts.accounts,
                       flt=flt, result=result, query=request.query_params, date_errors=date_errors,
                       day_pattern=formatting.DAY_PATTERN)
+
+    def sku_page(request: Request, user: User, account: str | None, *, form: dict | None = None,
+                 message: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
+        accounts = services.accounts()
+        choices = [(a.id, f"{a.id} – {a.description}") for a in accounts.accounts]
+        choices.append((sku_mappings.ALL_ACCOUNTS, "Tutti gli account (*)"))
+        account = account if account in dict(choices) else choices[0][0]
+        mappings = sku_mappings.list_mappings(services.store(), accounts, account)
+        response = render(request, "sku.html", page="sku", user=user.get_name(), account=account,
+                          account_choices=choices, mappings=mappings, form=form or {}, message=message, error=error,
+                          may_edit=_may_edit_mappings(user, account))
+        response.status_code = status
+        return response
+
+    def _may_edit_mappings(user: Any, account: str) -> bool:
+        """The right to edit the account's DAG (every account's, for a mapping of every account)."""
+        accounts = services.accounts().accounts
+        dag_ids = [a.dag_id for a in accounts if account in (a.id, sku_mappings.ALL_ACCOUNTS)]
+        return bool(dag_ids) and all(services.airflow.may_edit(user, dag_id) for dag_id in dag_ids)
+
+    @router.get("/sku", response_class=HTMLResponse)
+    def sku_list(request: Request, user: User, account: str | None = None) -> HTMLResponse:
+        return sku_page(request, user, account)
+
+    @changes.post("/sku", response_class=HTMLResponse)
+    async def sku_save(request: Request, user: User) -> HTMLResponse:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        account = form.get("account", "")
+        try:
+            sku_mappings.check_account(services.accounts(), account)
+        except sku_mappings.MappingRefused as refused:
+            return sku_page(request, user, None, form=form, error=f"Non salvato: {refused}", status=422)
+        if not _may_edit_mappings(user, account):
+            raise HTTPException(403, "Non hai il permesso di modificare gli articoli di questo account.")
+        wanted = sku_mappings.SkuMappingInput(account, form.get("seller_sku", ""), form.get("article_code", ""),
+                                              form.get("shipping_standard"), form.get("shipping_express"))
+        try:
+            saved = sku_mappings.save_mapping(services.store(), services.accounts(), wanted)
+        except sku_mappings.MappingRefused as refused:
+            return sku_page(request, user, account, form=form, error=f"Non salvato: {refused}", status=422)
+        return sku_page(request, user, account,
+                        message=f"Salvato: {saved.seller_sku} → {saved.article_code} per {saved.account}.")
 
     @changes.post("/accounts/{account_id}/sync")
     def sincro_ordini(account_id: str, user: User) -> JSONResponse:
