@@ -30,6 +30,7 @@ class Kind(StrEnum):
     UNKNOWN_SKU = "unknown_sku"
     MISSING_VAT = "missing_vat"
     TOTALS_MISMATCH = "totals_mismatch"
+    ZERO_AMAZON_TOTAL = "zero_amazon_total"
     NO_BUYER_DATA = "no_buyer_data"
     UNIDENTIFIABLE_BUYER = "unidentifiable_buyer"
     UNEXPECTED = "unexpected"
@@ -104,6 +105,11 @@ TEXTS: dict[Kind, str] = {
         "Importi non coerenti: articoli, spedizione, confezioni regalo e promozioni sommano {total}, "
         "ma il totale dell'ordine su Amazon è {expected}: ordine non importato. Controlla l'ordine in "
         f"Seller Central; {_RETRIED}"
+    ),
+    Kind.ZERO_AMAZON_TOTAL: (
+        "Amazon indica un totale dell'ordine di {expected}, ma articoli, spedizione, confezioni regalo e "
+        "promozioni sommano {total}: ordine non importato (il totale non viene ricavato dagli articoli). "
+        f"Controlla l'ordine in Seller Central; {_RETRIED}"
     ),
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
