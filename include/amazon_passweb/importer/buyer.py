@@ -10,6 +10,7 @@ street for a private one (``site.records.NewCustomer.identity``).
 from __future__ import annotations
 
 from amazon_passweb.amazon.models import AmazonOrder
+from amazon_passweb.config import AmazonStatus
 from amazon_passweb.site.records import NewAddress, NewCustomer
 from amazon_passweb.site.states import CustomerKind, Origin
 
@@ -19,6 +20,13 @@ def has_usable_address(order: AmazonOrder) -> bool:
     address = order.delivery_address
     return (address is not None and any(line and line.strip() for line in address.lines)
             and bool((address.postal_code or "").strip()) and bool((address.city or "").strip()))
+
+
+def awaits_address(order: AmazonOrder) -> bool:
+    """A Pending order comes without the buyer's address: it waits for the version that has it
+    (an AFN order never gets one and follows the AFN rule instead)."""
+    pending = order.status in (AmazonStatus.PENDING, AmazonStatus.PENDING_AVAILABILITY)
+    return pending and not order.is_afn and not has_usable_address(order)
 
 
 def lacks_buyer_data(order: AmazonOrder) -> bool:

@@ -6,7 +6,9 @@ inbox entries after it), so a step can be re-run after a crash. An order that
 cannot go on is recorded as failed on its own and the rest of its batch goes
 on: everything that can go wrong with one order is checked before the batch
 writes. The inbox status says how far each order has come: new → selected |
-skipped → reconciled | failed → imported | incomplete.
+skipped → reconciled | failed | waiting → imported | incomplete. A Pending order
+without its address waits in the inbox, neither failed nor imported, until a
+newer version (with the address) puts it back to new.
 """
 
 from __future__ import annotations
@@ -129,17 +131,23 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
     """Find or create each selected order's customer and shipping address, never changing existing ones.
 
     An order that cannot become a site order (unknown SKU, totals that do not
-    add up, unidentifiable buyer) fails here, before any customer is created."""
+    add up, unidentifiable buyer) fails here, before any customer is created; a
+    Pending order without its address waits here for the version that has it."""
     outcome: Counter[str] = Counter()
     articles = ArticleLookup()
     for batch in _batches(store, account, InboxStatus.SELECTED):
         with store.unit_of_work() as uow:
             failures: list[InboxMark] = []
+            waiting: list[InboxMark] = []
             without_buyer: list[ReconciledEntry] = []
             buyers: list[_Buyer] = []
             for entry in batch:
                 try:
                     order = AmazonOrder.from_json(entry.payload)
+                    if buyer.awaits_address(order):
+                        waits = message(Kind.PENDING_WITHOUT_ADDRESS, status=order.status.value)
+                        waiting.append(InboxMark(order.amazon_order_id, InboxStatus.WAITING, waits.text))
+                        continue
                     build_rows(order, account, articles.using(uow.articles))
                     if buyer.lacks_buyer_data(order):
                         if not order.is_afn:
@@ -158,9 +166,10 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
                 except UNEXPECTED as error:
                     failures.append(_unexpected_failure(entry.amazon_order_id, error))
             with_buyer = _find_or_create_buyers(uow, buyers)
-            uow.inbox.mark_many(account.id, failures, run_id=run_id)
+            uow.inbox.mark_many(account.id, failures + waiting, run_id=run_id)
             uow.inbox.mark_reconciled_many(account.id, without_buyer + with_buyer, run_id=run_id)
         outcome["failed"] += len(failures)
+        outcome["waiting"] += len(waiting)
         outcome["afn_without_buyer"] += len(without_buyer)
         outcome["reconciled"] += len(with_buyer)
         outcome.update("customer_new" if entry.customer_new else "customer_existing" for entry in with_buyer)

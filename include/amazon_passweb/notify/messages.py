@@ -32,6 +32,7 @@ class Kind(StrEnum):
     TOTALS_MISMATCH = "totals_mismatch"
     ZERO_AMAZON_TOTAL = "zero_amazon_total"
     NO_BUYER_DATA = "no_buyer_data"
+    PENDING_WITHOUT_ADDRESS = "pending_without_address"
     UNIDENTIFIABLE_BUYER = "unidentifiable_buyer"
     UNEXPECTED = "unexpected"
     # orders Amazon sent unreadable (importer.rejected)
@@ -114,6 +115,11 @@ TEXTS: dict[Kind, str] = {
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
         f"spedito da Logistica Amazon): ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
+    Kind.PENDING_WITHOUT_ADDRESS: (
+        "Ordine ancora {status} su Amazon, che non fornisce l'indirizzo di spedizione: in attesa, non "
+        "importato. Verrà importato quando Amazon ne invierà una versione con l'indirizzo (di solito quando "
+        "passa a Unshipped); non serve fare altro"
     ),
     Kind.UNIDENTIFIABLE_BUYER: (
         "Acquirente non identificabile: Amazon non ha inviato un'email utilizzabile né nome e indirizzo "
