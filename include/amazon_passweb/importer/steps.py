@@ -24,9 +24,10 @@ from amazon_passweb.importer import buyer
 from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
-from amazon_passweb.notify.messages import Kind, OperatorMessage, message
+from amazon_passweb.notify.messages import IDENTITY_BASIS, Kind, OperatorMessage, message
 from amazon_passweb.site.errors import UnidentifiableBuyer
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
+from amazon_passweb.site.normalise import identity_basis
 from amazon_passweb.site.orders import check_rows
 from amazon_passweb.site.records import (
     BuyerKey,
@@ -168,6 +169,7 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
             with_buyer = _find_or_create_buyers(uow, buyers)
             uow.inbox.mark_many(account.id, failures + waiting, run_id=run_id)
             uow.inbox.mark_reconciled_many(account.id, without_buyer + with_buyer, run_id=run_id)
+            uow.inbox.add_history_many(account.id, _recognised_by_identity(buyers, with_buyer), run_id=run_id)
         outcome["failed"] += len(failures)
         outcome["waiting"] += len(waiting)
         outcome["afn_without_buyer"] += len(without_buyer)
@@ -187,6 +189,17 @@ def _find_or_create_buyers(uow: UnitOfWork, buyers: list[_Buyer]) -> list[Reconc
         reconciled.append(ReconciledEntry(b.amazon_order_id, c.id, c.created, address.id if address else None,
                                           bool(address and address.created)))
     return reconciled
+
+
+def _recognised_by_identity(buyers: list[_Buyer], reconciled: list[ReconciledEntry]) -> list[tuple[str, str, str]]:
+    """A history note on each order attached to an existing customer without an email to say so:
+    the operator can check that name and address (or VAT number) really are that customer's."""
+    notes = []
+    for b, entry in zip(buyers, reconciled, strict=True):
+        if b.key.matched_by == "identity" and not entry.customer_new:
+            basis = IDENTITY_BASIS[identity_basis(b.customer.identity(b.address))]
+            notes.append((b.amazon_order_id, CUSTOMER_RECOGNISED, message(Kind.CUSTOMER_BY_IDENTITY, basis=basis).text))
+    return notes
 
 
 def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, import_run_id: int | None
@@ -264,6 +277,7 @@ def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLook
 
 
 BATCH = 200
+CUSTOMER_RECOGNISED = "customer_recognised"  # history outcome of a customer found by identity, not email
 PROGRESS_EVERY = 5_000  # a large backfill logs how far each step has come
 
 # What bad data in one order can raise where no rule above foresaw it: that order fails with the

@@ -45,6 +45,7 @@ class Kind(StrEnum):
     SITE_ORDER_CREATED = "site_order_created"
     SITE_ORDER_PRESENT = "site_order_present"
     AFN_INCOMPLETE = "afn_incomplete"
+    CUSTOMER_BY_IDENTITY = "customer_by_identity"
     CANCELLED_AFTER_IMPORT = "cancelled_after_import"
     # the push towards the gestionale (importer.push), by the gestionale error's type
     PUSHED = "pushed"
@@ -152,6 +153,10 @@ TEXTS: dict[Kind, str] = {
         "Ordine sito {site_order} creato come Incompleto da Logistica Amazon: Amazon non fornisce nome e "
         "indirizzo dell'acquirente; completalo a mano nel sito, poi raggiungerà il gestionale"
     ),
+    Kind.CUSTOMER_BY_IDENTITY: (
+        "Cliente riconosciuto da {basis}: Amazon non ha inviato un'email utilizzabile e l'ordine è attribuito "
+        "al cliente esistente con gli stessi dati"
+    ),
     Kind.CANCELLED_AFTER_IMPORT: (
         "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"
     ),
@@ -224,6 +229,10 @@ TEXTS: dict[Kind, str] = {
     Kind.EMAIL_SENT: "invio {what} riuscito",
     Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",
 }
+
+
+# How a buyer without email was recognised (``site.normalise.identity_basis``), as CUSTOMER_BY_IDENTITY says it.
+IDENTITY_BASIS = {"vat": "partita IVA", "company": "ragione sociale e CAP", "private": "nome e indirizzo"}
 
 
 def parameters(kind: Kind) -> tuple[str, ...]:
