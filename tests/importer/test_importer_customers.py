@@ -253,8 +253,8 @@ def test_a_buyer_first_with_email_then_without_is_one_customer_and_the_order_say
         assert gestionale_db.document(order.amazon_order_id)["cod_conto"] == customer["codice"]
     with store.unit_of_work(read_only=True) as uow:
         notes = [step.message for step in uow.inbox.history(it_main.id, without_email.amazon_order_id)
-                 if step.outcome == "customer_recognised"]
-        assert not any(step.outcome == "customer_recognised"
+                 if step.outcome == "recognised"]
+        assert not any(step.outcome == "recognised"
                        for step in uow.inbox.history(it_main.id, with_email.amazon_order_id))
     assert notes == ["Cliente riconosciuto da nome e indirizzo: Amazon non ha inviato un'email utilizzabile e "
                      "l'ordine è attribuito al cliente esistente con gli stessi dati"]

@@ -277,7 +277,7 @@ def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLook
 
 
 BATCH = 200
-CUSTOMER_RECOGNISED = "customer_recognised"  # history outcome of a customer found by identity, not email
+CUSTOMER_RECOGNISED = "recognised"  # history outcome (16 characters at most) of a customer found by identity
 PROGRESS_EVERY = 5_000  # a large backfill logs how far each step has come
 
 # What bad data in one order can raise where no rule above foresaw it: that order fails with the
