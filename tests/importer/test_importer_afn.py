@@ -3,8 +3,9 @@ is emailed, or go to the account's placeholder customer when it has one (domain.
 
 from datetime import UTC, datetime
 
-from importer_helpers import DE, amazon_order, inbox_entry, read_emails, site_counts, site_order
+from importer_helpers import DE, IT, amazon_order, inbox_entry, read_emails, site_counts, site_order
 
+from amazon_passweb.amazon.models import Address, AmazonOrder, Buyer
 from amazon_passweb.importer.notify_run import send_run_report
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify.report import RunKind
@@ -62,3 +63,39 @@ def test_with_a_placeholder_customer_an_afn_order_without_buyer_data_goes_to_the
     recipients = [m["To"] for m in read_emails(mail_sink.directory)]
     assert "amministrazione@example.it" not in recipients
     assert recipients == ["export@example.it"]
+
+
+def _afn_with_a_name_but_no_street(marketplace: str = IT) -> AmazonOrder:
+    """As Amazon sends many AFN orders: the buyer's name, the city and postcode, no street."""
+    return amazon_order(afn=True, marketplace=marketplace, buyer=Buyer(name="Mario Rossi"),
+                        delivery=Address(name="Mario Rossi", city="Milano", postal_code="20121", country_code="IT"))
+
+
+def test_an_afn_order_with_a_name_but_no_usable_address_is_incomplete_not_a_customer(
+        importer, store, it_main, gestionale_db):
+    assert it_main.afn_placeholder_customer is None
+    order = _afn_with_a_name_but_no_street()
+
+    importer.run([order])
+    importer.run([], run_id="run-2")  # the next import neither fails it nor creates anything
+
+    site = site_order(store, it_main, order.amazon_order_id)
+    assert site.state is OrderState.INCOMPLETO_AFN and site.customer_id is None
+    assert inbox_entry(store, it_main, order.amazon_order_id).status is InboxStatus.INCOMPLETE
+    assert site_counts(store)["customers"] == 0 and site_counts(store)["addresses"] == 0
+    assert gestionale_db.document(order.amazon_order_id) is None
+
+
+def test_with_a_placeholder_an_afn_order_with_a_name_but_no_usable_address_goes_under_it(
+        importer, store, eu_de_fr, standin, gestionale_db):
+    placeholder = eu_de_fr.afn_placeholder_customer
+    standin.store.insert_customer({"codice": placeholder, "ragione_sociale": "Clienti Amazon FBA"})
+    order = _afn_with_a_name_but_no_street(DE)
+
+    importer.run([order], account=eu_de_fr)
+
+    site = site_order(store, eu_de_fr, order.amazon_order_id)
+    assert site.state is OrderState.MEMORIZZATO and site.customer_id is None
+    assert gestionale_db.document(order.amazon_order_id)["cod_conto"] == placeholder
+    assert site_counts(store)["customers"] == 0
+    assert gestionale_db.counts()["clienti"] == 1  # only the placeholder

@@ -273,3 +273,29 @@ def test_a_site_address_already_in_the_gestionale_is_reused_by_its_id_without_a_
     assert searches == []
     assert gestionale_db.addresses(SITE_CODE) == [indirizzo]
     assert gestionale_db.document(second.amazon_order_id)["id_ind_sped"] == indirizzo["id"]
+
+
+def test_a_buyer_first_with_email_then_without_is_one_customer_and_the_order_says_how(importer, store, it_main,
+                                                                                    gestionale_db):
+    home = address("Lucia Galli", "Via Mazzini 8", "40121", "Bologna", province="BO")
+    with_email = amazon_order(buyer=private_buyer("Lucia Galli", "lucia.galli@marketplace.amazon.it"), delivery=home)
+    without_email = amazon_order(buyer=private_buyer("LUCIA GALLI", None),
+                                 delivery=address("Lucia Galli", "via Mazzini, 8", "40121", "Bologna", province="BO"))
+
+    importer.run([with_email], run_id="run-1")
+    importer.run([without_email], run_id="run-2")
+
+    assert site_counts(store)["customers"] == 1
+    first, second = (customer_of(store, it_main, o.amazon_order_id) for o in (with_email, without_email))
+    assert first.id == second.id and second.email == "lucia.galli@marketplace.amazon.it"  # never overwritten
+    assert inbox_entry(store, it_main, without_email.amazon_order_id).customer_new is False
+    [customer] = gestionale_db.customers()
+    for order in (with_email, without_email):
+        assert gestionale_db.document(order.amazon_order_id)["cod_conto"] == customer["codice"]
+    with store.unit_of_work(read_only=True) as uow:
+        notes = [step.message for step in uow.inbox.history(it_main.id, without_email.amazon_order_id)
+                 if step.outcome == "recognised"]
+        assert not any(step.outcome == "recognised"
+                       for step in uow.inbox.history(it_main.id, with_email.amazon_order_id))
+    assert notes == ["Cliente riconosciuto da nome e indirizzo: Amazon non ha inviato un'email utilizzabile e "
+                     "l'ordine è attribuito al cliente esistente con gli stessi dati"]

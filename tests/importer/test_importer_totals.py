@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from importer_helpers import article_codes, site_order
+from importer_helpers import amazon_order, article_codes, inbox_entry, item, site_order
 
 from amazon_passweb.amazon.v2026 import order_from_v2026
 from amazon_passweb.site.states import InboxStatus
@@ -34,3 +34,19 @@ def test_every_document_total_equals_the_amazon_total_to_the_cent(importer, stor
         amazon_total = order.order_total.quantize(CENT)
         assert document_totals(document)["totale_documento"] == amazon_total, order.amazon_order_id
         assert site_order(store, it_main, order.amazon_order_id).total_gross == amazon_total
+
+
+def test_a_zero_amazon_total_with_non_zero_items_is_an_error_of_that_order(importer, store, it_main, gestionale_db):
+    zero_total = amazon_order(item("ART001", 2, "19.90"), total=Decimal(0))
+    fine = amazon_order()
+
+    importer.run([zero_total, fine])
+
+    entry = inbox_entry(store, it_main, zero_total.amazon_order_id)
+    assert entry.status is InboxStatus.FAILED
+    assert entry.last_error.startswith("Amazon indica un totale dell'ordine di 0,00")
+    assert "39,80" in entry.last_error and "ordine non importato" in entry.last_error
+    assert "Amazon's order total is 0" in entry.last_error_detail
+    assert site_order(store, it_main, zero_total.amazon_order_id) is None
+    assert gestionale_db.document(zero_total.amazon_order_id) is None
+    assert gestionale_db.document(fine.amazon_order_id) is not None

@@ -51,6 +51,35 @@ def test_buyer_without_email_is_matched_by_name_postcode_and_street(store: SiteS
     assert other.created and other.customer.id != first.id
 
 
+def test_a_buyer_known_by_email_is_found_again_by_identity_when_the_email_is_missing(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        first = uow.customers.get_or_create(private_buyer(1), address(1)).customer
+    with store.unit_of_work() as uow:
+        again = uow.customers.get_or_create(private_buyer(1, email=None), address(1, line1="V. Garibaldi 1"))
+        assert uow.customers.find_by_identity(private_buyer(1, email=None), address(1)) == first
+    assert not again.created and again.matched_by == "identity" and again.customer == first
+
+
+def test_a_customer_known_by_email_gets_its_identity_from_its_next_order_with_one(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:  # an order without street and postcode: no identity yet
+        first = uow.customers.get_or_create(private_buyer(2), None).customer
+    with store.unit_of_work() as uow:
+        assert uow.customers.find_by_identity(private_buyer(2, email=None), address(2)) is None
+        assert uow.customers.get_or_create(private_buyer(2), address(2)).matched_by == "email"
+    with store.unit_of_work() as uow:
+        again = uow.customers.get_or_create(private_buyer(2, email=None), address(2))
+    assert not again.created and again.customer == first  # never modified: only its identity key was added
+
+
+def test_customers_with_an_email_may_share_an_identity_and_the_oldest_is_found(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        oldest = uow.customers.get_or_create(private_buyer(3), address(3)).customer
+        other = uow.customers.get_or_create(private_buyer(3, email="other3@marketplace.amazon.it"), address(3))
+        without_email = uow.customers.get_or_create(private_buyer(3, email=None), address(3))
+    assert other.created and other.customer.id != oldest.id
+    assert not without_email.created and without_email.customer.id == oldest.id
+
+
 def test_buyer_without_any_identity_is_refused(store: SiteStore) -> None:
     afn_buyer = NewCustomer(kind=CustomerKind.PRIVATE)
     with store.unit_of_work() as uow, pytest.raises(UnidentifiableBuyer):

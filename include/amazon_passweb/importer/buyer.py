@@ -10,12 +10,33 @@ street for a private one (``site.records.NewCustomer.identity``).
 from __future__ import annotations
 
 from amazon_passweb.amazon.models import AmazonOrder
+from amazon_passweb.config import AmazonStatus
 from amazon_passweb.site.records import NewAddress, NewCustomer
 from amazon_passweb.site.states import CustomerKind, Origin
 
 
+def has_usable_address(order: AmazonOrder) -> bool:
+    """A shipping address the goods can go to: a street, a postal code and a city."""
+    address = order.delivery_address
+    return (address is not None and any(line and line.strip() for line in address.lines)
+            and bool((address.postal_code or "").strip()) and bool((address.city or "").strip()))
+
+
+def awaits_address(order: AmazonOrder) -> bool:
+    """A Pending order comes without the buyer's address: it waits for the version that has it
+    (an AFN order never gets one and follows the AFN rule instead)."""
+    pending = order.status in (AmazonStatus.PENDING, AmazonStatus.PENDING_AVAILABILITY)
+    return pending and not order.is_afn and not has_usable_address(order)
+
+
 def lacks_buyer_data(order: AmazonOrder) -> bool:
-    """AFN orders arrive without the buyer's name and street: they cannot become a customer."""
+    """The order cannot become a customer of its own.
+
+    AFN orders arrive without the buyer's name and street, or with the name alone:
+    without a usable address they are incomplete (or go to the placeholder customer),
+    whatever else Amazon sent. Any other order only when Amazon gave neither name nor address."""
+    if order.is_afn:
+        return not has_usable_address(order)
     address = order.delivery_address
     has_address = address is not None and bool(address.name) and bool(address.lines)
     return not has_address and not order.buyer.name

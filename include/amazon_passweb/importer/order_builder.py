@@ -11,7 +11,8 @@
   the goods it goes with;
 - the two note rows (Amazon order date and id; Amazon status at import), worded
   as in the gestionale document;
-- the rows add up to Amazon's order total to the cent, or the order is refused.
+- the rows add up to Amazon's order total to the cent, or the order is refused (a zero total with
+  non-zero rows too: it is never replaced by the rows' sum).
 
 Prices are gross (VAT included), as Amazon EU gives them.
 """
@@ -96,8 +97,14 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
 
     total = sum((quantity * price for _, _, _, quantity, price, _ in rows), Decimal(0))
     expected = order.order_total
-    if expected == 0 and total > 0:
-        expected = total  # Pending orders may come without a total: the items are the truth
+    if expected == 0 and total.quantize(CENT) != 0:
+        # A missing total is already the items' sum (amazon.v0/v2026): a zero one is what Amazon said.
+        raise OrderBuildError(
+            Kind.ZERO_AMAZON_TOTAL,
+            f"order {order.amazon_order_id}: Amazon's order total is 0 but items, shipping, gift wrap and "
+            f"promotions add up to {total:.2f} {order.currency}",
+            total=format_money(total, order.currency), expected=format_money(expected, order.currency),
+        )
     if total.quantize(CENT) != expected.quantize(CENT):
         raise OrderBuildError(
             Kind.TOTALS_MISMATCH,

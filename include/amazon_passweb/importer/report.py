@@ -23,6 +23,7 @@ CANCELLED = "cancelled"
 
 _OUTCOMES = {
     InboxStatus.SKIPPED.value: Outcome.SKIPPED,
+    InboxStatus.WAITING.value: Outcome.SKIPPED,  # not imported this run; its reason says it waits for the address
     InboxStatus.FAILED.value: Outcome.FAILED,
     InboxStatus.REJECTED.value: Outcome.FAILED,
     InboxStatus.IMPORTED.value: Outcome.CREATED,

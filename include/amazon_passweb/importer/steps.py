@@ -6,7 +6,9 @@ inbox entries after it), so a step can be re-run after a crash. An order that
 cannot go on is recorded as failed on its own and the rest of its batch goes
 on: everything that can go wrong with one order is checked before the batch
 writes. The inbox status says how far each order has come: new → selected |
-skipped → reconciled | failed → imported | incomplete.
+skipped → reconciled | failed | waiting → imported | incomplete. A Pending order
+without its address waits in the inbox, neither failed nor imported, until a
+newer version (with the address) puts it back to new.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from amazon_passweb.importer import buyer
 from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
-from amazon_passweb.notify.messages import Kind, OperatorMessage, message
+from amazon_passweb.notify.messages import IDENTITY_BASIS, Kind, OperatorMessage, message
 from amazon_passweb.site.errors import UnidentifiableBuyer
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
+from amazon_passweb.site.normalise import identity_basis
 from amazon_passweb.site.orders import check_rows
 from amazon_passweb.site.records import (
     BuyerKey,
@@ -129,17 +132,23 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
     """Find or create each selected order's customer and shipping address, never changing existing ones.
 
     An order that cannot become a site order (unknown SKU, totals that do not
-    add up, unidentifiable buyer) fails here, before any customer is created."""
+    add up, unidentifiable buyer) fails here, before any customer is created; a
+    Pending order without its address waits here for the version that has it."""
     outcome: Counter[str] = Counter()
     articles = ArticleLookup()
     for batch in _batches(store, account, InboxStatus.SELECTED):
         with store.unit_of_work() as uow:
             failures: list[InboxMark] = []
+            waiting: list[InboxMark] = []
             without_buyer: list[ReconciledEntry] = []
             buyers: list[_Buyer] = []
             for entry in batch:
                 try:
                     order = AmazonOrder.from_json(entry.payload)
+                    if buyer.awaits_address(order):
+                        waits = message(Kind.PENDING_WITHOUT_ADDRESS, status=order.status.value)
+                        waiting.append(InboxMark(order.amazon_order_id, InboxStatus.WAITING, waits.text))
+                        continue
                     build_rows(order, account, articles.using(uow.articles))
                     if buyer.lacks_buyer_data(order):
                         if not order.is_afn:
@@ -158,9 +167,11 @@ def reconcile_selected(store: SiteStore, account: AccountConfig, run_id: str) ->
                 except UNEXPECTED as error:
                     failures.append(_unexpected_failure(entry.amazon_order_id, error))
             with_buyer = _find_or_create_buyers(uow, buyers)
-            uow.inbox.mark_many(account.id, failures, run_id=run_id)
+            uow.inbox.mark_many(account.id, failures + waiting, run_id=run_id)
             uow.inbox.mark_reconciled_many(account.id, without_buyer + with_buyer, run_id=run_id)
+            uow.inbox.add_history_many(account.id, _recognised_by_identity(buyers, with_buyer), run_id=run_id)
         outcome["failed"] += len(failures)
+        outcome["waiting"] += len(waiting)
         outcome["afn_without_buyer"] += len(without_buyer)
         outcome["reconciled"] += len(with_buyer)
         outcome.update("customer_new" if entry.customer_new else "customer_existing" for entry in with_buyer)
@@ -178,6 +189,17 @@ def _find_or_create_buyers(uow: UnitOfWork, buyers: list[_Buyer]) -> list[Reconc
         reconciled.append(ReconciledEntry(b.amazon_order_id, c.id, c.created, address.id if address else None,
                                           bool(address and address.created)))
     return reconciled
+
+
+def _recognised_by_identity(buyers: list[_Buyer], reconciled: list[ReconciledEntry]) -> list[tuple[str, str, str]]:
+    """A history note on each order attached to an existing customer without an email to say so:
+    the operator can check that name and address (or VAT number) really are that customer's."""
+    notes = []
+    for b, entry in zip(buyers, reconciled, strict=True):
+        if b.key.matched_by == "identity" and not entry.customer_new:
+            basis = IDENTITY_BASIS[identity_basis(b.customer.identity(b.address))]
+            notes.append((b.amazon_order_id, CUSTOMER_RECOGNISED, message(Kind.CUSTOMER_BY_IDENTITY, basis=basis).text))
+    return notes
 
 
 def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, import_run_id: int | None
@@ -255,6 +277,7 @@ def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLook
 
 
 BATCH = 200
+CUSTOMER_RECOGNISED = "recognised"  # history outcome (16 characters at most) of a customer found by identity
 PROGRESS_EVERY = 5_000  # a large backfill logs how far each step has come
 
 # What bad data in one order can raise where no rule above foresaw it: that order fails with the

@@ -30,7 +30,9 @@ class Kind(StrEnum):
     UNKNOWN_SKU = "unknown_sku"
     MISSING_VAT = "missing_vat"
     TOTALS_MISMATCH = "totals_mismatch"
+    ZERO_AMAZON_TOTAL = "zero_amazon_total"
     NO_BUYER_DATA = "no_buyer_data"
+    PENDING_WITHOUT_ADDRESS = "pending_without_address"
     UNIDENTIFIABLE_BUYER = "unidentifiable_buyer"
     UNEXPECTED = "unexpected"
     # orders Amazon sent unreadable (importer.rejected)
@@ -43,6 +45,7 @@ class Kind(StrEnum):
     SITE_ORDER_CREATED = "site_order_created"
     SITE_ORDER_PRESENT = "site_order_present"
     AFN_INCOMPLETE = "afn_incomplete"
+    CUSTOMER_BY_IDENTITY = "customer_by_identity"
     CANCELLED_AFTER_IMPORT = "cancelled_after_import"
     # the push towards the gestionale (importer.push), by the gestionale error's type
     PUSHED = "pushed"
@@ -109,9 +112,19 @@ TEXTS: dict[Kind, str] = {
         "ma il totale dell'ordine su Amazon è {expected}: ordine non importato. Controlla l'ordine in "
         f"Seller Central; {_RETRIED}"
     ),
+    Kind.ZERO_AMAZON_TOTAL: (
+        "Amazon indica un totale dell'ordine di {expected}, ma articoli, spedizione, confezioni regalo e "
+        "promozioni sommano {total}: ordine non importato (il totale non viene ricavato dagli articoli). "
+        f"Controlla l'ordine in Seller Central; {_RETRIED}"
+    ),
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
         f"spedito da Logistica Amazon): ordine non importato. Controllalo in Seller Central; {_RETRIED}"
+    ),
+    Kind.PENDING_WITHOUT_ADDRESS: (
+        "Ordine ancora {status} su Amazon, che non fornisce l'indirizzo di spedizione: in attesa, non "
+        "importato. Verrà importato quando Amazon ne invierà una versione con l'indirizzo (di solito quando "
+        "passa a Unshipped); non serve fare altro"
     ),
     Kind.UNIDENTIFIABLE_BUYER: (
         "Acquirente non identificabile: Amazon non ha inviato un'email utilizzabile né nome e indirizzo "
@@ -143,6 +156,10 @@ TEXTS: dict[Kind, str] = {
     Kind.AFN_INCOMPLETE: (
         "Ordine sito {site_order} creato come Incompleto da Logistica Amazon: Amazon non fornisce nome e "
         "indirizzo dell'acquirente; completalo a mano nel sito, poi raggiungerà il gestionale"
+    ),
+    Kind.CUSTOMER_BY_IDENTITY: (
+        "Cliente riconosciuto da {basis}: Amazon non ha inviato un'email utilizzabile e l'ordine è attribuito "
+        "al cliente esistente con gli stessi dati"
     ),
     Kind.CANCELLED_AFTER_IMPORT: (
         "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"
@@ -229,6 +246,10 @@ TEXTS: dict[Kind, str] = {
     Kind.EMAIL_SENT: "invio {what} riuscito",
     Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",
 }
+
+
+# How a buyer without email was recognised (``site.normalise.identity_basis``), as CUSTOMER_BY_IDENTITY says it.
+IDENTITY_BASIS = {"vat": "partita IVA", "company": "ragione sociale e CAP", "private": "nome e indirizzo"}
 
 
 def parameters(kind: Kind) -> tuple[str, ...]:

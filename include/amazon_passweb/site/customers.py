@@ -1,8 +1,12 @@
 """Customers ("anagrafiche") and their shipping addresses.
 
 Matching (domain.md §4): a usable email finds the customer; without one (absent
-or the shared Amazon Business address) the fallback identity does. An existing
-customer is never modified by an import. Inserts use ON CONFLICT DO NOTHING and
+or the shared Amazon Business address) the fallback identity does. Every customer
+an order finds or creates carries that order's identity key (an existing one
+without a key gets it, the only column an import ever sets on it), so a buyer
+first known by email is found again when Amazon drops the email; of several
+customers with one identity, the oldest. An existing customer's data is never
+modified by an import. Inserts use ON CONFLICT DO NOTHING and
 re-read, so two processes meeting the same new buyer end with one customer.
 """
 
@@ -36,16 +40,19 @@ ADDRESSES = Address.__table__
 
 # Built once: lookups are the importer's hottest path (one or two per order).
 _BY_EMAIL = select(CUSTOMERS).where(CUSTOMERS.c.email_hash == bindparam("key"))
-_BY_IDENTITY = select(CUSTOMERS).where(CUSTOMERS.c.identity_hash == bindparam("key"))
+_BY_IDENTITY = select(CUSTOMERS).where(CUSTOMERS.c.identity_hash == bindparam("key")).order_by(CUSTOMERS.c.id)
 _BY_ID = select(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("key"))
 _ADDRESS_BY_KEY = select(ADDRESSES).where(
     ADDRESSES.c.customer_id == bindparam("customer_id"), ADDRESSES.c.key_hash == bindparam("key")
 )
 _IDS_BY_KEY = {
-    column: select(CUSTOMERS.c.id, CUSTOMERS.c[column]).where(
-        CUSTOMERS.c[column].in_(bindparam("keys", expanding=True)))
+    column: select(CUSTOMERS.c.id, CUSTOMERS.c[column], CUSTOMERS.c.identity_hash).where(
+        CUSTOMERS.c[column].in_(bindparam("keys", expanding=True))).order_by(CUSTOMERS.c.id)
     for column in ("email_hash", "identity_hash")
 }
+_STAMP_IDENTITY = update(CUSTOMERS).where(
+    CUSTOMERS.c.id == bindparam("b_id"), CUSTOMERS.c.identity_hash.is_(None)
+).values(identity_hash=bindparam("b_identity"))
 _ADDRESS_IDS = select(ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_hash).where(
     ADDRESSES.c.customer_id.in_(bindparam("customers", expanding=True)),
     ADDRESSES.c.key_hash.in_(bindparam("keys", expanding=True)),
@@ -111,15 +118,16 @@ class CustomerRepository:
 
         Raises ``UnidentifiableBuyer`` when there is neither (e.g. an AFN order without buyer data).
         """
+        identity = customer.identity(address)
+        identity_hash = self.identity_hash(identity) if identity is not None else None
         email = customer.match_email()
         if email is not None:
-            return BuyerKey("email_hash", self.email_hash(email), "email")
-        identity = customer.identity(address)
-        if identity is None:
+            return BuyerKey("email_hash", self.email_hash(email), "email", identity_hash)
+        if identity_hash is None:
             raise UnidentifiableBuyer(
                 "the buyer has no usable email and no name/address or VAT number to identify them"
             )
-        return BuyerKey("identity_hash", self.identity_hash(identity), "identity")
+        return BuyerKey("identity_hash", identity_hash, "identity", identity_hash)
 
     def get_or_create(self, customer: NewCustomer, address: NewAddress | None = None) -> CustomerMatch:
         """Find the buyer or create them; never overwrites an existing customer.
@@ -136,19 +144,19 @@ class CustomerRepository:
     def get_or_create_many(self, buyers: Sequence[tuple[NewCustomer, BuyerKey]]) -> list[Resolved]:
         """:meth:`get_or_create` for a batch: one lookup per key kind, one INSERT for the new buyers.
         Results follow ``buyers``; of several entries of one new buyer only the first is ``created``."""
-        found = self._customer_ids({(key.column, key.hash) for _, key in buyers})
-        new: dict[tuple[str, str], NewCustomer] = {}
+        found, without_identity = self._customer_ids({(key.column, key.hash) for _, key in buyers})
+        new: dict[tuple[str, str], tuple[NewCustomer, BuyerKey]] = {}
         for customer, key in buyers:
             if (key.column, key.hash) not in found:
-                new.setdefault((key.column, key.hash), customer)
+                new.setdefault((key.column, key.hash), (customer, key))
         created: set[tuple[str, str]] = set()
         if new:
             now = utcnow()
             # In key order: concurrent batches meeting the same new buyers lock them in the same order
             # (on PostgreSQL the second waits for the first instead of deadlocking).
             inserted = self._session.connection().execute(_INSERT_CUSTOMER[dialect_name(self._session)], [
-                self._customer_values(customer, column, key_hash, now)
-                for (column, key_hash), customer in sorted(new.items(), key=lambda item: item[0])
+                self._customer_values(customer, key, now)
+                for _, (customer, key) in sorted(new.items(), key=lambda item: item[0])
             ])
             for customer_id, email_hash, identity_hash in inserted:
                 key = ("email_hash", email_hash) if email_hash is not None else ("identity_hash", identity_hash)
@@ -156,21 +164,42 @@ class CustomerRepository:
                 created.add(key)
             missing = new.keys() - created  # another transaction created the same buyer first
             if missing:
-                found |= self._customer_ids(missing)
+                found |= self._customer_ids(missing)[0]
                 if missing - found.keys():
                     raise StoreError("a customer insert conflicted on another unique column")
+        self._stamp_identities(buyers, found, without_identity)
         return _in_order([(key.column, key.hash) for _, key in buyers], found, created)
 
-    def _customer_ids(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    def _customer_ids(self, keys: set[tuple[str, str]]) -> tuple[dict[tuple[str, str], int], set[int]]:
+        """The customers with these keys (of several with one identity, the oldest), and which of them
+        have no identity key yet."""
         ids: dict[tuple[str, str], int] = {}
+        without_identity: set[int] = set()
         for column in ("email_hash", "identity_hash"):
             hashes = [key_hash for kind, key_hash in keys if kind == column]
             if hashes:
                 rows = self._session.connection().execute(_IDS_BY_KEY[column], {"keys": hashes})
-                ids.update(((column, key_hash), customer_id) for customer_id, key_hash in rows)
-        return ids
+                for customer_id, key_hash, identity_hash in rows:
+                    ids.setdefault((column, key_hash), customer_id)
+                    if identity_hash is None:
+                        without_identity.add(customer_id)
+        return ids, without_identity
 
-    def _customer_values(self, customer: NewCustomer, column: str, key_hash: str, now: datetime) -> dict:
+    def _stamp_identities(self, buyers: Sequence[tuple[NewCustomer, BuyerKey]],
+                          found: dict[tuple[str, str], int], without_identity: set[int]) -> None:
+        """Give an existing customer found by email, without an identity key yet, its order's one
+        (the first order's, when a batch has several)."""
+        stamps: dict[int, str] = {}
+        for _, key in buyers:
+            customer_id = found[(key.column, key.hash)]
+            if key.identity_hash is not None and customer_id in without_identity:
+                stamps.setdefault(customer_id, key.identity_hash)
+        if stamps:  # in id order, as the inserts: concurrent batches lock customers in the same order
+            self._session.connection().execute(_STAMP_IDENTITY, [
+                {"b_id": customer_id, "b_identity": identity} for customer_id, identity in sorted(stamps.items())
+            ])
+
+    def _customer_values(self, customer: NewCustomer, key: BuyerKey, now: datetime) -> dict:
         values: dict[str, object] = {
             f"{name}_enc": self._encrypt_customer(name, getattr(customer, name)) for name in _CUSTOMER_PII
         }
@@ -180,8 +209,8 @@ class CustomerRepository:
             source_account=customer.source_account,
             can_login=customer.can_login,
             created_at=now,
-            email_hash=key_hash if column == "email_hash" else None,
-            identity_hash=key_hash if column == "identity_hash" else None,
+            email_hash=key.hash if key.column == "email_hash" else None,
+            identity_hash=key.identity_hash,
         )
         return values
 

@@ -139,7 +139,7 @@ class InboxRepository:
     ) -> None:
         """Set the processing status and append it to the order's history.
         ``message`` (and its technical ``detail``) becomes the last error for ``failed``/``incomplete``/
-        ``rejected``."""
+        ``rejected``/``waiting`` (for ``waiting`` the reason it waits)."""
         self.mark_many(account, [InboxMark(amazon_order_id, status, message, order_id, detail)], run_id=run_id)
 
     def mark_many(self, account: str, marks: Sequence[InboxMark], *, run_id: str | None = None) -> None:
@@ -311,7 +311,7 @@ _WHERE_ENTRY = (INBOX.c.account == bindparam("b_account"), INBOX.c.amazon_order_
 def _mark_values(status: InboxStatus) -> dict[str, Any]:
     values: dict[str, Any] = {"status": bindparam("b_status"), "updated_at": bindparam("b_now"),
                               "order_id": func.coalesce(bindparam("b_order_id", type_=Integer), INBOX.c.order_id)}
-    if status in (InboxStatus.FAILED, InboxStatus.INCOMPLETE, InboxStatus.REJECTED):
+    if status in (InboxStatus.FAILED, InboxStatus.INCOMPLETE, InboxStatus.REJECTED, InboxStatus.WAITING):
         values["last_error"] = bindparam("b_message")
         values["last_error_detail"] = bindparam("b_detail")
     elif status == InboxStatus.IMPORTED:

@@ -52,6 +52,19 @@ class Customer(Base):
     """An "anagrafica" of the site. An import never overwrites an existing one."""
 
     __tablename__ = "customers"
+    __table_args__ = (
+        # Every Amazon customer carries its identity key, also one found or created by email, so the same
+        # buyer without email is found again; several email customers may share one. A customer without
+        # email is identified by it alone: at most one such customer per identity.
+        Index(None, "identity_hash"),
+        Index(
+            "uq_customers_identity_hash_without_email",
+            "identity_hash",
+            unique=True,
+            sqlite_where=text("email_hash IS NULL"),
+            postgresql_where=text("email_hash IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # CustomerKind
@@ -60,7 +73,7 @@ class Customer(Base):
     # Unique where present: a usable email identifies one customer; without one
     # the identity key (VAT / company / name+postcode+street) does.
     email_hash: Mapped[str | None] = mapped_column(HASH, unique=True)
-    identity_hash: Mapped[str | None] = mapped_column(HASH, unique=True)
+    identity_hash: Mapped[str | None] = mapped_column(HASH)
     email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     company_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

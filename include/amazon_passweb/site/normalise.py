@@ -157,3 +157,8 @@ def identity_key(
     if not person or not (street or postal_code):
         return None
     return f"private:{person}|{normalise_postal_code(postal_code)}|{street}|{country}"
+
+
+def identity_basis(identity: str) -> str:
+    """What an :func:`identity_key` was made of: ``vat``, ``company`` or ``private``."""
+    return identity.split(":", 1)[0]

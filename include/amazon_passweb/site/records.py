@@ -104,11 +104,14 @@ class CustomerMatch:
 
 @dataclass(frozen=True)
 class BuyerKey:
-    """What identifies a buyer in the store: the hashed usable email, else the hashed fallback identity."""
+    """What identifies a buyer in the store: the hashed usable email, else the hashed fallback identity.
+    ``identity_hash`` is the fallback identity's hash whichever identifies them (None when the data is too
+    thin for one): it is stored on the customer, so the same buyer is found again without email."""
 
     column: str  # "email_hash" or "identity_hash"
     hash: str
     matched_by: str  # "email" or "identity"
+    identity_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class RowKind(StrEnum):
 
 class InboxStatus(StrEnum):
     """How far an Amazon order has come: new → selected | skipped → reconciled
-    (customer and address found or created) | failed → imported | incomplete."""
+    (customer and address found or created) | failed | waiting → imported | incomplete. A newer
+    version of a waiting order puts it back to new."""
 
     NEW = "new"
     SELECTED = "selected"
@@ -61,6 +62,7 @@ class InboxStatus(StrEnum):
     FAILED = "failed"
     INCOMPLETE = "incomplete"
     REJECTED = "rejected"  # Amazon sent it in a shape that cannot be read; kept raw, never imported
+    WAITING = "waiting"  # Pending on Amazon without its address yet: imported once a version with it arrives
 
 
 class RunOutcome(StrEnum):

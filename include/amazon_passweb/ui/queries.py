@@ -182,7 +182,8 @@ def _conditions(flt: OrderFilter, order_date, push_failed) -> list:
     if flt.state == ERRORS:
         conditions.append(or_(INBOX.c.status == InboxStatus.FAILED.value, push_failed))
     elif flt.state == WAITING:
-        waiting = (InboxStatus.NEW.value, InboxStatus.SELECTED.value, InboxStatus.RECONCILED.value)
+        waiting = (InboxStatus.NEW.value, InboxStatus.SELECTED.value, InboxStatus.RECONCILED.value,
+                   InboxStatus.WAITING.value)
         conditions.append(and_(INBOX.c.status.in_(waiting), ORDERS.c.id.is_(None)))
     elif flt.state == REJECTED:
         conditions.append(INBOX.c.status == InboxStatus.REJECTED.value)

@@ -4,9 +4,9 @@ The manual allows a SKU its own spesa article for standard and for express shipp
 ``shipping_article_code`` stays the standard one; ``shipping_article_express_code`` is new.
 Existing mappings had one code for both levels: it is copied, so nothing changes for them.
 
-Revision ID: 0004_sku_shipping_levels
-Revises: 0003
-Create Date: 2026-12-06
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_sku_shipping_levels"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
