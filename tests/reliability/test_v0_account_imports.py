@@ -4,8 +4,9 @@ The demo's 300 generated orders (``make demo``: seed 7) are imported twice, each
 fresh site store and a fresh gestionale stand-in, through the account DAG's steps in process:
 Amazon stand-in over HTTP -> OrdersClient (v2026-01-01, then v0) -> inbox -> selection ->
 reconciliation -> site orders -> push. The documents the two gestionali hold must be the same,
-apart from what each gestionale numbers on its own: the document number, the customer code
-(compared through the customer record it points to instead) and the shipping address id.
+apart from what each gestionale numbers or stamps on its own: the document number, the customer
+code (compared through the customer record it points to instead), the shipping address id, and
+the times the gestionale records (creation and last change).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from tests.reliability.hostile_pipeline import API_VERSIONS, V0, run_import
 
 ACCOUNT = load_accounts().account("it_main")
 DEMO_ORDERS, DEMO_SEED = 300, 7  # sandbox/demo.py's defaults
-GESTIONALE_NUMBERING = {"numero", "cod_conto", "id_ind_sped"}
-CUSTOMER_NUMBERING = {"codice"}
+GESTIONALE_STAMPS = {"data_ult_mod", "data_creazione", "ora_creazione", "dt_var_sistema", "ora_var_sistema"}
+GESTIONALE_NUMBERING = {"numero", "cod_conto", "id_ind_sped"} | GESTIONALE_STAMPS
+CUSTOMER_NUMBERING = {"codice"} | GESTIONALE_STAMPS
 
 
 def _rows(path: Path, sql: str) -> list[dict]:
