@@ -38,6 +38,9 @@ class RequestRecorder:
         chunks, more = [], True
         while more:
             message = await receive()
+            if message["type"] == "http.disconnect":  # the client gave up before sending it all
+                await self.app(scope, _disconnected, send)
+                return
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -67,3 +70,7 @@ class RequestRecorder:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+async def _disconnected():
+    return {"type": "http.disconnect"}

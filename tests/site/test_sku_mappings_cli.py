@@ -3,6 +3,7 @@ site's articles, through the real command line on SQLite and PostgreSQL; and the
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,9 +22,12 @@ def cli(store, migrated_engine, pii_key):
         uow.articles.upsert("ART007", "Lampada", "22")
         uow.articles.upsert("SPEDVOL", "Spedizione voluminosa", "22", is_spesa=True)
         uow.articles.upsert("SPEDVOLX", "Spedizione voluminosa espressa", "22", is_spesa=True)
+    url = migrated_engine.url.render_as_string(hide_password=False)
     env = {
         **os.environ,
-        "SITE_DATABASE_URL": migrated_engine.url.render_as_string(hide_password=False),
+        # the connection wins over SITE_DATABASE_URL: name this database there, whatever the session holds
+        "AIRFLOW_CONN_PASSWEB_SITE": json.dumps({"conn_type": "generic", "host": url}),
+        "SITE_DATABASE_URL": url,
         "SITE_PII_KEY": pii_key,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)]),
     }

@@ -67,7 +67,8 @@ def failed_imports(context: Any, accounts: AccountsFile) -> dict[str, str]:
         run_id = pre_sync_run_id(ti.run_id, account.id)
         if ti.get_dag(account.dag_id).is_paused:
             failed[account.id] = message(Kind.IMPORT_BEFORE_SYNC_PAUSED, dag_id=account.dag_id).text
-        elif _run_state(ti, account.dag_id, run_id) in ("queued", "running"):
+        elif _run_state(ti, account.dag_id, run_id) in ("queued", "running", "success"):
+            # still running, or ended after the wait gave up (its import task is not a success)
             failed[account.id] = message(Kind.IMPORT_BEFORE_SYNC_LATE, minutes=f"{wait_minutes:g}", run_id=run_id,
                                          dag_id=account.dag_id).text
         else:
