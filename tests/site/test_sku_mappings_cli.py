@@ -11,18 +11,35 @@ import sys
 import pytest
 from sqlalchemy import text
 
+from amazon_passweb.site.crypto import PiiCipher
 from amazon_passweb.site.db import make_engine, migrate
 from amazon_passweb.site.records import SkuMappingRecord
+from amazon_passweb.site.unit_of_work import SiteStore
 from sandbox.stack import ROOT
 
 
 @pytest.fixture
-def cli(store, migrated_engine, pii_key):
+def own_engine(dialect, databases):
+    """A database of this test's own: the command runs in another process, which must see exactly
+    what this test's store sees (the session-wide SQLite file is shared with tests that rewrite it)."""
+    engine = databases.engine(dialect)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def store(own_engine, pii_key):
+    return SiteStore(own_engine, PiiCipher(pii_key))
+
+
+@pytest.fixture
+def cli(store, own_engine, pii_key):
     with store.unit_of_work() as uow:
         uow.articles.upsert("ART007", "Lampada", "22")
         uow.articles.upsert("SPEDVOL", "Spedizione voluminosa", "22", is_spesa=True)
         uow.articles.upsert("SPEDVOLX", "Spedizione voluminosa espressa", "22", is_spesa=True)
-    url = migrated_engine.url.render_as_string(hide_password=False)
+    url = own_engine.url.render_as_string(hide_password=False)
     env = {
         **os.environ,
         # the connection wins over SITE_DATABASE_URL: name this database there, whatever the session holds
