@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from sandbox.stack import LocalStack
+from tests.e2e.stack_queries import daily_accounts_file
 
 ORDERS = 300
 SEED = 7
@@ -14,13 +13,7 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def accounts_file(tmp_path_factory):
-    """The example accounts, scheduled daily so a backfill of a few days is a few runs."""
-    raw = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
-    for account in raw["accounts"]:
-        account["schedule"] = "daily"
-    path = tmp_path_factory.mktemp("config") / "accounts.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
+    return daily_accounts_file(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture(scope="module")

@@ -14,40 +14,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from amazon_passweb.config import load_accounts
 from amazon_passweb.importer.window import OVERLAP
 from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import LocalAirflow
 from sandbox.postgres import postgres_database
 from tests.e2e.conftest import ORDERS, SEED
-from tests.e2e.stack_queries import generated_orders, gestionale_documents, site_orders
+from tests.e2e.stack_queries import gestionale_documents, moment, site_orders, site_watermark, wanted_orders
 
 pytestmark = pytest.mark.slow
 DAG = "amazon_orders__it_main"
 WATERMARK = datetime(2026, 10, 20, tzinfo=UTC)
-
-
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _wanted(accounts_file) -> dict[str, datetime]:
-    account = load_accounts(accounts_file).account("it_main")
-    statuses = {s.value for s in account.order_statuses}
-    return {
-        o["orderId"]: _moment(o["lastUpdatedTime"])
-        for o in generated_orders(ORDERS, SEED)
-        if o["salesChannel"]["marketplaceId"] in account.marketplaces
-        and o["fulfillment"]["fulfillmentStatus"] in statuses
-    }
-
-
-def _watermark(stack) -> datetime | None:
-    store = open_site_store(stack.site_url)
-    with store.unit_of_work() as uow:
-        value = uow.accounts.watermark("it_main")
-    store.dispose()
-    return value
 
 
 def _backfill(airflow, start: str, end: str, reprocess: str = "none") -> list[dict]:
@@ -75,7 +51,7 @@ def test_backfill_imports_the_missed_period_once(stack, accounts_file, tmp_path_
     with store.unit_of_work() as uow:
         uow.accounts.set_watermark("it_main", WATERMARK, set_by="test")
     store.dispose()
-    wanted = _wanted(accounts_file)
+    wanted = wanted_orders(accounts_file, "it_main", ORDERS, SEED)
 
     # Airflow's metadata on PostgreSQL: on SQLite the scheduler's writes can refuse a backfill request
     with postgres_database("backfill_meta") as metadata, LocalAirflow(
@@ -86,23 +62,23 @@ def test_backfill_imports_the_missed_period_once(stack, accounts_file, tmp_path_
         assert [r["state"] for r in regular] == ["success"], airflow.task_states(DAG, regular[0]["dag_run_id"])
         after_regular = set(site_orders(stack))
         assert after_regular == {oid for oid, updated in wanted.items() if updated >= WATERMARK - OVERLAP}
-        watermark = _watermark(stack)
+        watermark = site_watermark(stack, "it_main")
         assert watermark > WATERMARK
 
         runs = _backfill(airflow, "2026-10-10T00:00:00Z", "2026-10-12T00:00:00Z")
         assert runs and all(r["state"] == "success" for r in runs), runs
-        start = min(_moment(r["data_interval_start"]) for r in runs)
-        end = max(_moment(r["data_interval_end"]) for r in runs)
+        start = min(moment(r["data_interval_start"]) for r in runs)
+        end = max(moment(r["data_interval_end"]) for r in runs)
         missed = {oid for oid, updated in wanted.items() if start <= updated < end}
         assert missed, "the chosen period must contain orders"
         assert set(site_orders(stack)) == after_regular | missed
-        assert _watermark(stack) == watermark, "a backfill never moves the watermark back"
+        assert site_watermark(stack, "it_main") == watermark, "a backfill never moves the watermark back"
 
         again = _backfill(airflow, "2026-10-11T00:00:00Z", "2026-10-13T00:00:00Z", reprocess="completed")
         assert all(r["state"] == "success" for r in again), again
-        end = max(_moment(r["data_interval_end"]) for r in again)
+        end = max(moment(r["data_interval_end"]) for r in again)
         missed |= {oid for oid, updated in wanted.items() if start <= updated < end}
         assert set(site_orders(stack)) == after_regular | missed
         references = Counter(document["rif_nr_attuale"] for document in gestionale_documents(stack))
         assert references and max(references.values()) == 1, "no Amazon order has two gestionale documents"
-        assert _watermark(stack) == watermark
+        assert site_watermark(stack, "it_main") == watermark

@@ -18,15 +18,20 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-import yaml
 
-from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
 from amazon_passweb.importer.window import OVERLAP
 from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import OPERATOR, LocalAirflow
 from sandbox.postgres import postgres_database
 from sandbox.stack import LocalStack
-from tests.e2e.stack_queries import generated_orders, gestionale_documents, site_orders
+from tests.e2e.stack_queries import (
+    daily_accounts_file,
+    gestionale_documents,
+    moment,
+    site_orders,
+    site_watermark,
+    wanted_orders,
+)
 from tests.ui.browser import LAPTOP, launch, require_browser, screenshot
 
 pytestmark = pytest.mark.slow
@@ -41,13 +46,7 @@ BACKFILL_TIMEOUT_S = 600
 
 @pytest.fixture(scope="module")
 def accounts_file(tmp_path_factory):
-    """The example accounts, scheduled daily: a backfill of three days is three runs."""
-    raw = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
-    for account in raw["accounts"]:
-        account["schedule"] = "daily"
-    path = tmp_path_factory.mktemp("config") / "accounts.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
+    return daily_accounts_file(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture(scope="module")
@@ -63,30 +62,6 @@ def stack(tmp_path_factory, accounts_file):
         yield running
 
 
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _wanted(accounts_file) -> dict[str, datetime]:
-    """The orders of the account that an import keeps, with Amazon's last update time."""
-    account = load_accounts(accounts_file).account(ACCOUNT)
-    statuses = {s.value for s in account.order_statuses}
-    return {
-        o["orderId"]: _moment(o["lastUpdatedTime"])
-        for o in generated_orders(ORDERS, SEED)
-        if o["salesChannel"]["marketplaceId"] in account.marketplaces
-        and o["fulfillment"]["fulfillmentStatus"] in statuses
-    }
-
-
-def _watermark(stack) -> datetime | None:
-    store = open_site_store(stack.site_url)
-    with store.unit_of_work() as uow:
-        value = uow.accounts.watermark(ACCOUNT)
-    store.dispose()
-    return value
-
-
 def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_file, tmp_path_factory):
     from playwright.sync_api import expect, sync_playwright
 
@@ -94,7 +69,7 @@ def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_
     with store.unit_of_work() as uow:  # as an operator sets it on the accounts page
         uow.accounts.set_watermark(ACCOUNT, WATERMARK, set_by="operatore")
     store.dispose()
-    wanted = _wanted(accounts_file)
+    wanted = wanted_orders(accounts_file, ACCOUNT, ORDERS, SEED)
 
     # Airflow's metadata on PostgreSQL: on SQLite the scheduler's writes can refuse a backfill request
     with (
@@ -107,7 +82,7 @@ def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_
         assert [r["state"] for r in regular] == ["success"], airflow.task_states(DAG, regular[0]["dag_run_id"])
         after_regular = set(site_orders(stack))
         assert after_regular == {oid for oid, updated in wanted.items() if updated >= WATERMARK - OVERLAP}
-        watermark = _watermark(stack)
+        watermark = site_watermark(stack, ACCOUNT)
         assert watermark > WATERMARK
 
         browser = launch(playwright)
@@ -124,8 +99,8 @@ def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_
             browser.close()
 
     assert len(runs) == 3 and all(r["state"] == "success" for r in runs), runs
-    start = min(_moment(r["data_interval_start"]) for r in runs)
-    end = max(_moment(r["data_interval_end"]) for r in runs)
+    start = min(moment(r["data_interval_start"]) for r in runs)
+    end = max(moment(r["data_interval_end"]) for r in runs)
     assert (start, end) == (datetime(2026, 10, 9, 22, tzinfo=UTC), datetime(2026, 10, 12, 22, tzinfo=UTC)), (
         "10–12 October, Italian days"
     )
@@ -137,7 +112,7 @@ def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_
     in_gestionale = {oid for oid, order in site_orders(stack).items() if order["gestionale_document_key"]}
     assert len(references) == len(in_gestionale), "one document per site order the gestionale received"
     assert (missed - after_regular) & in_gestionale, "the recovered days' orders reached the gestionale"
-    assert _watermark(stack) == watermark, "a backfill leaves the watermark where it was"
+    assert site_watermark(stack, ACCOUNT) == watermark, "a backfill leaves the watermark where it was"
 
 
 def _log_in(page, base_url: str) -> None:
