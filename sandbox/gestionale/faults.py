@@ -13,6 +13,9 @@ class Faults:
     fail_503_next: int = 0  # the next N requests answer 503 (a burst)
     outage_s: float = 0.0  # setting it opens an outage window of that many seconds from now
     outage_mode: str = "drop"  # during the outage: "drop" resets connections, "503" answers 503
+    # setting it makes the service pool busy for that many seconds from now: every request answers
+    # 503 3002, as when other clients hold all of the WebAPI's slots (a burst in time, not in count)
+    busy_s: float = 0.0
     drop_before_commit_next: int = 0  # the next N creates drop the connection without storing
     drop_after_commit_next: int = 0  # the next N creates commit, then the connection is dropped
     hang_after_commit_next: int = 0  # the next N creates commit, then the answer is held back
@@ -24,6 +27,7 @@ class Faults:
     fail_5001_next: int = 0  # the next N requests answer 500 "5001 - dialogo interrotto" (transient)
     fail_408_next: int = 0  # the next N requests answer 408 (elaborazione troppo lunga)
     _outage_until: float = field(default=0.0, repr=False)
+    _busy_until: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, **values: object) -> None:
@@ -34,6 +38,8 @@ class Faults:
                 setattr(self, name, type(getattr(self, name))(value))
             if "outage_s" in values:
                 self._outage_until = time.monotonic() + float(values["outage_s"])
+            if "busy_s" in values:
+                self._busy_until = time.monotonic() + float(values["busy_s"])
 
     def clear(self) -> None:
         defaults = Faults()
@@ -41,6 +47,9 @@ class Faults:
 
     def in_outage(self) -> bool:
         return time.monotonic() < self._outage_until
+
+    def pool_busy(self) -> bool:
+        return time.monotonic() < self._busy_until
 
     def take(self, name: str) -> bool:
         """Consume one unit of a counted fault; True when it applies to this request."""

@@ -97,7 +97,7 @@ class Gate:
             return await refuse(401, *refusal)
         self.stats["requests"] += 1
         busy = self.in_flight.get(user, 0) >= self.auth.max_concurrency
-        if busy or self.faults.take("fail_503_next"):
+        if busy or self.faults.pool_busy() or self.faults.take("fail_503_next"):
             self.stats["busy_503" if busy else "burst_503"] += 1
             detail = f"massimo {self.auth.max_concurrency} richieste contemporanee per l'utente"
             return await refuse(503, 3002, "pool di servizi esaurito", detail)

@@ -4,8 +4,9 @@
   client's timeout, and access and restricted-data tokens live one Amazon minute. The account reads
   with Orders API v0, which makes a call per order, so the faults hit every order's fetch, not a
   handful of pages.
-- The gestionale (WebAPI stand-in): a burst of 503s every 0.3 s for the whole push, and a
-  2-minute outage (connections reset) that opens once the fifth document is stored.
+- The gestionale (WebAPI stand-in): its service pool busy (503 3002) for 60 ms of every 300 ms
+  for the whole push, which the client rides out by retrying, and a 2-minute outage (connections
+  reset) that opens once the fifth document is stored, which outlasts the retry budget.
 - SMTP: the server is down (a closed port).
 
 Time is compressed so the soak takes about a minute (CI variant): Amazon's clock runs
@@ -69,12 +70,16 @@ def accounts_file(tmp_path):
 
 
 class GestionaleChaos:
-    """503 bursts all along; the outage once the gestionale holds ``outage_after`` documents."""
+    """503 bursts all along; the outage once the gestionale holds ``outage_after`` documents.
+
+    A burst is a stretch of time (``burst_s``), as when other clients hold the WebAPI's slots, not
+    a count of requests: a count re-armed on every tick would fail the first requests after each
+    tick, and a client that backs off longer than a tick would meet a fresh burst on every retry."""
 
     TICK_S = 0.02
 
-    def __init__(self, standin, outage_after: int = 5, burst: int = 3, every_s: float = 0.3):
-        self.standin, self.outage_after, self.burst = standin, outage_after, burst
+    def __init__(self, standin, outage_after: int = 5, burst_s: float = 0.06, every_s: float = 0.3):
+        self.standin, self.outage_after, self.burst_s = standin, outage_after, burst_s
         self.ticks_per_burst = round(every_s / self.TICK_S)
         self.bursts = 0
         self.outage_opened = False
@@ -95,7 +100,7 @@ class GestionaleChaos:
         while not self._stop.wait(self.TICK_S):
             tick += 1
             if tick % self.ticks_per_burst == 0:
-                self.standin.faults.update(fail_503_next=self.burst)
+                self.standin.faults.update(busy_s=self.burst_s)
                 self.bursts += 1
             if not self.outage_opened and self.standin.standin.count_documents() >= self.outage_after:
                 self.standin.faults.update(outage_s=OUTAGE_S, outage_mode="drop")
@@ -126,7 +131,8 @@ def test_every_order_arrives_once_under_amazon_gestionale_and_smtp_faults(tmp_pa
               f"{time.monotonic() - started:.0f} s; Amazon calls {sum(amazon.calls.values())} {amazon.calls}, "
               f"faults {amazon.faults}, throttled {amazon.throttled}, tokens {amazon.lwa_tokens}; gestionale "
               f"{gestionale_503s} 503s in {chaos.bursts} bursts, outage {OUTAGE_S:.0f} s; pushes failed then retried "
-              f"{sum(s['push_failed'] for s in summaries)}; task retries {task_failures}")
+              f"{sum(s['push_failed'] for s in summaries)} (per run {[s['push_failed'] for s in summaries]}); "
+              f"task retries {task_failures}")
         outcome = read_outcome(services)
 
     assert_exactly_once(outcome, WANTED)
