@@ -24,6 +24,16 @@ _request_log_fd, _request_log = tempfile.mkstemp(prefix="gestionale-requests-", 
 os.close(_request_log_fd)
 os.environ.setdefault("GESTIONALE_REQUEST_LOG", _request_log)
 
+# The fixtures the folders share, one module per kind (see tests/fixtures/__init__.py).
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.keys",
+    "tests.fixtures.accounts",
+    "tests.fixtures.stores",
+    "tests.fixtures.standins",
+    "tests.fixtures.mail",
+]
+
 
 def pytest_collection_modifyitems(session, config, items):
     """Tests marked ``runs_last`` read what the rest of the session did: run them at the end."""

@@ -1,4 +1,5 @@
-"""Fixtures for the SP-API client and stand-in tests: a live stand-in on localhost and OpenAPI validation."""
+"""Fixtures for the SP-API client and stand-in tests: live stand-ins on localhost (the shared
+``amazon_standins``) and OpenAPI validation."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.amazon.transport import CallRecord
 from sandbox.amazon.generate import generate_orders
-from sandbox.amazon.server import RunningStandIn, running_standin
-from sandbox.amazon.state import StandInConfig
+from sandbox.amazon.server import RunningStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = ROOT / "reference" / "sp-api"
@@ -106,23 +106,9 @@ def sample_orders() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def standin_factory() -> Iterator[Callable[..., RunningStandIn]]:
+def standin_factory(amazon_standins: Callable[..., RunningStandIn]) -> Callable[..., RunningStandIn]:
     """Start stand-ins on free ports; each test gets fresh buckets."""
-    stack = []
-
-    def start(orders: list[dict[str, Any]], **config: Any) -> RunningStandIn:
-        config.setdefault("time_scale", 1000.0)
-        # Ten Amazon hours (36 s here) so that a slow, loaded machine does not turn token lifetimes
-        # into extra logins; the tests about expiry set their own.
-        config.setdefault("token_lifetime", 36000.0)
-        config.setdefault("rdt_lifetime", 36000.0)
-        manager = running_standin(orders, StandInConfig(**config))
-        stack.append(manager)
-        return manager.__enter__()
-
-    yield start
-    for manager in reversed(stack):
-        manager.__exit__(None, None, None)
+    return amazon_standins
 
 
 @pytest.fixture

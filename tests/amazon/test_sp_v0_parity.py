@@ -31,12 +31,10 @@ from amazon_passweb.config import load_accounts
 from amazon_passweb.gestionale.mapping import MappingError, OrderInput, OrderRowInput, build_document
 from amazon_passweb.importer import buyer
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
-from amazon_passweb.site.crypto import generate_key
 from amazon_passweb.site.states import RowKind
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.amazon.generate import generate_orders
-from sandbox.gestionale.catalogue import seed_site_articles
 from tests.amazon.conftest import SPEC_DIR
+from tests.fixtures.stores import open_seeded_store
 from tests.reliability.hostile_pipeline import V0, apply_patch, base_order, generated_it_orders, load_cases
 
 SINCE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # before Amazon's examples (December 2024) and the generated orders
@@ -287,9 +285,8 @@ def read(client_factory, standin, api_version: str, marketplaces: list[str], val
 
 
 @pytest.fixture(scope="module")
-def articles():
-    store = open_site_store("sqlite://", pii_key=generate_key(), upgrade=True)
-    seed_site_articles(store)
+def articles(pii_key):
+    store = open_seeded_store("sqlite://", pii_key)
     with store.unit_of_work(read_only=True) as uow:
         yield uow.articles
     store.dispose()

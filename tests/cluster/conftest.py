@@ -13,10 +13,9 @@ import pytest
 import yaml
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
-from amazon_passweb.site.crypto import generate_key
 from sandbox.airflow_cluster import LocalAirflow
-from sandbox.postgres import postgres_database
 from sandbox.stack import LocalStack
+from tests.fixtures.postgres import postgres_database
 
 # Redis database 11 belongs to this stage (nothing else in the project uses Redis); each
 # cluster also has a queue of its own, so runs sharing the database never mix their tasks.
@@ -39,14 +38,7 @@ def accounts_file(tmp_path):
 
 
 @pytest.fixture
-def pii_key(monkeypatch) -> str:
-    key = generate_key()
-    monkeypatch.setenv("SITE_PII_KEY", key)  # for this process (prepare_site) and, through the env, Airflow
-    return key
-
-
-@pytest.fixture
-def stack(tmp_path, accounts_file, pii_key) -> Iterator[LocalStack]:
+def stack(tmp_path, accounts_file, pii_key_in_env) -> Iterator[LocalStack]:
     """Both stand-ins and the SMTP sink; the site database on PostgreSQL, with the gestionale's articles."""
     from sandbox.demo import prepare_site
 
@@ -77,9 +69,10 @@ def redis_broker() -> Iterator[str]:
 
 
 @pytest.fixture
-def cluster(tmp_path, redis_broker, stack, pii_key) -> Iterator[LocalAirflow]:
+def cluster(tmp_path, redis_broker, stack, pii_key_in_env) -> Iterator[LocalAirflow]:
     """api-server, scheduler, dag-processor, triggerer and a Celery worker; metadata on PostgreSQL."""
-    env = {**stack.airflow_env(), "SITE_PII_KEY": pii_key}
+    # The key reaches prepare_site through this process's environment, Airflow through its own.
+    env = {**stack.airflow_env(), "SITE_PII_KEY": pii_key_in_env}
     with postgres_database("cluster_airflow") as metadata_url:
         airflow = LocalAirflow(tmp_path / "airflow", env=env, metadata_url=metadata_url,
                                executor="CeleryExecutor", broker_url=redis_broker)

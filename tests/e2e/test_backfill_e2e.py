@@ -17,9 +17,9 @@ import pytest
 from amazon_passweb.importer.window import OVERLAP
 from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import LocalAirflow
-from sandbox.postgres import postgres_database
 from tests.e2e.conftest import ORDERS, SEED
 from tests.e2e.stack_queries import gestionale_documents, moment, site_orders, site_watermark, wanted_orders
+from tests.fixtures.postgres import postgres_database
 
 pytestmark = pytest.mark.slow
 DAG = "amazon_orders__it_main"

@@ -240,10 +240,3 @@ def decoded_text(message: EmailMessage) -> str:
         parts.append(content.decode("utf-8-sig") if isinstance(content, bytes) else content)
     return "\n".join(parts)
 
-
-def smtp_connection_json(port: int) -> str:
-    return json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "ordini@localhost",
-                  "retry_limit": 0, "timeout": 5},
-    })

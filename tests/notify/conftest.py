@@ -1,5 +1,6 @@
-"""Fixtures of the report tests; the helpers live in notify_fixtures so tests can import them."""
+"""Fixtures of the report tests: the sample report; the helpers live in notify_fixtures so tests can
+import them. The SMTP server and its connection are the shared ones (tests/fixtures/mail.py)."""
 
-from notify_fixtures import busy_report, smtp_connection, smtp_server
+from notify_fixtures import busy_report
 
-__all__ = ["busy_report", "smtp_connection", "smtp_server"]
+__all__ = ["busy_report"]

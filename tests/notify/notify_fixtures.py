@@ -1,116 +1,13 @@
-"""Sample reports and a real SMTP server on localhost, shared by the report tests."""
+"""Sample reports shared by the report tests (the SMTP server they send to is tests/fixtures/mail.py)."""
 
 from __future__ import annotations
 
-import json
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from amazon_passweb.notify import ImportReport, OrderLine, Outcome, RunCounts, RunKind
-
-SMTP_LOGIN = "report-sender"
-SMTP_PASSWORD = "s3cr3t-Pa55-never-in-mail"
-CONN_ID = "smtp_notify_test"
-FROM_EMAIL = "ordini@negozio.example"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class RecordingHandler:
-    """Keeps every accepted message; ``replies`` scripts the answers to DATA (default 250),
-    ``unknown_recipients`` are refused at RCPT."""
-
-    received: list = field(default_factory=list)
-    logins: list = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
-    unknown_recipients: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
-        if address in self.unknown_recipients:
-            return "550 5.1.1 utente sconosciuto"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        if self.replies:
-            return self.replies.pop(0)
-        self.received.append(envelope)
-        self.logins.append(session.login_data)
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        return [message_from_bytes(envelope.content, policy=policy.default) for envelope in self.received]
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login.decode() == SMTP_LOGIN
-        and auth_data.password.decode() == SMTP_PASSWORD
-    )
-    # handled=False: the server itself answers 235 or 535.
-    return AuthResult(success=ok, handled=False, auth_data=auth_data)
-
-
-@dataclass
-class SmtpServer:
-    handler: RecordingHandler
-    port: int
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    handler = RecordingHandler()
-    port = free_port()
-    # Plain-text AUTH is fine on loopback; it lets the tests prove the login is used and never leaks.
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False
-    )
-    controller.start()
-    try:
-        yield SmtpServer(handler, port)
-    finally:
-        controller.stop()
-
-
-def airflow_smtp_connection(port: int, password: str = SMTP_PASSWORD) -> str:
-    """An Airflow connection in the JSON form of ``AIRFLOW_CONN_<ID>``."""
-    return json.dumps(
-        {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": port,
-            "login": SMTP_LOGIN,
-            "password": password,
-            "extra": {
-                "from_email": FROM_EMAIL,
-                "disable_ssl": True,
-                "disable_tls": True,
-                "timeout": 5,
-                "retry_limit": 0,
-            },
-        }
-    )
-
-
-@pytest.fixture
-def smtp_connection(smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", airflow_smtp_connection(smtp_server.port))
-    return CONN_ID
 
 
 def when(day: int, hour: int = 10) -> datetime:

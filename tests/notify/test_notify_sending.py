@@ -6,16 +6,7 @@ import csv
 import io
 
 import pytest
-from notify_fixtures import (
-    CONN_ID,
-    FROM_EMAIL,
-    SMTP_LOGIN,
-    SMTP_PASSWORD,
-    airflow_smtp_connection,
-    free_port,
-    make_report,
-    when,
-)
+from notify_fixtures import make_report, when
 
 from amazon_passweb.notify import (
     AfnIncompleteNotice,
@@ -26,6 +17,7 @@ from amazon_passweb.notify import (
     send_afn_incomplete_notice,
     send_report,
 )
+from tests.fixtures.mail import CONN_ID, FROM_EMAIL, SMTP_LOGIN, SMTP_PASSWORD, airflow_smtp_connection, free_port
 
 QUICK_RETRY = RetryPolicy(attempts=3, first_wait_seconds=0.01, max_wait_seconds=0.05)
 OPERATORS = ["operatore@negozio.example", "Contabilita@negozio.example"]

@@ -1,5 +1,7 @@
-"""Shared fixtures of the hostile input and leak tests: a site store with a PII key, the gestionale
-stand-in and a client for it. Module-scoped: each of those test modules runs one import batch."""
+"""Fixtures of the hostile input and leak tests: a seeded site store, and the gestionale stand-in
+with this folder's WebAPI user (whose password a test looks for where it must not be) and a client
+for it. Module-scoped: each of those test modules runs one import batch. The PII key is the shared
+one (tests/fixtures/keys.py)."""
 
 from __future__ import annotations
 
@@ -11,33 +13,19 @@ import pytest
 
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.settings import WebApiSettings
-from amazon_passweb.site.crypto import generate_key
-from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
-from sandbox.gestionale.catalogue import seed_site_articles
 from sandbox.gestionale.gate import AuthSettings
 from sandbox.gestionale.server import RunningStandIn, running_standin
+from tests.fixtures.stores import open_seeded_store
 
 WEBAPI_USER = "webapi-reliability"
 WEBAPI_PASSWORD = "Gestionale-Pwd-7d1c9e55b2"  # known, so a test can look for it where it must not be
-
-
-def seeded_store(url: str, pii_key: str) -> SiteStore:
-    """A migrated site store holding the gestionale catalogue's articles, as an article sync leaves it."""
-    store = open_site_store(url, pii_key=pii_key, upgrade=True)
-    seed_site_articles(store)
-    return store
-
-
-@pytest.fixture(scope="module")
-def pii_key() -> str:
-    return generate_key()
 
 
 @pytest.fixture(scope="module")
 def site_db(tmp_path_factory, pii_key):
     """The SQLite file and the store on it."""
     path = tmp_path_factory.mktemp("site") / "site.db"
-    store = seeded_store(f"sqlite:///{path}", pii_key)
+    store = open_seeded_store(f"sqlite:///{path}", pii_key)
     yield path, store
     store.dispose()
 
@@ -56,6 +44,7 @@ def gestionale_client_for(standin: RunningStandIn) -> GestionaleClient:
 
 @pytest.fixture(scope="module")
 def gestionale_standin(tmp_path_factory) -> Iterator[RunningStandIn]:
+    """Overrides the shared one: a stand-in per module, with this folder's WebAPI user."""
     with gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as running:
         yield running
 

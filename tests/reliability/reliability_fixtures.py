@@ -16,35 +16,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from amazon_passweb.config import ACCOUNTS_FILE_ENV, AccountConfig, load_accounts
 from amazon_passweb.site.crypto import generate_key
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.amazon.generate import generate_orders
 from sandbox.amazon.server import RunningStandIn as AmazonStandIn
 from sandbox.amazon.server import running_standin as running_amazon
 from sandbox.amazon.state import StandInConfig
-from sandbox.gestionale.catalogue import seed_site_articles
 from sandbox.gestionale.server import RunningStandIn as GestionaleStandIn
 from sandbox.gestionale.server import running_standin as running_gestionale
 from sandbox.mailsink import MailSink
 from sandbox.stack import AMAZON, GESTIONALE, ROOT
+from tests.fixtures.mail import free_port, smtp_connection_json
+from tests.fixtures.postgres import postgres_database, require_postgres
+from tests.fixtures.stores import open_seeded_store
 
-# The server's maintenance database: each test creates a database of its own there and drops it.
-PG_ADMIN_URL = os.environ.get("SITE_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 ACCOUNT_ID = "it_main"
 WINDOW_START = "2026-10-01T00:00:00+00:00"  # the generated orders are from October 2026
 MEMORIZZATO = "Memorizzato"
@@ -68,20 +64,9 @@ def orders_for_test(count: int, seed: int) -> list[dict]:
     return generate_orders(count, seed)
 
 
-def closed_port() -> int:
-    """A localhost port nothing listens on: an SMTP server that is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def prepare_site(url: str, pii_key: str) -> None:
     """A migrated site store with the gestionale's articles, as after a first article sync."""
-    store = open_site_store(url, pii_key=pii_key, upgrade=True)
-    try:
-        seed_site_articles(store)
-    finally:
-        store.dispose()
+    open_seeded_store(url, pii_key).dispose()
 
 
 @contextlib.contextmanager
@@ -90,22 +75,9 @@ def site_database(dialect: str, workdir: Path) -> Iterator[str]:
     if dialect == "sqlite":
         yield f"sqlite:///{workdir / 'site.db'}"
         return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"reliability_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as db:
-            db.execute(text("SELECT 1"))
-    except Exception as error:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(error).__name__}")
-    with admin.connect() as db:
-        db.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as db:
-            db.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    require_postgres()
+    with postgres_database("reliability") as url:
+        yield url
 
 
 @dataclass
@@ -138,10 +110,7 @@ class Services:
                 "extra": {"dominio": GESTIONALE["dominio"], "azienda": GESTIONALE["azienda"],
                           "retry_budget_s": self.gestionale_retry_budget_s, "read_timeout_s": 10,
                           "connect_timeout_s": 2}}),
-            f"AIRFLOW_CONN_{load_accounts().smtp_conn_id.upper()}": json.dumps({
-                "conn_type": "smtp", "host": "127.0.0.1", "port": self.smtp_port,
-                "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "ordini@localhost",
-                          "retry_limit": 0, "timeout": 5}}),
+            f"AIRFLOW_CONN_{load_accounts().smtp_conn_id.upper()}": smtp_connection_json(self.smtp_port),
             "AIRFLOW_CONN_PASSWEB_SITE": json.dumps({"conn_type": "generic", "host": self.site_url}),
             "SITE_PII_KEY": self.pii_key,
         }
@@ -165,7 +134,7 @@ def running_services(workdir: Path, orders: list[dict], *, site_url: str | None 
     with contextlib.ExitStack() as stack:
         amazon = stack.enter_context(running_amazon(orders, config))
         gestionale = stack.enter_context(running_gestionale(workdir / "gestionale"))
-        smtp_port = closed_port() if smtp_down else stack.enter_context(MailSink(workdir / "mail")).port
+        smtp_port = free_port() if smtp_down else stack.enter_context(MailSink(workdir / "mail")).port
         services = Services(amazon, gestionale, smtp_port, site_url, **settings)
         prepare_site(site_url, services.pii_key)
         yield services

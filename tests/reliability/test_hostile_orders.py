@@ -20,7 +20,8 @@ from amazon_passweb.importer.window import RunKind, Window
 from amazon_passweb.notify import render_report_html
 from amazon_passweb.site.errors import NotFound
 from amazon_passweb.site.states import InboxStatus, OrderState, RowKind
-from tests.reliability.conftest import gestionale_client_for, gestionale_standin_in, seeded_store
+from tests.fixtures.stores import open_seeded_store
+from tests.reliability.conftest import gestionale_client_for, gestionale_standin_in
 from tests.reliability.hostile_pipeline import (
     API_VERSIONS,
     V2026,
@@ -41,7 +42,7 @@ ORDINARY = 20
 def hostile_run(request, tmp_path_factory, pii_key):
     """The whole catalogue through one API version: a site store and a gestionale of its own."""
     api_version = request.param
-    store = seeded_store(f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.db'}", pii_key)
+    store = open_seeded_store(f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.db'}", pii_key)
     with gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as gestionale:
         orders, ordinary_ids = batch(CASES, ORDINARY, api_version=api_version)
         run = run_import(orders, store, ACCOUNT, gestionale_client_for(gestionale), api_version=api_version)
@@ -238,10 +239,9 @@ def test_an_unforeseen_error_in_one_order_fails_that_order_only(tmp_path, pii_ke
     that order's failure, with the traceback in the log; the other orders of the batch go on."""
     from amazon_passweb.amazon.v2026 import order_from_v2026
     from amazon_passweb.importer import steps
-    from tests.reliability.conftest import seeded_store
     from tests.reliability.hostile_pipeline import generated_it_orders
 
-    store = seeded_store(f"sqlite:///{tmp_path / 'site.db'}", pii_key)
+    store = open_seeded_store(f"sqlite:///{tmp_path / 'site.db'}", pii_key)
     orders = [order_from_v2026(raw) for raw in generated_it_orders(120, seed=5)[:6]]
     victim = orders[2].amazon_order_id
     real_build_rows = steps.build_rows

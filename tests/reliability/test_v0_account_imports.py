@@ -19,7 +19,8 @@ import pytest
 
 from amazon_passweb.config import load_accounts
 from sandbox.amazon.generate import generate_orders
-from tests.reliability.conftest import gestionale_client_for, gestionale_standin_in, seeded_store
+from tests.fixtures.stores import open_seeded_store
+from tests.reliability.conftest import gestionale_client_for, gestionale_standin_in
 from tests.reliability.hostile_pipeline import API_VERSIONS, V0, run_import
 
 ACCOUNT = load_accounts().account("it_main")
@@ -51,7 +52,7 @@ def imports(tmp_path_factory, pii_key) -> dict[str, tuple[dict[str, dict], objec
     orders = generate_orders(DEMO_ORDERS, seed=DEMO_SEED)
     result = {}
     for api_version in API_VERSIONS:
-        store = seeded_store(f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.db'}", pii_key)
+        store = open_seeded_store(f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.db'}", pii_key)
         with gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as gestionale:
             run = run_import(orders, store, ACCOUNT, gestionale_client_for(gestionale), api_version=api_version)
             result[api_version] = (held_documents(gestionale.store.path), run)

@@ -1,5 +1,5 @@
-"""The operator pages in-process: a real site store on SQLite, Airflow's real simple auth
-manager for the JWT, and a stand-in for Airflow's DAG runs."""
+"""The operator pages in-process: a real site store on SQLite (the shared ``sqlite_store``),
+Airflow's real simple auth manager for the JWT, and a stand-in for Airflow's DAG runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from amazon_passweb.config import load_accounts
-from amazon_passweb.site.unit_of_work import open_site_store
 from amazon_passweb.ui.services import UiServices
 from tests.ui.ui_fakes import FakeAirflow
 
@@ -43,10 +42,8 @@ def token_for(manager, username: str) -> str:
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", upgrade=True)
-    yield store
-    store.dispose()
+def store(sqlite_store):
+    return sqlite_store
 
 
 @pytest.fixture

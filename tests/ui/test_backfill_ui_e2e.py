@@ -22,7 +22,6 @@ import pytest
 from amazon_passweb.importer.window import OVERLAP
 from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import OPERATOR, LocalAirflow
-from sandbox.postgres import postgres_database
 from sandbox.stack import LocalStack
 from tests.e2e.stack_queries import (
     daily_accounts_file,
@@ -32,6 +31,7 @@ from tests.e2e.stack_queries import (
     site_watermark,
     wanted_orders,
 )
+from tests.fixtures.postgres import postgres_database
 from tests.ui.browser import LAPTOP, launch, require_browser, screenshot
 
 pytestmark = pytest.mark.slow
