@@ -21,9 +21,8 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from amazon_passweb.ui import actions, formatting, queries, sku_mappings, views
+from amazon_passweb.ui import MOUNT_PREFIX, actions, formatting, queries, sku_mappings, views
 from amazon_passweb.ui.auth import login_url, require_same_origin, wants_html
-from amazon_passweb.ui.plugin import MOUNT_PREFIX
 from amazon_passweb.ui.services import UiServices
 
 HERE = Path(__file__).resolve().parent
