@@ -14,16 +14,12 @@ customer by "nuovo"/"esistente" and its gestionale account code.
 
 from amazon_passweb.notify.afn import AfnIncompleteNotice, IncompleteAfnOrder, build_afn_incomplete_email
 from amazon_passweb.notify.csv_export import render_orders_csv
+from amazon_passweb.notify.hook import AirflowSmtpTransport
 from amazon_passweb.notify.message import Attachment, EmailContent, build_mime_message, build_report_email
 from amazon_passweb.notify.present import build_subject
 from amazon_passweb.notify.render import render_report_html, render_report_text
 from amazon_passweb.notify.report import ImportReport, OrderLine, Outcome, RunCounts, RunKind, should_send
 from amazon_passweb.notify.sending import (
-    DEFAULT_SMTP_CONN_ID,
-    AirflowSmtpTransport,
-    Delivery,
-    MailTransport,
-    PlainSmtpTransport,
     RetryPolicy,
     SendResult,
     SendStatus,
@@ -31,6 +27,7 @@ from amazon_passweb.notify.sending import (
     send_email,
     send_report,
 )
+from amazon_passweb.notify.transport import DEFAULT_SMTP_CONN_ID, Delivery, MailTransport, PlainSmtpTransport
 
 __all__ = [
     "DEFAULT_SMTP_CONN_ID",
