@@ -26,8 +26,6 @@ class SiteHook(BaseHook):
         try:
             return self.get_connection(self.site_conn_id)
         except Exception as exc:  # Airflow raises different types by context; "not found" is all we accept
-            if type(exc).__name__ in {"AirflowNotFoundException", "ConnectionNotFound"} or "isn't defined" in str(
-                exc
-            ):
+            if type(exc).__name__ in {"AirflowNotFoundException", "ConnectionNotFound"} or "isn't defined" in str(exc):
                 return None
             raise
