@@ -18,9 +18,9 @@ from amazon_passweb.config import AccountsFile, load_accounts
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.hook import GestionaleHook
 from amazon_passweb.importer.sync import SyncReport, SyncStatus, WaitPolicy, run_site_sync
-from amazon_passweb.importer.sync_email import build_sync_email
 from amazon_passweb.notify import SendResult, send_email
 from amazon_passweb.notify.messages import Kind, import_outcome, message
+from amazon_passweb.notify.sync_email import build_sync_email
 from amazon_passweb.site.states import SyncType
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
 
