@@ -10,6 +10,11 @@ Typical use at the end of an account's run::
 Personal data: the emails name no buyer (no name, email, phone or address). An
 order is identified by its Amazon id, site number and gestionale document; the
 customer by "nuovo"/"esistente" and its gestionale account code.
+
+No database and no Airflow here: the emails read plain data (the sync email reads the sync
+report through the protocols of ``sync_email.py``), and only ``hook.py`` touches Airflow, for
+the SMTP connection, when an email is sent. ``formatting.py`` formats moments and amounts for
+the emails and the operator pages alike.
 """
 
 from amazon_passweb.notify.afn import AfnIncompleteNotice, IncompleteAfnOrder, build_afn_incomplete_email
