@@ -18,7 +18,7 @@ from amazon_passweb.config import load_accounts
 
 def doctor(args: argparse.Namespace) -> int:
     from amazon_passweb.doctor import run_doctor
-    from amazon_passweb.gestionale.client import GestionaleClient
+    from amazon_passweb.gestionale.hook import GestionaleHook
     from amazon_passweb.gestionale.settings import DEFAULT_CONN_ID
 
     try:
@@ -29,7 +29,7 @@ def doctor(args: argparse.Namespace) -> int:
     accounts = [accounts_file.account(args.account)] if args.account else list(accounts_file.accounts)
     conn_id = args.gestionale_conn_id or DEFAULT_CONN_ID
     # Short budgets: a preflight should answer in seconds, and never retry a refused login.
-    findings = run_doctor(accounts, lambda: GestionaleClient.from_connection(conn_id, retry_budget_s=10.0))
+    findings = run_doctor(accounts, lambda: GestionaleHook(conn_id).get_client(retry_budget_s=10.0))
     for finding in findings:
         print(finding)
     problems = len(findings.problems)

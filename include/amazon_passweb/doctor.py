@@ -225,9 +225,9 @@ def check_amazon(account: AccountConfig, client_factory: Callable[[AccountConfig
 
 
 def _default_amazon_client(account: AccountConfig):
-    from amazon_passweb.amazon.client import OrdersClient
+    from amazon_passweb.amazon.hook import SpApiHook
 
-    return OrdersClient.for_account(account)
+    return SpApiHook.client_for_account(account)
 
 
 def run_doctor(

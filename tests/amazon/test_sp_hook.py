@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from amazon_passweb.amazon.client import OrdersClient
+from amazon_passweb.amazon.hook import SpApiHook
 from amazon_passweb.amazon.settings import REGION_ENDPOINTS, SpApiSettings
 from amazon_passweb.config import AccountConfig
 from sandbox.amazon.generate import generate_orders
@@ -74,7 +75,7 @@ def test_client_for_account_reads_the_airflow_connection(monkeypatch, standin_fa
             "time_scale": 1000,
         },
     )
-    with OrdersClient.for_account(account) as client:
+    with SpApiHook.client_for_account(account) as client:
         # The hook's session must not carry the LWA secret as basic auth or extras as headers.
         assert client.session.auth is None
         assert not any("Atzr" in str(v) for v in client.session.headers.values())

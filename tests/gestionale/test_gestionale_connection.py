@@ -51,7 +51,7 @@ def test_connection_without_company_is_refused():
 
 
 def test_hook_builds_a_working_client_from_the_airflow_connection(standin, monkeypatch, account):
-    from amazon_passweb.gestionale.client import GestionaleClient
+    from amazon_passweb.gestionale.hook import GestionaleHook
 
     host = standin.base_url.removeprefix("http://").removesuffix("/webapi/")
     name, port = host.split(":")
@@ -69,7 +69,7 @@ def test_hook_builds_a_working_client_from_the_airflow_connection(standin, monke
             }
         ),
     )
-    client = GestionaleClient.from_connection()
+    client = GestionaleHook().get_client()
     assert client.settings.base_url == standin.base_url and client.settings.max_concurrency == 4
     assert client.get_article("ART001")["codice"] == "ART001"
     assert PASSWORD not in repr(client)

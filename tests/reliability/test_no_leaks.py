@@ -17,9 +17,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from amazon_passweb.amazon.client import OrdersClient
+from amazon_passweb.amazon.hook import SpApiHook
 from amazon_passweb.config import load_accounts
-from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.hook import GestionaleHook
 from amazon_passweb.importer import tasks
 from amazon_passweb.site.states import OrderState
 from sandbox.amazon.server import running_standin
@@ -94,8 +94,8 @@ def leak_run(site_db, pii_key, gestionale_client, tmp_path_factory):
                       "retry_limit": 0, "timeout": 5}}))
         patch.setattr(tasks, "_context", lambda: context)
         patch.setattr(tasks, "_store", lambda: store)
-        patch.setattr(OrdersClient, "for_account", classmethod(lambda cls, account: orders_client(standin)))
-        patch.setattr(GestionaleClient, "from_connection", classmethod(lambda cls, *a, **k: gestionale_client))
+        patch.setattr(SpApiHook, "client_for_account", classmethod(lambda cls, account: orders_client(standin)))
+        patch.setattr(GestionaleHook, "get_client", lambda self, **overrides: gestionale_client)
         handler = _CaptureAll()
         root = logging.getLogger()
         previous_level = root.level

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import requests
 
@@ -28,9 +28,6 @@ from amazon_passweb.amazon.transport import CallStats, SpApiTransport
 from amazon_passweb.amazon.v0 import V0_STATUSES, order_from_v0
 from amazon_passweb.amazon.v2026 import INCLUDED_DATA, order_from_v2026
 from amazon_passweb.config import AmazonStatus
-
-if TYPE_CHECKING:
-    from amazon_passweb.config import AccountConfig
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +87,6 @@ class OrdersClient:
         self.transport = SpApiTransport(settings, self.session, self.lwa, limiter, sleep=sleep)
         self.rdt = RestrictedDataTokenProvider(self.transport)
         self._now = now
-
-    @classmethod
-    def for_account(cls, account: AccountConfig) -> OrdersClient:
-        """Build from the account's Airflow connection (``account.sp_api_conn_id``)."""
-        from amazon_passweb.amazon.hook import SpApiHook
-
-        return SpApiHook(account.sp_api_conn_id).get_client(account.api_version)
 
     def close(self) -> None:
         self.session.close()

@@ -18,12 +18,16 @@ handles (with tenacity, like ``HttpHook``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
+from amazon_passweb.amazon.client import ApiVersion, OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
+
+if TYPE_CHECKING:
+    from amazon_passweb.config import AccountConfig
 
 
 class SpApiHook(HttpHook):
@@ -48,7 +52,10 @@ class SpApiHook(HttpHook):
             session.headers.update(headers)
         return session
 
-    def get_client(self, api_version: str = "2026-01-01"):
-        from amazon_passweb.amazon.client import OrdersClient
+    def get_client(self, api_version: ApiVersion = "2026-01-01") -> OrdersClient:
+        return OrdersClient(self.get_settings(), api_version, session=self.get_conn())
 
-        return OrdersClient(self.get_settings(), api_version, session=self.get_conn())  # type: ignore[arg-type]
+    @classmethod
+    def client_for_account(cls, account: AccountConfig) -> OrdersClient:
+        """The account's client, from its Airflow connection (``account.sp_api_conn_id``)."""
+        return cls(account.sp_api_conn_id).get_client(account.api_version)

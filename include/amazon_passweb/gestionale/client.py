@@ -25,7 +25,7 @@ from amazon_passweb.gestionale.errors import (
     UnexpectedResponse,
 )
 from amazon_passweb.gestionale.mapping import MappedRecord
-from amazon_passweb.gestionale.settings import DEFAULT_CONN_ID, WebApiSettings
+from amazon_passweb.gestionale.settings import WebApiSettings
 from amazon_passweb.gestionale.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,6 @@ class GestionaleClient:
         self.transport = transport or Transport(settings)
         self.settle_s = settle_s
         self._conti = _ContoCounter(self)
-
-    @classmethod
-    def from_connection(cls, conn_id: str = DEFAULT_CONN_ID, **overrides) -> GestionaleClient:
-        from amazon_passweb.gestionale.hook import GestionaleHook
-
-        return GestionaleHook(conn_id).get_client(**overrides)
 
     def __repr__(self) -> str:
         return f"GestionaleClient({self.settings.base_url!r}, user={self.settings.user!r})"

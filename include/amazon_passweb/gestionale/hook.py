@@ -23,8 +23,8 @@ class GestionaleHook(HttpHook):
 
     def get_settings(self, **overrides: Any) -> WebApiSettings:
         connection = self.get_connection(self.http_conn_id)
-        self._set_base_url(connection)  # HttpHook's own host/schema/port rules
-        base_url = self.base_url.rstrip("/")
+        # HttpHook's own host/schema/port rules, through its public method
+        base_url = self.url_from_endpoint(None).rstrip("/")
         if not base_url.endswith("/webapi"):
             base_url += "/webapi"
         return WebApiSettings.from_connection(connection, base_url=base_url + "/", **overrides)

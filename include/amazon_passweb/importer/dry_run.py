@@ -60,11 +60,11 @@ def plan_order(uow, account: AccountConfig, order: AmazonOrder) -> OrderLine:
 
 def plan_and_report(store: SiteStore, account: AccountConfig, window: Window, run_id: str,
                     watermark: datetime | None) -> dict:
-    from amazon_passweb.amazon.client import OrdersClient
+    from amazon_passweb.amazon.hook import SpApiHook
 
     lines: list[OrderLine] = []
     fetched = 0
-    with OrdersClient.for_account(account) as client, store.unit_of_work() as uow:
+    with SpApiHook.client_for_account(account) as client, store.unit_of_work() as uow:
         for page in client.iter_pages(window.start, window.end, marketplace_ids=account.marketplaces):
             fetched += len(page)
             lines.extend(plan_order(uow, account, order) for order in page)

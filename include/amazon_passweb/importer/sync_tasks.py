@@ -16,10 +16,11 @@ from typing import Any
 
 from amazon_passweb.config import AccountsFile, load_accounts
 from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.hook import GestionaleHook
 from amazon_passweb.importer.sync import SyncReport, SyncStatus, WaitPolicy, run_site_sync
-from amazon_passweb.importer.sync_email import build_sync_email
 from amazon_passweb.notify import SendResult, send_email
 from amazon_passweb.notify.messages import Kind, import_outcome, message
+from amazon_passweb.notify.sync_email import build_sync_email
 from amazon_passweb.site.states import SyncType
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
 
@@ -37,7 +38,7 @@ def run_sync(context: Any) -> dict:
                     reason)
     store = open_site_store(upgrade=True)
     try:
-        report, email = sync_and_notify(store, GestionaleClient.from_connection(), accounts, sync_type,
+        report, email = sync_and_notify(store, GestionaleHook().get_client(), accounts, sync_type,
                                         context["run_id"], failed)
     finally:
         store.dispose()

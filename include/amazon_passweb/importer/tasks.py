@@ -92,12 +92,12 @@ def fetch(account_id: str) -> dict:
     except ImportAlreadyRunning:
         ti = context.get("ti")
         raise ImportBusy(account.id, kind, getattr(ti, "try_number", None), getattr(ti, "max_tries", None)) from None
-    from amazon_passweb.amazon.client import OrdersClient
+    from amazon_passweb.amazon.hook import SpApiHook
     from amazon_passweb.importer.rejected import record_rejected
 
     rejected = []
     try:
-        with OrdersClient.for_account(account) as client:
+        with SpApiHook.client_for_account(account) as client:
             pages = client.iter_pages(window.start, window.end, marketplace_ids=account.marketplaces,
                                       on_rejected=rejected.append)
             counts = steps.fetch_into_inbox(store, pages, account, run_id)
@@ -185,13 +185,13 @@ def push_partial(account_id: str, summary: dict) -> dict:
         return summary  # before a site–gestionale sync, the sync itself carries the new orders
     from airflow.sdk.exceptions import AirflowFailException
 
-    from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.gestionale.errors import PushStopped
+    from amazon_passweb.gestionale.hook import GestionaleHook
     from amazon_passweb.importer.push import gestionale_stop, push_registrato
 
     ti = _context()["ti"]
     try:
-        client = GestionaleClient.from_connection()
+        client = GestionaleHook().get_client()
         counts = push_registrato(_store(), client, _account(account_id), summary["run_id"])
     except PushStopped as stop:
         # The same settings would be refused again, and each refused login brings the WebAPI user

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from amazon_passweb.notify.formatting import EMPTY, as_utc, format_when
 from amazon_passweb.notify.message import EmailContent
-from amazon_passweb.notify.present import EMPTY, ID_LENGTH, SUBJECT_PREFIX, TEXT_LENGTH, format_when, plural
+from amazon_passweb.notify.present import ID_LENGTH, SUBJECT_PREFIX, TEXT_LENGTH, plural
 from amazon_passweb.notify.render import render
-from amazon_passweb.notify.report import ImportReport, Outcome, as_utc
+from amazon_passweb.notify.report import ImportReport, Outcome
 from amazon_passweb.notify.sanitize import clean_text
 
 

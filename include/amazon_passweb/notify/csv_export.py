@@ -13,8 +13,8 @@ import csv
 import io
 from decimal import Decimal
 
-from amazon_passweb.notify.present import OPERATOR_TIMEZONE
-from amazon_passweb.notify.report import ImportReport, OrderLine, as_utc
+from amazon_passweb.notify.formatting import ROME, as_utc
+from amazon_passweb.notify.report import ImportReport, OrderLine
 from amazon_passweb.notify.sanitize import clean_text, guard_csv_cell, safe_filename_part
 
 HEADER = (
@@ -47,7 +47,7 @@ def _amount(amount: Decimal | None) -> str:
 
 
 def _row(line: OrderLine) -> list[str]:
-    purchased = as_utc(line.purchase_date).astimezone(OPERATOR_TIMEZONE)
+    purchased = as_utc(line.purchase_date).astimezone(ROME)
     return [
         _text(line.amazon_order_id),
         purchased.strftime("%Y-%m-%d %H:%M:%S"),

@@ -8,36 +8,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from amazon_passweb.notify.report import IMPORTED_OUTCOMES, ImportReport, OrderLine, Outcome, as_utc
+from amazon_passweb.notify.formatting import EMPTY, format_money, format_when
+from amazon_passweb.notify.report import IMPORTED_OUTCOMES, ImportReport, OrderLine, Outcome
 from amazon_passweb.notify.sanitize import clean_text
 
-OPERATOR_TIMEZONE = ZoneInfo("Europe/Rome")
 SUBJECT_PREFIX = "[Amazon → Passweb]"
-EMPTY = "—"
 
 # Generous limits: they only stop a hostile or broken value from flooding the email.
 ID_LENGTH = 64
 TEXT_LENGTH = 500
 # A reason comes from notify.messages, whose values are bounded: never cut what it says to do.
 REASON_LENGTH = 1500
-
-
-def format_when(moment: datetime | None) -> str:
-    """Operator's local time, as the site shows it."""
-    return as_utc(moment).astimezone(OPERATOR_TIMEZONE).strftime("%d/%m/%Y %H:%M") if moment else EMPTY
-
-
-def format_money(amount: Decimal | None, currency: str) -> str:
-    """Italian style, 1.234,56 EUR."""
-    if amount is None:
-        return EMPTY
-    grouped = f"{Decimal(str(amount)).quantize(Decimal('0.01')):,.2f}"
-    italian = grouped.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return f"{italian} {clean_text(currency, 8)}"
 
 
 def new_or_existing(is_new: bool | None) -> str:

@@ -8,9 +8,11 @@ arrived: sanitising and escaping happen when the report is rendered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+
+from amazon_passweb.notify.formatting import as_utc
 
 
 class RunKind(StrEnum):
@@ -138,11 +140,6 @@ class ImportReport:
 
     def orders_with(self, *outcomes: Outcome) -> list[OrderLine]:
         return [line for line in self.sorted_orders() if line.outcome in outcomes]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Naive datetimes are taken as UTC, the importer's convention."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def should_send(report: ImportReport) -> bool:

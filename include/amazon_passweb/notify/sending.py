@@ -12,20 +12,19 @@ import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from amazon_passweb.notify.afn import AfnIncompleteNotice, build_afn_incomplete_email
-from amazon_passweb.notify.message import EmailContent, build_mime_message, build_report_email
+from amazon_passweb.notify.hook import AirflowSmtpTransport
+from amazon_passweb.notify.message import EmailContent, build_report_email
 from amazon_passweb.notify.report import ImportReport
 from amazon_passweb.notify.sanitize import clean_text
+from amazon_passweb.notify.transport import DEFAULT_SMTP_CONN_ID, MailTransport
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SMTP_CONN_ID = "smtp_default"
-# Used only when neither the caller nor the connection's ``from_email`` extra names a sender.
-FALLBACK_SENDER = "amazon-passweb@localhost"
 REASON_LENGTH = 300
 
 
@@ -56,59 +55,6 @@ class RetryPolicy:
     attempts: int = 3
     first_wait_seconds: float = 2.0
     max_wait_seconds: float = 30.0
-
-
-@dataclass(frozen=True)
-class Delivery:
-    message_id: str
-    refused: tuple[str, ...] = ()
-
-
-class MailTransport(Protocol):
-    name: str  # where the mail goes, for the failure reason; never a credential
-
-    def send(self, content: EmailContent, recipients: list[str], from_email: str | None) -> Delivery:
-        """Deliver the email to at least one recipient, or raise."""
-
-
-class AirflowSmtpTransport:
-    """Through the Airflow SMTP provider: host, port, TLS, login and ``from_email`` come from
-    the Airflow connection (``AIRFLOW_CONN_<ID>`` env var, secrets backend or metadata DB).
-
-    The hook reconnects by itself, without pause, up to the connection's ``retry_limit``
-    extra (default 5) when the server drops the line; :class:`RetryPolicy` adds the paced
-    retries on top, so ``retry_limit: 0`` keeps the total small.
-    """
-
-    def __init__(self, conn_id: str = DEFAULT_SMTP_CONN_ID) -> None:
-        self.conn_id = conn_id
-        self.name = f"Airflow connection {conn_id!r}"
-
-    def send(self, content: EmailContent, recipients: list[str], from_email: str | None) -> Delivery:
-        from airflow.providers.smtp.hooks.smtp import SmtpHook  # heavy: only when sending
-
-        with SmtpHook(smtp_conn_id=self.conn_id) as hook:
-            sender = from_email or hook.from_email or FALLBACK_SENDER
-            message = build_mime_message(content, sender, recipients)
-            # The hook's send_email_smtp builds an HTML-only body; to send a text/HTML
-            # alternative we hand our own message to the client the hook connected and logged in.
-            refused = hook._smtp_client.send_message(message, from_addr=sender, to_addrs=recipients)
-        return Delivery(message["Message-ID"], tuple(refused))
-
-
-class PlainSmtpTransport:
-    """A host and port without an Airflow connection: the demo's local SMTP sink."""
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 25, timeout: float = 30.0) -> None:
-        self.host, self.port, self.timeout = host, port, timeout
-        self.name = f"smtp://{host}:{port}"
-
-    def send(self, content: EmailContent, recipients: list[str], from_email: str | None) -> Delivery:
-        sender = from_email or FALLBACK_SENDER
-        message = build_mime_message(content, sender, recipients)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
-            refused = client.send_message(message, from_addr=sender, to_addrs=recipients)
-        return Delivery(message["Message-ID"], tuple(refused))
 
 
 def is_transient(error: BaseException) -> bool:

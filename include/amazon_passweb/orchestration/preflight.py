@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 def preflight(account: AccountConfig) -> None:
     """Log every finding; fail the task (no retry: nothing would change) when anything is wrong."""
     from amazon_passweb.doctor import run_doctor
-    from amazon_passweb.gestionale.client import GestionaleClient
+    from amazon_passweb.gestionale.hook import GestionaleHook
 
-    findings = run_doctor([account], lambda: GestionaleClient.from_connection(retry_budget_s=10.0))
+    findings = run_doctor([account], lambda: GestionaleHook().get_client(retry_budget_s=10.0))
     for finding in findings:
         (log.error if finding.level == "problem" else log.info)("preflight: %s", finding)
     if findings.problems:

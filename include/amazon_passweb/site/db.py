@@ -23,21 +23,14 @@ READ_ONLY_OPTION = "site_read_only"
 def airflow_connection(conn_id: str = CONNECTION_ID) -> Any | None:
     """The Airflow connection, or None when Airflow or the connection is absent.
 
-    Airflow is imported here, not at module level, so the store stays usable
-    (and fast to import) outside a scheduler.
+    Asked of ``site/hook.py`` (the one module here that imports Airflow) at call time, not
+    at import, so the store stays usable (and fast to import) outside a scheduler.
     """
     try:
-        from airflow.sdk import BaseHook
-    except ImportError:
+        from amazon_passweb.site.hook import SiteHook
+    except ImportError:  # no Airflow installed
         return None
-    try:
-        return BaseHook.get_connection(conn_id)
-    except Exception as exc:  # Airflow raises different types by context; "not found" is all we accept
-        if type(exc).__name__ in {"AirflowNotFoundException", "ConnectionNotFound"} or "isn't defined" in str(
-            exc
-        ):
-            return None
-        raise
+    return SiteHook(conn_id).find_connection()
 
 
 def url_from_connection(conn: Any) -> str:

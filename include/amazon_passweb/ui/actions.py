@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from amazon_passweb.config import AccountConfig
+from amazon_passweb.notify.formatting import format_when
 from amazon_passweb.ui import queries
 from amazon_passweb.ui.airflow_gateway import DagNotAvailable, DagRunActive, DagRunInfo
-from amazon_passweb.ui.formatting import local_time
 from amazon_passweb.ui.services import UiServices
 
 RETRY_REQUESTED = "retry_requested"  # inbox history outcome; the run report ignores it
@@ -47,8 +47,8 @@ class WatermarkChange:
         effect = ("il prossimo import rileggerà gli ordini aggiornati su Amazon da questa data in poi "
                   "(gli ordini già importati non vengono duplicati)" if moved_back else
                   "il prossimo import non leggerà gli ordini aggiornati prima di questa data")
-        before = local_time(self.current) if self.current else "non impostata"
-        return f"Data Ultima Sincronizzazione Ordini di {self.account}: da {before} a {local_time(self.new)}; {effect}."
+        before, after = format_when(self.current) if self.current else "non impostata", format_when(self.new)
+        return f"Data Ultima Sincronizzazione Ordini di {self.account}: da {before} a {after}; {effect}."
 
 
 def user_name(user: Any) -> str:
@@ -70,7 +70,7 @@ def import_in_progress(services: UiServices, account: AccountConfig) -> str | No
     with services.store().unit_of_work(read_only=True) as uow:
         started = queries.running_import(uow.session, account.id, services.now())
     if started is not None:
-        return f"un import dell'account {account.id} è in corso dalle {local_time(started)}"
+        return f"un import dell'account {account.id} è in corso dalle {format_when(started)}"
     for run in services.airflow.recent_runs(account.dag_id, limit=3):
         if run.active:
             state = "in coda" if run.state == "queued" else "in corso"
@@ -127,7 +127,7 @@ def change_watermark(services: UiServices, account_id: str, user: Any, *, new: d
     with store.unit_of_work(read_only=not confirm) as uow:
         current = uow.accounts.watermark(account.id)
         if current != expected:
-            raise Refused(409, f"La data è cambiata nel frattempo (ora è {local_time(current, seconds=True)}): "
+            raise Refused(409, f"La data è cambiata nel frattempo (ora è {format_when(current, seconds=True)}): "
                                "ricarica la pagina e ricontrolla.")
         if confirm:
             uow.accounts.set_watermark(account.id, new, set_by=user_name(user))

@@ -21,9 +21,9 @@ from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from amazon_passweb.ui import actions, formatting, queries, sku_mappings, views
+from amazon_passweb.notify.formatting import format_money, format_when
+from amazon_passweb.ui import MOUNT_PREFIX, actions, formatting, queries, sku_mappings, views
 from amazon_passweb.ui.auth import login_url, require_same_origin, wants_html
-from amazon_passweb.ui.plugin import MOUNT_PREFIX
 from amazon_passweb.ui.services import UiServices
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +55,7 @@ class RetryRequest(BaseModel):
 def _templates() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
-    env.filters.update(local_time=formatting.local_time, money=formatting.money, schedule=formatting.schedule,
+    env.filters.update(local_time=format_when, money=format_money, schedule=formatting.schedule,
                        marketplace=formatting.marketplace, input_value=formatting.input_value, day=formatting.day,
                        duration=formatting.duration, pager=formatting.pager)
     env.globals["state_filters"] = queries.STATE_FILTERS

@@ -1,4 +1,7 @@
-"""How values read on the pages: the merchant's time zone, Italian numbers and dates, readable schedules.
+"""How values read on the pages: Italian dates for the inputs, readable schedules and marketplaces.
+
+Moments and amounts are formatted by :mod:`amazon_passweb.notify.formatting`, shared with the
+emails, so a report and the page it links to read the same.
 
 Dates are typed and shown as gg/mm/aaaa whatever the browser's language: a native date input
 (``<input type="date">``) draws itself in the browser's locale, not the page's ``lang``, so an
@@ -11,13 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from amazon_passweb.config import MARKETPLACES, SCHEDULE_PRESETS
-
-ROME = ZoneInfo("Europe/Rome")  # the merchant reads times in Italian time, as in the site
+from amazon_passweb.notify.formatting import ROME
 
 _SCHEDULE_NAMES = {
     SCHEDULE_PRESETS["hourly"]: "ogni ora",
@@ -25,12 +25,6 @@ _SCHEDULE_NAMES = {
     SCHEDULE_PRESETS["weekly"]: "ogni lunedì a mezzanotte",
     SCHEDULE_PRESETS["monthly"]: "il primo del mese a mezzanotte",
 }
-
-
-def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
 
 
 def input_value(moment: datetime | None) -> str:
@@ -66,13 +60,6 @@ def parse_local_moment(text: str) -> datetime:
     else:
         moment = datetime.fromisoformat(text.strip())
     return moment if moment.tzinfo else moment.replace(tzinfo=ROME)
-
-
-def money(amount: Decimal | None, currency: str | None) -> str:
-    if amount is None:
-        return "—"
-    text = f"{amount:,.2f}".replace(",", "·").replace(".", ",").replace("·", ".")
-    return f"{text} {currency or ''}".strip()
 
 
 def schedule(cron: str | None) -> str:

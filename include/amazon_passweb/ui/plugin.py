@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-MOUNT_PREFIX = "/amazon"
+from amazon_passweb.ui import MOUNT_PREFIX
 
 # A parcel, drawn inline so the icon needs no request of its own.
 ICON = (

@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from amazon_passweb.notify.formatting import ROME
 from amazon_passweb.site.models import AccountState, ImportRun, InboxEntry, InboxHistory, Order
 from amazon_passweb.site.runs import DEFAULT_STALE_AFTER
 from amazon_passweb.site.states import InboxStatus, OrderState, RunOutcome
-from amazon_passweb.ui.formatting import ROME
 
 INBOX = InboxEntry.__table__
 ORDERS = Order.__table__
