@@ -10,12 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from amazon_passweb.notify.report import IMPORTED_OUTCOMES, ImportReport, OrderLine, Outcome, as_utc
 from amazon_passweb.notify.sanitize import clean_text
+from amazon_passweb.orders.dates import ROME
 
-OPERATOR_TIMEZONE = ZoneInfo("Europe/Rome")
+OPERATOR_TIMEZONE = ROME
 SUBJECT_PREFIX = "[Amazon → Passweb]"
 EMPTY = "—"
 

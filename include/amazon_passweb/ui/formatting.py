@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from amazon_passweb.config import MARKETPLACES, SCHEDULE_PRESETS
-
-ROME = ZoneInfo("Europe/Rome")  # the merchant reads times in Italian time, as in the site
+from amazon_passweb.orders.dates import ROME  # the merchant reads times in Italian time, as in the site
 
 _SCHEDULE_NAMES = {
     SCHEDULE_PRESETS["hourly"]: "ogni ora",
