@@ -44,7 +44,8 @@ def standard_notes(amazon_order_id: str, purchase_date: dt.datetime | dt.date, a
 
 
 def document_sigla(is_company: bool) -> DocumentSigla:
-    return DocumentSigla.OC if is_company else DocumentSigla.OX
+    """OC for a company customer (net prices), OX for a private buyer (gross prices)."""
+    return DocumentSigla.for_company(is_company)
 
 
 def shipping_article(express: bool, per_sku: Iterable[str | None], standard_code: str, express_code: str) -> str:

@@ -60,12 +60,12 @@ class DocumentSigla(StrEnum):
     OX = "OX"
 
     @classmethod
-    def for_customer(cls, kind: CustomerKind) -> DocumentSigla:
-        return cls.OC if kind == CustomerKind.COMPANY else cls.OX
+    def for_company(cls, is_company: bool) -> DocumentSigla:
+        return cls.OC if is_company else cls.OX
 
-    @property
-    def net_prices(self) -> bool:
-        return self is DocumentSigla.OC
+    @classmethod
+    def for_customer(cls, kind: CustomerKind) -> DocumentSigla:
+        return cls.for_company(kind == CustomerKind.COMPANY)
 
 
 class RowKind(StrEnum):
