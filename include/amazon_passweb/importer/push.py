@@ -31,9 +31,9 @@ from amazon_passweb.gestionale.mapping import (
     UnmappableDocument,
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
+from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.orders.dates import ROME
-from amazon_passweb.orders.status import HistoryOutcome
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
 from amazon_passweb.site.states import OrderState, SyncType
 from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
@@ -133,12 +133,12 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
                          result.document_key, done.detail)
             else:
                 done = message(Kind.PUSHED, document=result.document_key)
-            uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=HistoryOutcome.PUSHED,
+            uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSHED,
                                   message=done.text, detail=done.detail)
         else:
             failure = push_failure(result.error)
             log.warning("order %s not stored in the gestionale: %s", order.amazon_order_id, result.error)
-            uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=HistoryOutcome.PUSH_FAILED,
+            uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSH_FAILED,
                                   message=failure.text, detail=failure.detail)
 
 

@@ -19,7 +19,8 @@ from amazon_passweb.site.states import InboxStatus
 from amazon_passweb.site.unit_of_work import SiteStore
 
 # the history outcomes this report reads (orders.status.HistoryOutcome), by their short names
-PUSHED, PUSH_FAILED, CANCELLED = HistoryOutcome.PUSHED, HistoryOutcome.PUSH_FAILED, HistoryOutcome.CANCELLED
+PUSHED, PUSH_FAILED, CANCELLED = (o.value for o in (HistoryOutcome.PUSHED, HistoryOutcome.PUSH_FAILED,
+                                                   HistoryOutcome.CANCELLED))
 
 _OUTCOMES = {
     InboxStatus.SKIPPED.value: Outcome.SKIPPED,

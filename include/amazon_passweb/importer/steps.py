@@ -94,7 +94,8 @@ def _record_status_change(uow: UnitOfWork, account: AccountConfig, order: Amazon
     uow.orders.record_amazon_status(site_order.id, order.status.value)
     if order.status is not AmazonStatus.CANCELLED:
         return False
-    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=HistoryOutcome.CANCELLED,
+    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id,
+                          outcome=HistoryOutcome.CANCELLED.value,
                           message=message(Kind.CANCELLED_AFTER_IMPORT).text)
     return True
 
@@ -201,7 +202,7 @@ def _recognised_by_identity(buyers: list[_Buyer], reconciled: list[ReconciledEnt
         if b.key.matched_by == "identity" and not entry.customer_new:
             basis = IDENTITY_BASIS[identity_basis(b.customer.identity(b.address))]
             recognised = message(Kind.CUSTOMER_BY_IDENTITY, basis=basis).text
-            notes.append((b.amazon_order_id, HistoryOutcome.RECOGNISED, recognised))
+            notes.append((b.amazon_order_id, HistoryOutcome.RECOGNISED.value, recognised))
     return notes
 
 

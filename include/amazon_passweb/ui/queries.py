@@ -26,7 +26,7 @@ HISTORY = InboxHistory.__table__
 IMPORTS = ImportRun.__table__
 
 PAGE_SIZE = 50
-PUSHED, PUSH_FAILED = HistoryOutcome.PUSHED, HistoryOutcome.PUSH_FAILED  # written by the partial sync
+PUSHED, PUSH_FAILED = HistoryOutcome.PUSHED.value, HistoryOutcome.PUSH_FAILED.value  # written by the partial sync
 
 # State filter values that are not a site order state.
 ERRORS = "errori"
