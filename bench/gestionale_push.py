@@ -36,6 +36,7 @@ from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.mapping import CustomerInput, OrderInput, OrderRowInput, build_customer
 from amazon_passweb.gestionale.push import OrderPush, push_orders
 from amazon_passweb.gestionale.settings import WebApiSettings
+from amazon_passweb.orders.document import document_sigla, standard_notes
 
 USER, PASSWORD = "bench", "bench-password"
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,23 +84,25 @@ def standin_process(data_dir: str):
 
 def orders(count: int, prefix: int) -> list[OrderInput]:
     rows = (
-        OrderRowInput("article", 1, "ART001", "Articolo 001", Decimal(2), Decimal("12.20"), "22"),
-        OrderRowInput("article", 2, "ART002", "Articolo 002", Decimal(1), Decimal("9.99"), "10"),
-        OrderRowInput("spesa", 3, "SPEDSTD", "Spedizione", Decimal(1), Decimal("4.90"), "22"),
+        OrderRowInput("article", 3, "ART001", "Articolo 001", Decimal(2), Decimal("12.20"), "22"),
+        OrderRowInput("article", 4, "ART002", "Articolo 002", Decimal(1), Decimal("9.99"), "10"),
+        OrderRowInput("spesa", 5, "SPEDSTD", "Spedizione", Decimal(1), Decimal("4.90"), "22"),
     )
-    return [
-        OrderInput(
-            amazon_order_id=f"{prefix:03d}-{n:07d}-0000000",
+
+    def order(amazon_order_id: str, is_company: bool) -> OrderInput:
+        notes = standard_notes(amazon_order_id, dt.date.today(), "UNSHIPPED")  # as the site order stores them
+        return OrderInput(
+            amazon_order_id=amazon_order_id,
             purchase_date=dt.date.today(),
-            amazon_status="UNSHIPPED",
             fulfilment_channel="MFN",
-            is_company=n % 3 == 0,
+            sigla=document_sigla(is_company),
             currency="EUR",
             total_gross=Decimal("39.29"),
-            rows=rows,
+            rows=tuple(OrderRowInput("note", line_no, None, text, Decimal(0), Decimal(0), "22")
+                       for line_no, text in enumerate(notes, start=1)) + rows,
         )
-        for n in range(count)
-    ]
+
+    return [order(f"{prefix:03d}-{n:07d}-0000000", n % 3 == 0) for n in range(count)]
 
 
 def run(root: str, latency_ms: float, count: int, search_first: bool, prefix: int) -> float:

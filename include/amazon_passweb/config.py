@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from amazon_passweb.orders.status import AmazonStatus  # a domain type the accounts file names
 
 ACCOUNTS_FILE_ENV = "AMAZON_ACCOUNTS_FILE"
 DEFAULT_ACCOUNTS_FILE = Path(__file__).resolve().parent.parent / "config" / "accounts.example.yaml"
@@ -39,29 +40,6 @@ MARKETPLACES: dict[str, str] = {
     "A28R8C7NBKEWEA": "IE",
 }
 
-
-class AmazonStatus(StrEnum):
-    """Amazon order statuses, named as in Orders API v2026-01-01 (``FulfillmentStatus``)."""
-
-    PENDING_AVAILABILITY = "PENDING_AVAILABILITY"
-    PENDING = "PENDING"
-    UNSHIPPED = "UNSHIPPED"
-    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
-    SHIPPED = "SHIPPED"
-    CANCELLED = "CANCELLED"
-    UNFULFILLABLE = "UNFULFILLABLE"
-
-    @classmethod
-    def parse(cls, value: str) -> AmazonStatus:
-        """Accept the v2026 names and the legacy v0 names (``Unshipped``, ``Canceled``...)."""
-        key = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", value.strip()).upper().replace(" ", "_")
-        key = _V0_ALIASES.get(key, key)
-        return cls(key)
-
-
-# v0 spellings that differ from v2026 once upper-snake-cased. v2026 reports an
-# order whose invoice is not yet confirmed as SHIPPED.
-_V0_ALIASES = {"CANCELED": "CANCELLED", "INVOICE_UNCONFIRMED": "SHIPPED"}
 
 ALLOWED_STATUSES_TEXT = ", ".join(s.value for s in AmazonStatus) + " (or their v0 names)"
 

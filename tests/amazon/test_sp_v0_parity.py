@@ -28,10 +28,10 @@ import pytest
 from amazon_passweb.amazon.client import RejectedOrder
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import load_accounts
-from amazon_passweb.gestionale.mapping import MappingError, OrderInput, OrderRowInput, build_document
+from amazon_passweb.gestionale.mapping import OrderInput, OrderRowInput, UnmappableDocument, build_document
 from amazon_passweb.importer import buyer
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
-from amazon_passweb.site.states import RowKind
+from amazon_passweb.orders.document import document_sigla
 from sandbox.amazon.generate import generate_orders
 from tests.amazon.conftest import SPEC_DIR
 from tests.fixtures.stores import open_seeded_store
@@ -307,25 +307,22 @@ def document(order: AmazonOrder, articles, account=ACCOUNT) -> tuple[str, Any]:
                 vat_rate=row.vat_rate or "22",
             )
             for row in built.rows
-            if row.kind is not RowKind.NOTE
         )
         mapped = build_document(
             OrderInput(
                 amazon_order_id=order.amazon_order_id,
                 purchase_date=order.purchase_date.astimezone(ROME),
-                amazon_status=order.status.value,
                 fulfilment_channel=order.fulfillment_channel.value,
-                is_company=buyer.is_company(order),
+                sigla=document_sigla(buyer.is_company(order)),
                 currency=order.currency,
                 total_gross=built.total_gross,
                 rows=rows,
-                shipping_charge=built.shipping_charge,
             ),
             account,
             "501.00001",
             document_date=DOCUMENT_DATE,
         )
-    except (OrderBuildError, MappingError) as error:
+    except (OrderBuildError, UnmappableDocument) as error:
         return "refused", str(error)
     return "document", (mapped.payload, mapped.total, mapped.warnings)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from amazon_passweb.gestionale.mapping import CustomerInput, OrderInput, OrderRowInput, ShippingAddressInput
 from amazon_passweb.gestionale.settings import WebApiSettings
+from amazon_passweb.orders.document import document_sigla, standard_notes
 
 
 def customer(n: int = 1, **overrides) -> CustomerInput:
@@ -43,6 +44,13 @@ def row(
     )
 
 
+def note_rows(amazon_id: str, purchased: dt.datetime, status: str) -> tuple[OrderRowInput, ...]:
+    """The site order's two standard notes, numbered before the rows the test gives (from 1)."""
+    texts = standard_notes(amazon_id, purchased, status)
+    return tuple(row(index - len(texts), None, "0", 0, kind="note", description=text)
+                 for index, text in enumerate(texts, start=1))
+
+
 def order(
     amazon_id: str = "405-0000001-0000001",
     *,
@@ -57,15 +65,15 @@ def order(
     rows = tuple(rows or (row(1, "ART001", "24.40", 2), row(2, "SPEDSTD", "5.90", kind="spesa")))
     if total is None:
         total = sum((r.quantity * r.unit_price_gross for r in rows), Decimal(0))
+    purchased = dt.datetime(2026, 11, 20, 10, 30, tzinfo=dt.UTC)
     values = dict(
         amazon_order_id=amazon_id,
-        purchase_date=dt.datetime(2026, 11, 20, 10, 30),
-        amazon_status="UNSHIPPED",
+        purchase_date=purchased,
         fulfilment_channel=channel,
-        is_company=is_company,
+        sigla=document_sigla(is_company),
         currency="EUR",
         total_gross=Decimal(total),
-        rows=rows,
+        rows=note_rows(amazon_id, purchased, "UNSHIPPED") + rows,
         customer=buyer if buyer is not None else customer(),
         shipping_address=shipping,
     )

@@ -11,7 +11,7 @@ from gestionale_builders import customer, order, row, shipping
 from amazon_passweb.config import SpesaArticles
 from amazon_passweb.gestionale.client import CUSTOMERS, GestionaleClient
 from amazon_passweb.gestionale.mapping import (
-    MappingError,
+    UnmappableDocument,
     build_customer,
     build_document,
     build_shipping_address,
@@ -98,11 +98,8 @@ def test_afn_warehouse_and_free_shipping_carrier(account):
         ]
     )
     assert build_document(discounted, account, "501.00001").payload["cod_vettore"] == "GLS"
-    override = order(
-        rows=[row(1, "ART002", "10.00"), row(2, "SPEDSKU", "3.00", kind="spesa")],
-        shipping_charge=Decimal("3.00"),
-    )
-    assert build_document(override, account, "501.00001").payload["cod_vettore"] == "BRT"
+    own_article = order(rows=[row(1, "ART002", "10.00"), row(2, "SPEDSKU", "3.00", kind="spesa")])
+    assert build_document(own_article, account, "501.00001").payload["cod_vettore"] == "BRT"
 
 
 def test_rounding_adjustment_row_closes_the_total(account):
@@ -124,9 +121,11 @@ def test_rounding_adjustment_row_closes_the_total(account):
 
 def test_the_configured_spesa_articles_and_rounding_exemption_are_the_ones_used(account):
     """Proves issue #17 item 8: the rounding row carries the configured article and VAT exemption (totalled at 0 %),
-    and the configured shipping discount article counts as shipping when choosing the carrier."""
+    and the configured gift wrap and promotion articles are what does not count as shipping when choosing the
+    carrier (every other spesa row is shipping or its discount, orders.document.shipping_charge)."""
     configured = account.model_copy(
-        update={"spesa_articles": SpesaArticles(shipping_discount="SCONTOSP", rounding="ARR", rounding_vat_code="N2")}
+        update={"spesa_articles": SpesaArticles(shipping_discount="SCONTOSP", gift_wrap="REGALO", rounding="ARR",
+                                                rounding_vat_code="N2")}
     )
     thirds = order(is_company=True, rows=[row(1, "ART003", str(Decimal(10) / 3), 3)], total="10.00")
     mapped = build_document(thirds, configured, "501.00001")
@@ -141,7 +140,10 @@ def test_the_configured_spesa_articles_and_rounding_exemption_are_the_ones_used(
         ]
     )
     assert build_document(discounted, configured, "501.00001").payload["cod_vettore"] == "GLS"  # free shipping
-    assert build_document(discounted, account, "501.00001").payload["cod_vettore"] == "BRT"  # SCONTOSP not known
+    wrapped = order(rows=[row(1, "ART002", "10.00"), row(2, "SPEDSTD", "0.00", kind="spesa"),
+                          row(3, "REGALO", "3.00", kind="spesa")])
+    assert build_document(wrapped, configured, "501.00001").payload["cod_vettore"] == "GLS"  # gift wrap only
+    assert build_document(wrapped, account, "501.00001").payload["cod_vettore"] == "BRT"  # REGALO not gift wrap there
 
 
 def test_oc_vat_rounding_adjustment(account):
@@ -153,7 +155,7 @@ def test_oc_vat_rounding_adjustment(account):
 
 
 def test_a_difference_beyond_rounding_is_an_error(account):
-    with pytest.raises(MappingError, match="more than rounding"):
+    with pytest.raises(UnmappableDocument, match="more than rounding"):
         build_document(order(total="60.00"), account, "501.00001")
 
 
@@ -167,7 +169,7 @@ def test_a_difference_beyond_rounding_is_an_error(account):
     ],
 )
 def test_orders_that_cannot_be_mapped(account, change, message):
-    with pytest.raises(MappingError, match=message):
+    with pytest.raises(UnmappableDocument, match=message):
         build_document(order(**change), account, "501.00001")
 
 

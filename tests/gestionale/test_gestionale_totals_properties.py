@@ -18,6 +18,7 @@ from amazon_passweb.gestionale.mapping import (
     build_document,
     rounding_bound,
 )
+from amazon_passweb.orders.document import document_sigla
 from sandbox.gestionale.totals import totals as standin_totals
 
 RATES = ["22", "10", "5", "4"]
@@ -69,9 +70,8 @@ def amazon_orders(draw) -> OrderInput:
     return OrderInput(
         amazon_order_id=f"405-{next(_ids):07d}-0000000",
         purchase_date=dt.date(2026, 11, 20),
-        amazon_status="SHIPPED",
         fulfilment_channel=draw(st.sampled_from(["MFN", "AFN"])),
-        is_company=draw(st.booleans()),
+        sigla=document_sigla(draw(st.booleans())),
         currency="EUR",
         total_gross=total,
         rows=tuple(rows),
@@ -100,7 +100,7 @@ def test_document_total_equals_the_amazon_total(account, amazon_order):
     assert standin_total(mapped.payload) == amazon_order.total_gross
     value_rows = [r for r in amazon_order.rows if r.kind != "note"]
     assert abs(mapped.adjustment) <= rounding_bound(amazon_order.sigla, value_rows)
-    expected_rows = 2 + len(amazon_order.rows) + (1 if mapped.adjustment else 0)
+    expected_rows = len(amazon_order.rows) + (1 if mapped.adjustment else 0)
     assert len(mapped.payload["tp_riga"]) == expected_rows
     if amazon_order.sigla == "OX" and all(
         r.unit_price_gross == r.unit_price_gross.quantize(CENT) for r in value_rows

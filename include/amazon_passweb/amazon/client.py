@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import requests
@@ -28,13 +28,14 @@ from amazon_passweb.amazon.transport import CallStats, SpApiTransport
 from amazon_passweb.amazon.v0 import V0_STATUSES, order_from_v0
 from amazon_passweb.amazon.v2026 import INCLUDED_DATA, order_from_v2026
 from amazon_passweb.config import AmazonStatus
+from amazon_passweb.orders.dates import AMAZON_END_MARGIN
 
 log = logging.getLogger(__name__)
 
 ApiVersion = Literal["2026-01-01", "v0"]
 # Amazon rejects a ...Before later than two minutes before the request. Exactly two minutes, so a
 # window the importer ended at "now - 2 min" a moment ago is never cut short.
-MIN_BEFORE_AGE = timedelta(minutes=2)
+MIN_BEFORE_AGE = AMAZON_END_MARGIN  # Amazon refuses a later lastUpdatedBefore (orders.dates)
 MAX_PAGE_SIZE = 100
 ORDER_SHAPE = "UnexpectedOrderShape"  # the code of an order Amazon sent that cannot be read
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from amazon_passweb.amazon.models import ZERO, Address
+from amazon_passweb.orders.dates import parse_iso
 
 MAX_ORDER_ID_LENGTH = 32  # the site's Amazon order id columns; Amazon's ids are 19 ("402-1234567-1234567")
 
@@ -20,10 +21,9 @@ def parse_datetime(value: Any, order_id: str, field: str) -> datetime:
     if not isinstance(value, str) or not value:
         raise MappingError(f"order {order_id}: {field} is missing")
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         raise MappingError(f"order {order_id}: {field} {value!r} is not an ISO 8601 datetime") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_amount(value: Any, order_id: str, field: str) -> Decimal:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from amazon_passweb.config import AmazonStatus
+from amazon_passweb.orders.status import AmazonStatus
 
 ZERO = Decimal("0")
 

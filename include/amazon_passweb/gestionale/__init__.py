@@ -15,10 +15,10 @@ from amazon_passweb.gestionale.errors import (
 )
 from amazon_passweb.gestionale.mapping import (
     CustomerInput,
-    MappingError,
     OrderInput,
     OrderRowInput,
     ShippingAddressInput,
+    UnmappableDocument,
     build_customer,
     build_document,
     build_shipping_address,
@@ -35,7 +35,7 @@ __all__ = [
     "GestionaleClient",
     "GestionaleError",
     "GestionaleUnavailable",
-    "MappingError",
+    "UnmappableDocument",
     "OrderInput",
     "OrderPush",
     "OrderRowInput",

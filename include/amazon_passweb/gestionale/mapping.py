@@ -1,30 +1,30 @@
 """Site order -> gestionale records: customer, shipping address and the OC/OX order document.
 
 The importer adapts its site rows to the plain input dataclasses below. The mapping is pure:
-no I/O, every shortened field reported in ``warnings``, every impossible order a MappingError.
+no I/O, every shortened field reported in ``warnings``, every impossible order an UnmappableDocument.
 
 Documents (domain.md §5):
 - ``OC`` for companies with net prices, ``OX`` for private buyers with gross prices;
 - header: the account's serie with ``numero: 0``, causale, warehouse (MFN/AFN), cost centre,
   carrier (``carrier`` when shipping is charged, ``carrier_free_shipping`` when it is free),
   shipping address id, and the Amazon order id and date as external reference;
-- two ``D`` note rows first (Amazon order id and date; Amazon status at import), then the
-  input rows in ``line_no`` order: article and spesa rows as ``R`` rows, notes as ``D`` rows.
-  The importer must not add those two notes itself;
+- the input rows in ``line_no`` order: article and spesa rows as ``R`` rows, notes as ``D``
+  rows. The site order's two standard notes (``orders.document.standard_notes``) are among
+  them: the mapping writes the rows it is given and adds none of its own;
 - if the total the gestionale will compute differs from the Amazon total, because prices
   are rounded to the cent (OX and OC) and VAT is rounded per rate (OC), one adjustment row
   is added: the configured rounding spesa article (``spesa_articles.rounding``, ARROTOND by
   default), quantity 1, price = Amazon total - computed total, VAT code
   ``spesa_articles.rounding_vat_code`` (an exemption, E15 by default: outside the VAT base),
   so it moves the total by exactly its price.
-  A difference larger than rounding can explain is a MappingError, never absorbed.
+  A difference larger than rounding can explain is an UnmappableDocument, never absorbed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from amazon_passweb.config import AccountConfig
@@ -38,19 +38,22 @@ from amazon_passweb.gestionale.fields import (
     wrap,
 )
 from amazon_passweb.gestionale.provinces import province_sigla
-from amazon_passweb.gestionale.totals import VAT_RATES, PricedRow, cents, document_total
-from amazon_passweb.site.normalise import is_shared_email  # one rule for site and gestionale
+from amazon_passweb.gestionale.totals import PricedRow, document_total
+from amazon_passweb.orders import money
+from amazon_passweb.orders.document import shipping_charge
+from amazon_passweb.orders.identity import is_shared_email, vat_number_forms
+from amazon_passweb.orders.money import VAT_RATES, cents
+from amazon_passweb.orders.status import DocumentSigla
 
 # The spesa articles of the non-article components of an Amazon total are configuration
 # (``AccountConfig.spesa_articles``, company-wide).
 ROUNDING_DESCRIPTION = "Arrotondamento al totale Amazon"
 
-PRICE_DECIMALS = 2
 # Currencies the documents may carry: ISO code -> gestionale id_valuta (None: the base currency).
 DEFAULT_CURRENCY_IDS: dict[str, int | None] = {"EUR": None}
 
 
-class MappingError(ValueError):
+class UnmappableDocument(ValueError):
     """This order cannot become a gestionale document as it is; the message says why."""
 
 
@@ -97,22 +100,14 @@ class OrderRowInput:
 @dataclass(frozen=True)
 class OrderInput:
     amazon_order_id: str
-    purchase_date: dt.datetime | dt.date
-    amazon_status: str
+    purchase_date: dt.datetime | dt.date  # the Amazon date of the external reference
     fulfilment_channel: Literal["MFN", "AFN"]
-    is_company: bool
+    sigla: DocumentSigla  # as stored on the site order: OC company (net prices), OX private (gross)
     currency: str
     total_gross: Decimal  # the Amazon order total, VAT included
-    rows: tuple[OrderRowInput, ...]
+    rows: tuple[OrderRowInput, ...]  # all of them, the site order's note rows included
     customer: CustomerInput | None = None  # None: AFN order without buyer data
     shipping_address: ShippingAddressInput | None = None
-    # What Amazon charged for shipping net of shipping discounts, VAT included. None: the
-    # spesa rows on the account's shipping articles and on its shipping discount article are summed.
-    shipping_charge: Decimal | None = None
-
-    @property
-    def sigla(self) -> str:
-        return "OC" if self.is_company else "OX"
 
 
 @dataclass(frozen=True)
@@ -228,19 +223,6 @@ def split_name(full_name: str) -> tuple[str, str]:
     return " ".join(words[start:]), " ".join(words[:start])
 
 
-def vat_number_forms(vat_number: str | None, country: str | None) -> tuple[str, str] | None:
-    """(with country prefix, without) of a VAT number: the gestionale is sent the prefixed form
-    (its documented format, e.g. IT01234567890) and searched for both, since a customer keyed
-    in by hand often has the bare number."""
-    text = "".join(ch for ch in str(vat_number or "") if ch.isalnum()).upper()
-    if not text:
-        return None
-    if len(text) > 2 and text[:2].isalpha():
-        return text, text[2:]
-    prefix = "EL" if (country or "IT").upper() == "GR" else (country or "IT").upper()
-    return prefix + text, text
-
-
 def build_customer(customer: CustomerInput) -> MappedRecord:
     """The customer payload without ``codice`` (the client assigns it) and its stable lookup.
 
@@ -252,10 +234,10 @@ def build_customer(customer: CustomerInput) -> MappedRecord:
     """
     warnings: list[str] = []
     where = "customer"
-    is_company = customer.is_company or bool(customer.vat_number)
+    is_company = customer.is_company or bool(customer.vat_number)  # a partita IVA is a business
     name = customer.company if is_company and customer.company else customer.name
     if not clean(name):
-        raise MappingError("the customer has no name or company name")
+        raise UnmappableDocument("the customer has no name or company name")
     vat = vat_number_forms(customer.vat_number, customer.country)
     values: dict[str, object] = {"ragione_sociale": name}
     if not is_company:
@@ -329,7 +311,7 @@ def build_shipping_address(address: ShippingAddressInput, cod_conto: str) -> Map
         if text:
             payload[name] = text
     if not payload.get("descrizione") or not payload.get("indirizzo"):
-        raise MappingError("the shipping address has no name or no street")
+        raise UnmappableDocument("the shipping address has no name or no street")
     lookup = [
         _equals("cod_conto", cod_conto),
         _equals("descrizione", payload["descrizione"], True),
@@ -340,28 +322,24 @@ def build_shipping_address(address: ShippingAddressInput, cod_conto: str) -> Map
 
 
 def vat_code(rate: str) -> str:
-    """ "22", "22.0", "22.00" -> "22"."""
+    """ "22", "22.0", "22.00" -> "22" (``orders.money.vat_code``)."""
     try:
-        value = Decimal(str(rate).strip().rstrip("%"))
-    except ArithmeticError:
-        raise MappingError(f"VAT rate {rate!r} is not a number") from None
-    code = format(value.normalize(), "f")
-    if code not in VAT_RATES:
-        raise MappingError(f"VAT rate {rate!r} has no gestionale VAT code")
-    return code
+        return money.vat_code(rate)
+    except ValueError as error:
+        raise UnmappableDocument(str(error)) from None
 
 
 def document_price(row: OrderRowInput, sigla: str) -> Decimal:
     """The row's unit price as the document carries it: gross for OX, net of VAT for OC."""
     price = Decimal(row.unit_price_gross)
-    if sigla == "OC":
-        price = price / (1 + VAT_RATES[vat_code(row.vat_rate)] / 100)
-    return price.quantize(Decimal(1).scaleb(-PRICE_DECIMALS), rounding=ROUND_HALF_UP)
+    if sigla == DocumentSigla.OC:
+        return money.net_of_vat(price, VAT_RATES[vat_code(row.vat_rate)])
+    return cents(price)
 
 
 def rounding_bound(sigla: str, rows: list[OrderRowInput]) -> Decimal:
     """The largest difference rounding can make between the Amazon total and the document's."""
-    half_unit = Decimal(1).scaleb(-PRICE_DECIMALS) / 2
+    half_unit = money.CENT / 2
     bound = Decimal("0.01")
     for row in rows:
         rate = 1 + VAT_RATES[vat_code(row.vat_rate)] / 100
@@ -369,28 +347,6 @@ def rounding_bound(sigla: str, rows: list[OrderRowInput]) -> Decimal:
     if sigla == "OC":
         bound += Decimal("0.005") * len({vat_code(r.vat_rate) for r in rows})
     return bound
-
-
-def shipping_amount(order: OrderInput, account: AccountConfig) -> Decimal:
-    if order.shipping_charge is not None:
-        return order.shipping_charge
-    codes = {
-        account.shipping_article_standard,
-        account.shipping_article_express,
-        account.spesa_articles.shipping_discount,
-    }
-    return sum(
-        (r.quantity * r.unit_price_gross for r in order.rows if r.kind == "spesa" and r.article_code in codes),
-        Decimal(0),
-    )
-
-
-def standard_notes(order: OrderInput) -> list[str]:
-    day = order.purchase_date.strftime("%d/%m/%Y")
-    return [
-        f"Ordine Amazon {order.amazon_order_id} del {day}",
-        f"Stato Amazon all'importazione: {order.amazon_status}",
-    ]
 
 
 def build_document(
@@ -408,7 +364,7 @@ def build_document(
     where = f"order {order.amazon_order_id}"
     header = _document_header(order, account, cod_conto, id_ind_sped, document_date, currency_ids, warnings)
 
-    rows = [_note_row(line) for note in standard_notes(order) for line in wrap(note, ROW_LIMITS["descr_riga"])]
+    rows: list[dict] = []
     value_rows = []
     for row in sorted(order.rows, key=lambda r: r.line_no):
         if row.kind == "note":
@@ -426,7 +382,7 @@ def build_document(
     if adjustment:
         bound = rounding_bound(order.sigla, value_rows)
         if abs(adjustment) > bound:
-            raise MappingError(
+            raise UnmappableDocument(
                 f"{where}: the rows add up to {computed} but the Amazon total is {target}: "
                 f"a difference of {adjustment} is more than rounding ({bound}) can explain; a component "
                 "(shipping, discount, gift wrap, promotion) is missing or wrong"
@@ -435,7 +391,7 @@ def build_document(
         priced.append(PricedRow(Decimal(1), adjustment, spesa.rounding_vat_code))
     total = document_total(order.sigla, priced, exempt)
     if total != target:  # cannot happen: the adjustment row is outside the VAT base
-        raise MappingError(f"{where}: internal error, document total {total} != Amazon total {target}")
+        raise UnmappableDocument(f"{where}: internal error, document total {total} != Amazon total {target}")
 
     payload = {**header, **to_row_arrays(rows)}
     lookup = [_equals("rif_nr_attuale", order.amazon_order_id)]
@@ -453,12 +409,12 @@ def _document_header(
 ) -> dict:
     where = f"order {order.amazon_order_id}"
     if len(order.amazon_order_id) > DOCUMENT_LIMITS["rif_nr_attuale"]:
-        raise MappingError(f"{where}: the Amazon order id is longer than the external reference field")
+        raise UnmappableDocument(f"{where}: the Amazon order id is longer than the external reference field")
     currencies = DEFAULT_CURRENCY_IDS if currency_ids is None else currency_ids
     if order.currency not in currencies:
-        raise MappingError(f"{where}: currency {order.currency} has no gestionale id_valuta configured")
+        raise UnmappableDocument(f"{where}: currency {order.currency} has no gestionale id_valuta configured")
     header: dict = {
-        "sigla": order.sigla,
+        "sigla": DocumentSigla(order.sigla).value,
         "serie": account.orders_series,
         "numero": 0,  # the next number of the serie
         "cod_conto": cod_conto,
@@ -467,7 +423,8 @@ def _document_header(
         "rif_nr_attuale": order.amazon_order_id,
         "rif_dt_attuale": _yyyymmdd(order.purchase_date),
     }
-    carrier = account.carrier if shipping_amount(order, account) > 0 else account.carrier_free_shipping
+    charged = shipping_charge(order.rows, account.spesa_articles)  # the one rule, read off the rows
+    carrier = account.carrier if charged > 0 else account.carrier_free_shipping
     optional = {
         "id_causale": account.causale,
         "id_costo_ricavo": account.cost_centre,
@@ -486,11 +443,11 @@ def _note_row(text: str) -> dict:
 def _value_row(row: OrderRowInput, sigla: str, where: str, warnings: list[str]) -> dict:
     """An article or spesa row as an ``R`` row, priced net (OC) or gross (OX)."""
     if row.kind not in ("article", "spesa"):
-        raise MappingError(f"{where}: unknown row kind {row.kind!r}")
+        raise UnmappableDocument(f"{where}: unknown row kind {row.kind!r}")
     if not row.article_code:
-        raise MappingError(f"{where} ({row.kind}) has no article code")
+        raise UnmappableDocument(f"{where} ({row.kind}) has no article code")
     if len(row.article_code) > ROW_LIMITS["codice_articolo"]:
-        raise MappingError(f"{where}: article code {row.article_code!r} is too long")
+        raise UnmappableDocument(f"{where}: article code {row.article_code!r} is too long")
     return {
         "tp_riga": "R",
         "codice_articolo": row.article_code,

@@ -21,8 +21,8 @@ from amazon_passweb.gestionale.errors import GestionaleError, PushStopped
 from amazon_passweb.gestionale.fields import clean
 from amazon_passweb.gestionale.mapping import (
     MappedRecord,
-    MappingError,
     OrderInput,
+    UnmappableDocument,
     build_customer,
     build_document,
     build_shipping_address,
@@ -88,7 +88,7 @@ def push_order(
         code = item.customer_code
         if code is None and order.customer is None:
             if order.fulfilment_channel != "AFN" or not account.afn_placeholder_customer:
-                raise MappingError("the order has no customer data (incomplete AFN order) and no placeholder")
+                raise UnmappableDocument("the order has no customer data (incomplete AFN order) and no placeholder")
             code = account.afn_placeholder_customer
         built_from_order = code is None
         if built_from_order:
@@ -105,7 +105,7 @@ def push_order(
         result.document_key, result.document_created = created.key, created.created
     except PushStopped:
         raise
-    except (GestionaleError, MappingError) as error:
+    except (GestionaleError, UnmappableDocument) as error:
         result.error = f"{type(error).__name__}: {error}"
     return result
 

@@ -5,39 +5,18 @@
 - OC (company, net prices): each row is quantity x net price rounded to the cent; VAT is
   computed per VAT code on that code's net sum and rounded to the cent; total = net + VAT.
 
-Rounding is half-up (arrotondamento commerciale), as Italian invoices round.
+Rounding is half-up (arrotondamento commerciale), as Italian invoices round: ``orders.money.cents``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-# VAT code -> rate; E15 ("escluso art. 15") is the usual exemption of the rounding adjustment row.
-VAT_RATES = {
-    "22": Decimal(22),
-    "10": Decimal(10),
-    "5": Decimal(5),
-    "4": Decimal(4),
-    "0": Decimal(0),
-    "E15": Decimal(0),
-}
+from amazon_passweb.orders.money import CENT, VAT_RATES, cents, rate_of
 
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def rate_of(vat_code: str, exempt: frozenset[str] = frozenset()) -> Decimal:
-    if vat_code in exempt:
-        return Decimal(0)
-    try:
-        return VAT_RATES[vat_code]
-    except KeyError:
-        raise ValueError(f"unknown VAT code {vat_code!r}; known: {', '.join(VAT_RATES)}") from None
-
+__all__ = ["CENT", "VAT_RATES", "PricedRow", "cents", "document_total", "rate_of"]
 
 @dataclass(frozen=True)
 class PricedRow:

@@ -10,7 +10,8 @@ street for a private one (``site.records.NewCustomer.identity``).
 from __future__ import annotations
 
 from amazon_passweb.amazon.models import AmazonOrder
-from amazon_passweb.config import AmazonStatus
+from amazon_passweb.orders import identity
+from amazon_passweb.orders.status import PENDING_STATUSES
 from amazon_passweb.site.records import NewAddress, NewCustomer
 from amazon_passweb.site.states import CustomerKind, Origin
 
@@ -25,8 +26,7 @@ def has_usable_address(order: AmazonOrder) -> bool:
 def awaits_address(order: AmazonOrder) -> bool:
     """A Pending order comes without the buyer's address: it waits for the version that has it
     (an AFN order never gets one and follows the AFN rule instead)."""
-    pending = order.status in (AmazonStatus.PENDING, AmazonStatus.PENDING_AVAILABILITY)
-    return pending and not order.is_afn and not has_usable_address(order)
+    return order.status in PENDING_STATUSES and not order.is_afn and not has_usable_address(order)
 
 
 def lacks_buyer_data(order: AmazonOrder) -> bool:
@@ -43,9 +43,13 @@ def lacks_buyer_data(order: AmazonOrder) -> bool:
 
 
 def is_company(order: AmazonOrder) -> bool:
-    """A business order with a company name or a VAT number is a company customer."""
-    company = order.buyer.company or (order.delivery_address.company if order.delivery_address else None)
-    return order.is_business and bool(company or order.buyer.vat_number)
+    """A business order with a company name or a VAT number is a company customer (orders.identity)."""
+    return identity.is_company(is_business=order.is_business, company=_company(order),
+                               vat_number=order.buyer.vat_number)
+
+
+def _company(order: AmazonOrder) -> str | None:
+    return order.buyer.company or (order.delivery_address.company if order.delivery_address else None)
 
 
 def shipping_address(order: AmazonOrder) -> NewAddress | None:
@@ -67,7 +71,7 @@ def shipping_address(order: AmazonOrder) -> NewAddress | None:
 
 
 def customer(order: AmazonOrder, account_id: str) -> NewCustomer:
-    company = order.buyer.company or (order.delivery_address.company if order.delivery_address else None)
+    company = _company(order)
     address = order.delivery_address
     return NewCustomer(
         kind=CustomerKind.COMPANY if is_company(order) else CustomerKind.PRIVATE,

@@ -9,8 +9,8 @@
   discounts, gift wrap and promotions as *spesa* rows of their own, discounts
   negative; one row per VAT rate, since an accessory charge follows the VAT of
   the goods it goes with;
-- the two note rows (Amazon order date and id; Amazon status at import), worded
-  as in the gestionale document;
+- the two note rows (Amazon order date and id; Amazon status at import): the site
+  order owns them and the gestionale document carries them as stored;
 - the rows add up to Amazon's order total to the cent, or the order is refused (a zero total with
   non-zero rows too: it is never replaced by the rows' sum).
 
@@ -22,24 +22,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from amazon_passweb.amazon.models import AmazonOrder, OrderItem, ShippingLevel
 from amazon_passweb.config import AccountConfig
-from amazon_passweb.gestionale.mapping import (
-    OrderInput,
-    standard_notes,
-)
 from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.notify.present import format_money
+from amazon_passweb.orders.document import shipping_article, spesa_charges, standard_notes
+from amazon_passweb.orders.money import cents, vat_rate_from_tax
+from amazon_passweb.orders.status import RowKind
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.records import OrderRowData
-from amazon_passweb.site.states import RowKind
-
-KNOWN_VAT_RATES = (Decimal(22), Decimal(10), Decimal(5), Decimal(4), Decimal(0))
-CENT = Decimal("0.01")
-ROME = ZoneInfo("Europe/Rome")  # the merchant reads dates in Italian time
 
 
 class OrderBuildError(ValueError):
@@ -65,7 +58,6 @@ class _ItemArticle:
 class BuiltOrder:
     rows: tuple[OrderRowData, ...]
     total_gross: Decimal
-    shipping_charge: Decimal  # shipping net of shipping discounts, VAT included
 
 
 def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepository | ArticleLookup
@@ -82,22 +74,15 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
 
     express = order.shipping_level is ShippingLevel.EXPEDITED
     per_sku = (line.shipping_article_express if express else line.shipping_article for line in resolved)
-    shipping_article = next((code for code in per_sku if code), None)
-    if shipping_article is None:
-        shipping_article = account.shipping_article_express if express else account.shipping_article_standard
-    charges = [
-        ("shipping_price", shipping_article, "Spese di spedizione", 1),
-        ("shipping_discount", account.spesa_articles.shipping_discount, "Sconto spedizione", -1),
-        ("gift_wrap_price", account.spesa_articles.gift_wrap, "Confezione regalo", 1),
-        ("promotion_discount", account.spesa_articles.promotion, "Promozione Amazon", -1),
-    ]
-    for field, code, description, sign in charges:
+    shipping_code = shipping_article(express, per_sku, account.shipping_article_standard,
+                                     account.shipping_article_express)
+    for field, code, description, sign in spesa_charges(shipping_code, account.spesa_articles):
         for vat_rate, amount in _by_vat_rate(resolved, field).items():
             rows.append((RowKind.SPESA, code, description, Decimal(1), sign * amount, vat_rate))
 
     total = sum((quantity * price for _, _, _, quantity, price, _ in rows), Decimal(0))
     expected = order.order_total
-    if expected == 0 and total.quantize(CENT) != 0:
+    if expected == 0 and cents(total) != 0:
         # A missing total is already the items' sum (amazon.v0/v2026): a zero one is what Amazon said.
         raise OrderBuildError(
             Kind.ZERO_AMAZON_TOTAL,
@@ -105,7 +90,7 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
             f"promotions add up to {total:.2f} {order.currency}",
             total=format_money(total, order.currency), expected=format_money(expected, order.currency),
         )
-    if total.quantize(CENT) != expected.quantize(CENT):
+    if cents(total) != cents(expected):
         raise OrderBuildError(
             Kind.TOTALS_MISMATCH,
             f"order {order.amazon_order_id}: items, shipping, gift wrap and promotions add up to "
@@ -113,7 +98,7 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
             total=format_money(total, order.currency), expected=format_money(expected, order.currency),
         )
 
-    notes = standard_notes(_notes_view(order))
+    notes = standard_notes(order.amazon_order_id, order.purchase_date, order.status.value)
     numbered = [
         OrderRowData(kind=RowKind.NOTE, line_no=index, article_code=None, description=text,
                      quantity=Decimal(0), unit_price_gross=Decimal(0), vat_rate=None)
@@ -123,8 +108,7 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
     for index, (kind, code, description, quantity, price, vat_rate) in enumerate(rows, start=first):
         numbered.append(OrderRowData(kind=kind, line_no=index, article_code=code, description=description,
                                      quantity=quantity, unit_price_gross=price, vat_rate=vat_rate))
-    shipping_charge = sum((i.shipping_price - i.shipping_discount for i in order.items), Decimal(0))
-    return BuiltOrder(rows=tuple(numbered), total_gross=expected, shipping_charge=shipping_charge)
+    return BuiltOrder(rows=tuple(numbered), total_gross=expected)
 
 
 def _resolve_item(
@@ -174,13 +158,7 @@ def _resolve_item(
 
 
 def _vat_rate_from_amazon(item: OrderItem) -> str | None:
-    gross = item.unit_price * item.quantity
-    net = gross - item.item_tax
-    if item.item_tax <= 0 or net <= 0:
-        return None
-    rate = item.item_tax / net * 100
-    nearest = min(KNOWN_VAT_RATES, key=lambda known: abs(known - rate))
-    return str(nearest) if abs(nearest - rate) < Decimal("0.5") else None
+    return vat_rate_from_tax(item.unit_price * item.quantity, item.item_tax)
 
 
 def _by_vat_rate(resolved: list[_ItemArticle], field: str) -> dict[str, Decimal]:
@@ -191,16 +169,3 @@ def _by_vat_rate(resolved: list[_ItemArticle], field: str) -> dict[str, Decimal]
             amounts[line.vat_rate] += amount
     return {rate: amount for rate, amount in amounts.items() if amount}
 
-
-def _notes_view(order: AmazonOrder) -> OrderInput:
-    """The few fields the shared note wording needs."""
-    return OrderInput(
-        amazon_order_id=order.amazon_order_id,
-        purchase_date=order.purchase_date.astimezone(ROME),
-        amazon_status=order.status.value,
-        fulfilment_channel=order.fulfillment_channel.value,
-        is_company=order.is_business,
-        currency=order.currency,
-        total_gross=order.order_total,
-        rows=(),
-    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
@@ -26,17 +25,17 @@ from amazon_passweb.gestionale.errors import (
 )
 from amazon_passweb.gestionale.mapping import (
     CustomerInput,
-    MappingError,
     OrderInput,
     OrderRowInput,
     ShippingAddressInput,
+    UnmappableDocument,
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
-from amazon_passweb.importer.order_builder import ROME
 from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
+from amazon_passweb.orders.dates import ROME
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
-from amazon_passweb.site.states import DocumentSigla, OrderState, RowKind, SyncType
+from amazon_passweb.site.states import OrderState, SyncType
 from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ _PUSH_FAILURES = {
     GestionaleUnavailable.__name__: Kind.PUSH_UNAVAILABLE,
     OutcomeUnknown.__name__: Kind.PUSH_OUTCOME_UNKNOWN,
     UnexpectedResponse.__name__: Kind.PUSH_UNEXPECTED,
-    MappingError.__name__: Kind.PUSH_MAPPING,
+    UnmappableDocument.__name__: Kind.PUSH_MAPPING,
 }
 
 
@@ -148,27 +147,19 @@ def _order_push(uow: UnitOfWork, account: AccountConfig, order: OrderRecord) -> 
     address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
     home = _home_address(uow, customer)
     customer_code = customer.gestionale_code if customer else None
-    rows = tuple(
+    rows = tuple(  # the note rows too: the site order owns them, the document carries them as stored
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
                       description=row.description, quantity=row.quantity,
                       unit_price_gross=row.unit_price_gross, vat_rate=row.vat_rate or "22")
         for row in order.rows
-        if row.kind is not RowKind.NOTE  # the document mapping writes the standard notes itself
-    )
-    not_shipping = (account.spesa_articles.gift_wrap, account.spesa_articles.promotion)
-    shipping = sum(
-        (row.quantity * row.unit_price_gross for row in rows
-         if row.kind == RowKind.SPESA and row.article_code not in not_shipping),
-        Decimal(0),
     )
     return OrderPush(
         order=OrderInput(
             amazon_order_id=order.amazon_order_id,
             # in Italian time, as the site order's note: the same calendar day in both
             purchase_date=(order.purchase_date or order.created_at).astimezone(ROME),
-            amazon_status=order.amazon_status_at_import,
             fulfilment_channel=order.fulfillment,
-            is_company=order.sigla is DocumentSigla.OC,
+            sigla=order.sigla,  # decided once, at import
             currency=order.currency,
             total_gross=order.total_gross,
             rows=rows,
@@ -176,7 +167,6 @@ def _order_push(uow: UnitOfWork, account: AccountConfig, order: OrderRecord) -> 
             # always sent: the gestionale side leaves it out only when the goods go to the customer's own
             # address there (gestionale.push), which it knows better than the site
             shipping_address=_address_input(address) if address else None,
-            shipping_charge=shipping,
         ),
         customer_code=customer_code,
         # an address already pushed (under the customer's code) is reused by its id, never searched or created again

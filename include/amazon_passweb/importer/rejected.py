@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from amazon_passweb.amazon.client import RejectedOrder
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.notify.messages import Kind, message
+from amazon_passweb.orders.dates import parse_iso
 from amazon_passweb.site.errors import NotFound
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
 from amazon_passweb.site.states import InboxStatus
@@ -37,10 +38,9 @@ def inbox_id(rejected: RejectedOrder) -> str:
 def _last_update(raw: object) -> datetime:
     text = raw.get("lastUpdatedTime") or raw.get("LastUpdateDate") if isinstance(raw, dict) else None
     try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        return parse_iso(str(text))
     except ValueError:
         return datetime.now(UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _already_imported(uow, account_id: str, order_id: str) -> bool:

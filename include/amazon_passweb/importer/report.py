@@ -14,12 +14,13 @@ from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import ImportReport, OrderLine, Outcome, RunCounts
+from amazon_passweb.orders.status import HistoryOutcome
 from amazon_passweb.site.states import InboxStatus
 from amazon_passweb.site.unit_of_work import SiteStore
 
-PUSHED = "pushed"
-PUSH_FAILED = "push_failed"
-CANCELLED = "cancelled"
+# the history outcomes this report reads (orders.status.HistoryOutcome), by their short names
+PUSHED, PUSH_FAILED, CANCELLED = (o.value for o in (HistoryOutcome.PUSHED, HistoryOutcome.PUSH_FAILED,
+                                                   HistoryOutcome.CANCELLED))
 
 _OUTCOMES = {
     InboxStatus.SKIPPED.value: Outcome.SKIPPED,

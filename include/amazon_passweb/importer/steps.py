@@ -25,9 +25,11 @@ from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify.messages import IDENTITY_BASIS, Kind, OperatorMessage, message
+from amazon_passweb.orders.document import document_sigla
+from amazon_passweb.orders.identity import identity_basis
+from amazon_passweb.orders.status import HistoryOutcome
 from amazon_passweb.site.errors import UnidentifiableBuyer
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
-from amazon_passweb.site.normalise import identity_basis
 from amazon_passweb.site.orders import check_rows
 from amazon_passweb.site.records import (
     BuyerKey,
@@ -38,7 +40,7 @@ from amazon_passweb.site.records import (
     NewOrder,
     ReconciledEntry,
 )
-from amazon_passweb.site.states import DocumentSigla, InboxStatus, OrderState
+from amazon_passweb.site.states import InboxStatus, OrderState
 from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,8 @@ def _record_status_change(uow: UnitOfWork, account: AccountConfig, order: Amazon
     uow.orders.record_amazon_status(site_order.id, order.status.value)
     if order.status is not AmazonStatus.CANCELLED:
         return False
-    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome="cancelled",
+    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id,
+                          outcome=HistoryOutcome.CANCELLED.value,
                           message=message(Kind.CANCELLED_AFTER_IMPORT).text)
     return True
 
@@ -198,7 +201,8 @@ def _recognised_by_identity(buyers: list[_Buyer], reconciled: list[ReconciledEnt
     for b, entry in zip(buyers, reconciled, strict=True):
         if b.key.matched_by == "identity" and not entry.customer_new:
             basis = IDENTITY_BASIS[identity_basis(b.customer.identity(b.address))]
-            notes.append((b.amazon_order_id, CUSTOMER_RECOGNISED, message(Kind.CUSTOMER_BY_IDENTITY, basis=basis).text))
+            recognised = message(Kind.CUSTOMER_BY_IDENTITY, basis=basis).text
+            notes.append((b.amazon_order_id, HistoryOutcome.RECOGNISED.value, recognised))
     return notes
 
 
@@ -260,7 +264,7 @@ def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLook
         marketplace_id=order.marketplace_id,
         amazon_order_id=order.amazon_order_id,
         sezionale=account.orders_series,
-        sigla=DocumentSigla.OC if buyer.is_company(order) else DocumentSigla.OX,
+        sigla=document_sigla(buyer.is_company(order)),
         fulfillment=order.fulfillment_channel.value,
         amazon_status=order.status.value,
         currency=order.currency,
@@ -277,7 +281,6 @@ def _new_order(entry: InboxRecord, account: AccountConfig, articles: ArticleLook
 
 
 BATCH = 200
-CUSTOMER_RECOGNISED = "recognised"  # history outcome (16 characters at most) of a customer found by identity
 PROGRESS_EVERY = 5_000  # a large backfill logs how far each step has come
 
 # What bad data in one order can raise where no rule above foresaw it: that order fails with the

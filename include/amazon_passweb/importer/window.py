@@ -10,11 +10,14 @@ the watermark never goes back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from amazon_passweb.notify.report import RunKind
+from amazon_passweb.orders.dates import AMAZON_END_MARGIN, latest_allowed_end, parse_iso, utc_if_naive
 
-AMAZON_END_MARGIN = timedelta(minutes=2)
+__all__ = ["AMAZON_END_MARGIN", "Window", "compute_window", "latest_allowed_end", "next_watermark",
+           "parse_requested_start"]
+
 OVERLAP = timedelta(minutes=10)
 FIRST_RUN_LOOKBACK = timedelta(days=30)
 
@@ -32,10 +35,6 @@ class Window:
     @property
     def is_empty(self) -> bool:
         return self.end <= self.start
-
-
-def latest_allowed_end(now: datetime) -> datetime:
-    return now - AMAZON_END_MARGIN
 
 
 def compute_window(
@@ -76,5 +75,4 @@ def parse_requested_start(value: str | datetime | None) -> datetime | None:
     """The ``window_start`` param: ISO text from the UI, naive values taken as UTC."""
     if value in (None, ""):
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_iso(value) if isinstance(value, str) else utc_if_naive(value)

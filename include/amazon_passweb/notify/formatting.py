@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from amazon_passweb.notify.sanitize import clean_text
+from amazon_passweb.orders.dates import ROME  # the merchant reads times in Italian time, as in the site
 
-ROME = ZoneInfo("Europe/Rome")  # the merchant reads times in Italian time, as in the site
 EMPTY = "—"  # what a missing value reads as
 
 

@@ -18,11 +18,12 @@ from datetime import datetime
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from amazon_passweb.orders.identity import usable_email
+
 from ._sql import dialect_name, per_dialect, utcnow
 from .crypto import PiiCipher
 from .errors import NotFound, StoreError, UnidentifiableBuyer
 from .models import Address, Customer
-from .normalise import usable_email
 from .records import (
     AddressMatch,
     AddressRecord,

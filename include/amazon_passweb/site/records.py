@@ -11,7 +11,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .normalise import address_key, identity_key, usable_email
+from amazon_passweb.orders.identity import address_key, identity_key, usable_email
+
 from .states import (
     CustomerKind,
     DocumentSigla,

@@ -10,6 +10,8 @@ from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from amazon_passweb.orders.dates import ROME_ZONE_NAME
+
 from ._sql import dialect_insert, utcnow
 from .errors import ImportAlreadyRunning, NotFound, SyncAlreadyRunning
 from .models import AccountState, ImportRun, SyncRun
@@ -23,7 +25,7 @@ SYNCS = SyncRun.__table__
 # A run still "running" after this long is taken to be dead (worker killed) and
 # no longer blocks new runs.
 DEFAULT_STALE_AFTER = timedelta(hours=6)
-QUOTA_TIME_ZONE = "Europe/Rome"  # the merchant's month, not UTC's
+QUOTA_TIME_ZONE = ROME_ZONE_NAME  # the merchant's month, not UTC's
 _COUNTED_TYPES = (SyncType.CHANGED.value, SyncType.TOTAL.value)
 
 

@@ -1,38 +1,26 @@
-"""Named values stored in the site database (domain.md §5-§7)."""
+"""Named values stored in the site database (domain.md §5-§7).
+
+The order's own states, sigla, customer and row kinds are domain concepts (``orders.status``),
+re-exported here for the store's callers; the rest are the store's own bookkeeping.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from amazon_passweb.orders.status import CustomerKind, DocumentSigla, HistoryOutcome, OrderState, RowKind
 
-class OrderState(StrEnum):
-    """Site order states, spelled as the site shows them."""
-
-    REGISTRATO = "Registrato"  # in the site, not yet in the gestionale
-    MEMORIZZATO = "Memorizzato"  # stored in the gestionale
-    INCOMPLETO_AFN = "Incompleto da Logistica Amazon"  # AFN order without buyer data
-    ATTESA_ANNULLAMENTO = "In attesa di annullamento"
-    ANNULLATO = "Annullato"
-    ATTESA_SPEDIZIONE = "In attesa di spedizione"
-    SPEDITO = "Spedito"
-    ATTESA_RIMBORSO = "In attesa di rimborso"
-    RIMBORSATO = "Rimborsato"
-
-
-class CustomerKind(StrEnum):
-    PRIVATE = "private"
-    COMPANY = "company"
-
-
-class DocumentSigla(StrEnum):
-    """Gestionale order document: OC for a company customer, OX for a private one."""
-
-    OC = "OC"
-    OX = "OX"
-
-    @classmethod
-    def for_customer(cls, kind: CustomerKind) -> DocumentSigla:
-        return cls.OC if kind == CustomerKind.COMPANY else cls.OX
+__all__ = [
+    "CustomerKind",
+    "DocumentSigla",
+    "HistoryOutcome",
+    "InboxStatus",
+    "OrderState",
+    "Origin",
+    "RowKind",
+    "RunOutcome",
+    "SyncType",
+]
 
 
 class Origin(StrEnum):
@@ -41,12 +29,6 @@ class Origin(StrEnum):
     AMAZON = "amazon"
     SITE = "site"
     GESTIONALE = "gestionale"
-
-
-class RowKind(StrEnum):
-    ARTICLE = "article"
-    SPESA = "spesa"
-    NOTE = "note"
 
 
 class InboxStatus(StrEnum):

@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from amazon_passweb.notify.formatting import ROME
+from amazon_passweb.orders.status import HistoryOutcome
 from amazon_passweb.site.models import AccountState, ImportRun, InboxEntry, InboxHistory, Order
 from amazon_passweb.site.runs import DEFAULT_STALE_AFTER
 from amazon_passweb.site.states import InboxStatus, OrderState, RunOutcome
@@ -25,8 +26,7 @@ HISTORY = InboxHistory.__table__
 IMPORTS = ImportRun.__table__
 
 PAGE_SIZE = 50
-PUSHED = "pushed"  # history outcomes written by the partial sync (importer.report)
-PUSH_FAILED = "push_failed"
+PUSHED, PUSH_FAILED = HistoryOutcome.PUSHED.value, HistoryOutcome.PUSH_FAILED.value  # written by the partial sync
 
 # State filter values that are not a site order state.
 ERRORS = "errori"
@@ -53,7 +53,9 @@ class OrderFilter:
 
 
 @dataclass(frozen=True)
-class OrderLine:
+class OrderListEntry:
+    """One Amazon order of the operator's list: its inbox entry and, once imported, its site order."""
+
     account: str
     amazon_order_id: str
     marketplace_id: str | None
@@ -111,7 +113,7 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class OrderPage:
-    lines: list[OrderLine]
+    lines: list[OrderListEntry]
     total: int
     page: int
     page_size: int
@@ -198,9 +200,9 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ROME)
 
 
-def _line(row) -> OrderLine:
+def _line(row) -> OrderListEntry:
     m = row._mapping
-    return OrderLine(
+    return OrderListEntry(
         account=m["account"],
         amazon_order_id=m["amazon_order_id"],
         marketplace_id=m["marketplace_id"],
@@ -234,7 +236,7 @@ def list_orders(session: Session, flt: OrderFilter, *, page_size: int = PAGE_SIZ
     return OrderPage([_line(row) for row in rows], total, page, page_size)
 
 
-def find_order(session: Session, account: str, amazon_order_id: str) -> OrderLine | None:
+def find_order(session: Session, account: str, amazon_order_id: str) -> OrderListEntry | None:
     query, _, _ = _base_query()
     row = session.execute(
         query.where(INBOX.c.account == account, INBOX.c.amazon_order_id == amazon_order_id)
