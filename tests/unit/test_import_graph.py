@@ -26,7 +26,7 @@ KNOWN_CYCLES_BEING_REMOVED: set[frozenset[str]] = {
     frozenset({"importer.sync_tasks", "orchestration.sync_dag"}),
 }
 KNOWN_AIRFLOW_IMPORTS_BEING_REMOVED: set[str] = {"importer.tasks", "importer.sync_tasks"}
-KNOWN_ADAPTER_EDGES_BEING_REMOVED: set[tuple[str, str]] = {("gestionale.mapping", "site.normalise")}
+KNOWN_ADAPTER_EDGES_BEING_REMOVED: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
