@@ -67,7 +67,11 @@ class StandIn:
         await self.recorder(scope, receive, send)
 
     def _seed(self) -> None:
-        self.store.reset(catalogue.seed_rows(self.catalogue_rows), self.tables, TABLE_KEYS)
+        # every record of a real archive carries its data_ult_mod (info: "Data ora ultima modifica"):
+        # the seeded articles were last changed when the stand-in seeded them
+        stamp = self.stamp()
+        articles = [dict(row, data_ult_mod=stamp) for row in catalogue.seed_rows(self.catalogue_rows)]
+        self.store.reset(articles, self.tables, TABLE_KEYS)
 
     # ---- in-process API for tests and tools
     def reset(self) -> None:
