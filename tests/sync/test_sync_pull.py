@@ -115,6 +115,8 @@ def test_a_changed_sync_brings_only_what_changed_since_the_last_one_and_a_total_
     total = run_site_sync(site, client, accounts, SyncType.TOTAL, "sync-3")
 
     assert (total.articles, total.customers, total.table_rows) == (articles, 3, table_rows)
+    with site.unit_of_work(read_only=True) as uow:  # a whole read keeps every customer it saw
+        assert all(uow.gestionale_copy.customer(f"501.0000{n}") for n in (1, 2, 3))
     assert [(r["sync_type"], bool(r["counted"])) for r in sync_runs(site)] == [
         ("total", True), ("changed", True), ("total", True)]
 
