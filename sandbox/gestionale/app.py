@@ -53,7 +53,8 @@ class StandIn:
         self.auth = auth or AuthSettings()
         self.catalogue_rows = catalogue_rows
         self.customer_auto = customer_auto
-        self.tables = seed_tables(tables)
+        self.initial_tables = seed_tables(tables)
+        self.tables = self.initial_tables
         self.vat_rates = tuple(vat_rates)
         self.field_limits = {**LENGTHS, **(field_limits or {})}
         self.tokens = Tokens(next_ttl_s)
@@ -67,7 +68,11 @@ class StandIn:
         await self.recorder(scope, receive, send)
 
     def _seed(self) -> None:
-        self.store.reset(catalogue.seed_rows(self.catalogue_rows), self.tables, TABLE_KEYS)
+        # every record of a real archive carries its data_ult_mod (info: "Data ora ultima modifica"):
+        # the seeded articles were last changed when the stand-in seeded them
+        stamp = self.stamp()
+        articles = [dict(row, data_ult_mod=stamp) for row in catalogue.seed_rows(self.catalogue_rows)]
+        self.store.reset(articles, self.tables, TABLE_KEYS)
 
     # ---- in-process API for tests and tools
     def reset(self) -> None:
@@ -76,6 +81,7 @@ class StandIn:
         deadline = time.monotonic() + 10
         while any(self.gate.in_flight.values()) and time.monotonic() < deadline:
             time.sleep(0.01)
+        self.tables = self.initial_tables  # a table set_table replaced lasts until here, as it says
         self._seed()
         self.tokens.clear()
         self.gate.unlock()

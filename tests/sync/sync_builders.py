@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from amazon_passweb.config import AccountConfig
+from amazon_passweb.gestionale.client import ARTICLES
 from amazon_passweb.site.records import NewAddress, NewCustomer, NewOrder, OrderRowData
 from amazon_passweb.site.states import CustomerKind, DocumentSigla, OrderState, RowKind
 from amazon_passweb.site.unit_of_work import SiteStore
@@ -65,9 +66,9 @@ WAITING = OrderState.REGISTRATO.value
 
 
 class SlowArticles:
-    """A gestionale that answers the article search slowly: a sync takes long enough to be overlapped.
+    """A gestionale that answers the article read slowly: a sync takes long enough to be overlapped.
 
-    Only the article pull reaches it (no Registrato orders means no push)."""
+    Only the pull reaches it (no Registrato orders means no push): articles, no customers, empty tables."""
 
     def __init__(self, seconds: float = 0.0, articles: int = 3):
         self.seconds = seconds
@@ -76,7 +77,18 @@ class SlowArticles:
         self.most_active = 0
         self._lock = threading.Lock()
 
-    def records(self, resource: str, *, fields: list[str], page_size: int = 100) -> Iterator[dict]:
+    @staticmethod
+    def clock() -> str:
+        return datetime.now().strftime("%Y%m%d %H%M%S")
+
+    def records(self, resource: str, *, fields: list[str] | None = None, page_size: int = 100) -> Iterator[dict]:
+        return self.changed_since(resource, None, fields=fields, page_size=page_size)
+
+    def changed_since(self, resource: str, since: str | None, *, fields: list[str] | None = None,
+                      page_size: int = 100) -> Iterator[dict]:
+        return self._articles() if resource == ARTICLES else iter(())
+
+    def _articles(self) -> Iterator[dict]:
         with self._lock:
             self.active += 1
             self.most_active = max(self.most_active, self.active)

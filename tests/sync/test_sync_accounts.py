@@ -60,6 +60,10 @@ def test_a_failed_account_import_does_not_stop_the_others(store, client, account
     body = message.get_body(("plain",)).get_content()
     assert "eu_de_fr (Amazon Germania e Francia): importazione Amazon NON RIUSCITA" in body
     assert "it_main (Amazon Italia - negozio principale): importazione Amazon completata; 3 ordini inviati" in body
+    # the site's first sync: asked changed, it brought everything, and the email says so with the counts
+    assert "prima sincronizzazione del sito: eseguita come totale" in body
+    assert f"dal gestionale {report.articles} articoli, 0 clienti e {report.table_rows} righe" in body
+    assert report.first_total and report.articles > 0 and report.table_rows > 0
 
 
 def test_orders_left_by_a_failed_account_go_through_too(store, client, accounts, mail_sink):

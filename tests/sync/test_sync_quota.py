@@ -122,8 +122,10 @@ def _context(run_id: str, states: dict[str, str]) -> dict:
 
 
 class _Unreachable:
-    def records(self, *args, **kwargs):
+    def clock(self, *args, **kwargs):
         raise GestionaleUnavailable("connection refused")
+
+    records = changed_since = clock
 
 
 def test_a_sync_that_fails_is_not_counted(store, accounts):

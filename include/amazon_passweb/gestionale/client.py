@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,8 +37,15 @@ ADDRESSES = "risorse/indirizzi-spedizione"
 ARTICLES = "risorse/articoli"
 ORDERS = "risorse/documenti/ordini-clienti"
 MOVEMENTS = "risorse/documenti/movimenti-magazzino"
+# dati-generali tables a changed/total sync copies into the site (domain.md §6). The reference has no
+# archive of VAT rates (an ordinary rate is its number, "22") and none of carriers: neither can be read.
+VAT_EXEMPTIONS = "risorse/dati-generali/esenzioni-iva"
+PAYMENTS = "risorse/dati-generali/pagamenti"
+CURRENCIES = "risorse/dati-generali/valute"
 MAX_CONTO = 99999
 MAX_PAGE = 1000  # the WebAPI's largest "max"
+MAX_PAGES = 10_000  # a listing that keeps answering "next" past this is a fault, not data to wait for
+STAMP_RE = re.compile(r"^\d{8} \d{6}$")  # AAAAMMGG HHMMSS, the WebAPI's date-time format
 CODE_CLASH_RETRIES = 20  # conti taken by someone else between our search and our create
 
 
@@ -120,16 +128,40 @@ class GestionaleClient:
         """Every record of an archive: ``GET {resource}?fields=…&max=…``, following ``next``."""
         yield from self._pages("GET", resource, None, fields, page_size)
 
+    def changed_since(
+        self, resource: str, since: str | None, *, fields: list[str] | None = None, page_size: int = 100
+    ) -> Iterator[dict]:
+        """Every record (``since`` None), or those whose ``data_ult_mod`` ("Data ora ultima modifica",
+        ``AAAAMMGG HHMMSS``, in the info lists of ``articoli`` and ``clienti``) is at or after ``since``.
+        The reference publishes the field but says nothing of filtering on it; ``>=`` (not ``>``) so a
+        record changed in the very second ``since`` was taken is read again rather than missed."""
+        if since is None:
+            return self.records(resource, fields=fields, page_size=page_size)
+        return self.search(resource, [{"campo": "data_ult_mod", "condizione": ">=", "valore": since}],
+                           fields=fields, page_size=page_size)
+
+    def clock(self) -> str:
+        """The gestionale's own time, ``AAAAMMGG HHMMSS``: the ``data_ric_elab`` ("data/ora di elaborazione
+        della richiesta") of a one-record listing. A changed sync compares the gestionale's stamps with
+        this, never with the site's clock, so clock skew and time zones play no part."""
+        page = self.transport.request("GET", CURRENCIES, None, idempotent=True,
+                                      params={"max": 1, "fields": ["id"]}).body or {}
+        stamp = str(page.get("data_ric_elab") or "")
+        if not STAMP_RE.match(stamp):
+            raise UnexpectedResponse(f"the gestionale answered a listing without a valid data_ric_elab: {stamp!r}")
+        return stamp
+
     def _pages(
         self, method: str, path: str, body: dict | None, fields: list[str] | None, page_size: int
     ) -> Iterator[dict]:
         params: dict[str, object] = {"max": min(page_size, MAX_PAGE), "fields": fields}
-        while True:
+        for _ in range(MAX_PAGES):
             page = self.transport.request(method, path, body, idempotent=True, params=params).body or {}
             yield from page.get("dati") or []
             if not page.get("next"):
                 return
             params = {**params, "next": page["next"]}  # opaque and short-lived: used at once
+        raise UnexpectedResponse(f"{method} {path} still answered 'next' after {MAX_PAGES} pages")
 
     def find_document(self, rif_nr_attuale: str) -> str | None:
         """The key of the order document whose external reference is this Amazon order id."""

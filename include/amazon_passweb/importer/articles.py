@@ -31,10 +31,13 @@ def spesa_codes(accounts: Iterable[AccountConfig]) -> frozenset[str]:
     return frozenset(codes)
 
 
-def pull_articles(store: SiteStore, client: GestionaleClient, spesa: frozenset[str], page_size: int = 500) -> int:
-    """Copy every article of the gestionale into the site; returns how many were copied."""
+def pull_articles(store: SiteStore, client: GestionaleClient, spesa: frozenset[str], page_size: int = 500,
+                  *, since: str | None = None) -> int:
+    """Copy the gestionale's articles into the site: every one, or (``since``, gestionale time) those
+    changed from then on. Returns how many were copied."""
     with store.unit_of_work() as uow:
-        copied = copy_articles(uow.articles, client.records(ARTICLES, fields=FIELDS, page_size=page_size), spesa)
+        records = client.changed_since(ARTICLES, since, fields=FIELDS, page_size=page_size)
+        copied = copy_articles(uow.articles, records, spesa)
     log.info("articles: %d copied from the gestionale", copied)
     return copied
 

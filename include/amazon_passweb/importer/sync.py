@@ -1,7 +1,9 @@
 """The site–gestionale sync (*changed* or *total*) as plain functions over the site store and the
-gestionale client: articles from the gestionale into the site, then every importing account's
-Registrato orders (with their new customers and addresses) into the gestionale, recorded as ONE
-sync run that counts in the contract's monthly quota (domain.md §6).
+gestionale client: articles, customers and accessory tables from the gestionale into the site
+(``sync_pull``: all of them for a total sync, those changed since the last successful one for a
+changed sync; the site's first sync is always total), then every importing account's Registrato
+orders (with their new customers and addresses) into the gestionale, recorded as ONE sync run that
+counts in the contract's monthly quota (domain.md §6).
 
 - Only one changed/total sync runs at a time (the site's database decides). A second one waits
   for the first up to ``wait.timeout``, then is refused.
@@ -26,8 +28,9 @@ from zoneinfo import ZoneInfo
 from amazon_passweb.config import AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError
-from amazon_passweb.importer.articles import pull_articles, spesa_codes
+from amazon_passweb.importer.articles import spesa_codes
 from amazon_passweb.importer.push import gestionale_stop, push_account_orders, push_summary
+from amazon_passweb.importer.sync_pull import Pulled, pull_from_gestionale
 from amazon_passweb.notify.messages import Kind, message, sync_label
 from amazon_passweb.site.errors import SyncAlreadyRunning
 from amazon_passweb.site.records import QuotaUsage
@@ -74,6 +77,9 @@ class SyncReport:
     message: str
     quota: QuotaUsage
     articles: int = 0
+    customers: int = 0  # gestionale customers brought into the site
+    table_rows: int = 0  # accessory table rows brought (VAT exemptions, payments, currencies)
+    first_total: bool = False  # asked changed, ran total: the site's first sync
     accounts: tuple[AccountResult, ...] = ()
     sync_run_id: int | None = None  # the changed/total run; None when it never started (busy)
     partial_run_id: int | None = None  # the partial push of a refused sync
@@ -119,7 +125,11 @@ def run_site_sync(
         if quota.available <= 0:
             return _refuse_over_quota(store, client, accounts, sync_type, run_id, sync_run_id, quota,
                                       failed_imports)
-        articles = pull_articles(store, client, spesa_codes(accounts.accounts))
+        since = None if sync_type is SyncType.TOTAL else _last_sync_time(store)
+        first_total = sync_type is SyncType.CHANGED and since is None
+        if first_total:
+            log.info("the site's first sync: it brings everything, as a total one")
+        pulled = pull_from_gestionale(store, client, spesa_codes(accounts.accounts), since)
         results = _push_all(store, client, accounts, run_id, failed_imports)
     except GestionaleError as error:  # PushStopped included
         reason = gestionale_stop(error)
@@ -132,13 +142,14 @@ def run_site_sync(
         _finish(store, sync_run_id, success=False, message=message(Kind.SYNC_ERROR).text)
         raise
 
-    summary = _summary(sync_type, articles, results)
+    summary = _summary(sync_type, pulled, first_total, results)
     # Counted once it ran to the end: orders the gestionale refused stay Registrato for the next
     # push, and a failed import only means that account brought nothing new.
-    _finish(store, sync_run_id, success=True, message=summary)
+    _finish(store, sync_run_id, success=True, message=summary, gestionale_time=pulled.gestionale_time)
     log.info(summary)
     return SyncReport(sync_type, run_id, SyncStatus.COMPLETED, summary, _quota(store, accounts),
-                      articles=articles, accounts=results, sync_run_id=sync_run_id)
+                      articles=pulled.articles, customers=pulled.customers, table_rows=pulled.table_rows,
+                      first_total=first_total, accounts=results, sync_run_id=sync_run_id)
 
 
 def _start_exclusive(store: SiteStore, sync_type: SyncType, run_id: str, wait: WaitPolicy,
@@ -163,9 +174,16 @@ def _quota(store: SiteStore, accounts: AccountsFile, sync_run_id: int | None = N
         return uow.syncs.quota(moment.astimezone(ZoneInfo(QUOTA_TIME_ZONE)).date(), accounts.monthly_sync_quota)
 
 
-def _finish(store: SiteStore, sync_run_id: int, *, success: bool, message: str) -> None:
+def _last_sync_time(store: SiteStore) -> str | None:
+    """When (gestionale clock) the last successful changed/total sync began reading; None: never."""
+    with store.unit_of_work(read_only=True) as uow:
+        return uow.syncs.last_gestionale_time()
+
+
+def _finish(store: SiteStore, sync_run_id: int, *, success: bool, message: str,
+            gestionale_time: str | None = None) -> None:
     with store.unit_of_work() as uow:
-        uow.syncs.finish(sync_run_id, success=success, message=message)
+        uow.syncs.finish(sync_run_id, success=success, message=message, gestionale_time=gestionale_time)
 
 
 def _push_all(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, run_id: str,
@@ -213,10 +231,12 @@ def _refuse_over_quota(store: SiteStore, client: GestionaleClient, accounts: Acc
                       accounts=results, sync_run_id=sync_run_id, partial_run_id=partial_run_id, errors=errors)
 
 
-def _summary(sync_type: SyncType, articles: int, results: tuple[AccountResult, ...]) -> str:
+def _summary(sync_type: SyncType, pulled: Pulled, first_total: bool, results: tuple[AccountResult, ...]) -> str:
     pushed, failed = sum(r.pushed for r in results), sum(r.failed for r in results)
-    text = message(Kind.SYNC_COMPLETED, sync_type=sync_label(sync_type), articles=articles, pushed=pushed,
-                   failed=failed).text
+    text = message(Kind.SYNC_COMPLETED, sync_type=sync_label(sync_type), articles=pulled.articles,
+                   customers=pulled.customers, table_rows=pulled.table_rows, pushed=pushed, failed=failed).text
+    if first_total:
+        text += "; " + message(Kind.SYNC_FIRST_TOTAL).text
     failed_imports = [r.account_id for r in results if r.import_failure]
     if failed_imports:
         text += "; " + message(Kind.SYNC_IMPORTS_FAILED, accounts=", ".join(failed_imports)).text

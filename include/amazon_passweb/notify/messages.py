@@ -64,6 +64,7 @@ class Kind(StrEnum):
     PUSH_SUMMARY = "push_summary"
     # the site–gestionale sync (importer.sync, importer.sync_tasks)
     SYNC_COMPLETED = "sync_completed"
+    SYNC_FIRST_TOTAL = "sync_first_total"
     SYNC_IMPORTS_FAILED = "sync_imports_failed"
     SYNC_BUSY = "sync_busy"
     SYNC_QUOTA_USED_UP = "sync_quota_used_up"
@@ -206,9 +207,11 @@ TEXTS: dict[Kind, str] = {
     ),
     Kind.PUSH_SUMMARY: "{pushed} ordini memorizzati nel gestionale, {failed} non inviati",
     Kind.SYNC_COMPLETED: (
-        "Sincronizzazione {sync_type} completata: {articles} articoli dal gestionale, {pushed} ordini inviati "
+        "Sincronizzazione {sync_type} completata: dal gestionale {articles} articoli, {customers} clienti e "
+        "{table_rows} righe delle tabelle accessorie (esenzioni IVA, pagamenti, valute); {pushed} ordini inviati "
         "al gestionale, {failed} non inviati"
     ),
+    Kind.SYNC_FIRST_TOTAL: "prima sincronizzazione del sito: eseguita come totale, con tutti gli articoli e i clienti",
     Kind.SYNC_IMPORTS_FAILED: "importazione Amazon non riuscita per: {accounts}",
     Kind.SYNC_BUSY: (
         "Sincronizzazione {sync_type} rifiutata: un'altra sincronizzazione variati o totale è ancora in corso "

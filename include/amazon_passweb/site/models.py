@@ -121,6 +121,32 @@ class Article(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class GestionaleCustomer(Base):
+    """A gestionale customer as the last changed/total sync read it: what the site matches on, and no
+    readable personal data (those stay in the gestionale; Amazon buyers' would outlive the purge here)."""
+
+    __tablename__ = "gestionale_customers"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)  # mastro.conto
+    kind: Mapped[str] = mapped_column(String(10))  # CustomerKind, from gest_per_fisica
+    email_hash: Mapped[str | None] = mapped_column(HASH, index=True)  # as customers.email_hash
+    identity_hash: Mapped[str | None] = mapped_column(HASH, index=True)  # a company's vat:<number>, as customers'
+    changed_at: Mapped[str | None] = mapped_column(String(15))  # its data_ult_mod, AAAAMMGG HHMMSS
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GestionaleTableRow(Base):
+    """A row of a gestionale accessory table (VAT exemptions, payments, currencies) with the fields
+    the WebAPI publishes, as JSON; a total or changed sync replaces each table whole."""
+
+    __tablename__ = "gestionale_table_rows"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. dati-generali/valute
+    row_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class SkuMapping(Base):
     """Amazon SellerSKU → article code, per account (``*`` = every account).
 
@@ -308,3 +334,6 @@ class SyncRun(Base):
     outcome: Mapped[str] = mapped_column(String(16))  # RunOutcome
     counted: Mapped[bool] = mapped_column(Boolean, default=False)
     message: Mapped[str | None] = mapped_column(Text)
+    # The gestionale's clock (AAAAMMGG HHMMSS) when a changed/total sync began reading: the next
+    # changed one reads what the gestionale changed from then on.
+    gestionale_time: Mapped[str | None] = mapped_column(String(15))

@@ -310,6 +310,18 @@ class SyncRunRecord:
     outcome: RunOutcome
     counted: bool
     message: str | None
+    gestionale_time: str | None = None  # the gestionale's clock when a changed/total sync began reading
+
+
+@dataclass(frozen=True)
+class GestionaleCustomerRecord:
+    """What the site keeps of a gestionale customer: no readable personal data."""
+
+    code: str  # mastro.conto
+    kind: CustomerKind
+    email_hash: str | None
+    identity_hash: str | None
+    changed_at: str | None  # its data_ult_mod
 
 
 @dataclass(frozen=True)

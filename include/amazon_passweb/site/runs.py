@@ -179,8 +179,11 @@ class SyncRunRepository:
         except IntegrityError:
             raise SyncAlreadyRunning(sync_type.value) from None
 
-    def finish(self, sync_run_id: int, *, success: bool, message: str | None = None) -> None:
-        """Close the run; a successful changed/total sync counts in the quota."""
+    def finish(
+        self, sync_run_id: int, *, success: bool, message: str | None = None, gestionale_time: str | None = None
+    ) -> None:
+        """Close the run; a successful changed/total sync counts in the quota. ``gestionale_time``: the
+        gestionale's clock when the sync began reading (kept only for a success)."""
         run = self.get(sync_run_id)
         self._session.execute(
             update(SYNCS)
@@ -190,8 +193,18 @@ class SyncRunRepository:
                 finished_at=utcnow(),
                 counted=success and run.sync_type in _COUNTED_TYPES,
                 message=message,
+                gestionale_time=gestionale_time if success else None,
             )
         )
+
+    def last_gestionale_time(self) -> str | None:
+        """Since when (gestionale clock) a changed sync reads: when the latest successful changed/total
+        sync began reading. None: the site never had one, and the next sync must be total."""
+        return self._session.execute(
+            select(func.max(SYNCS.c.gestionale_time)).where(
+                SYNCS.c.outcome == RunOutcome.SUCCESS.value, SYNCS.c.sync_type.in_(_COUNTED_TYPES)
+            )
+        ).scalar()
 
     def get(self, sync_run_id: int) -> SyncRunRecord:
         row = self._session.execute(select(SYNCS).where(SYNCS.c.id == sync_run_id)).first()
@@ -248,4 +261,5 @@ def _sync_run(row: Row) -> SyncRunRecord:
         outcome=RunOutcome(m["outcome"]),
         counted=bool(m["counted"]),
         message=m["message"],
+        gestionale_time=m["gestionale_time"],
     )

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from .articles import ArticleRepository
+from .articles import ArticleRepository, GestionaleCopyRepository
 from .crypto import PiiCipher, load_pii_key
 from .customers import CustomerRepository
 from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_database_url
@@ -35,6 +35,7 @@ class UnitOfWork:
     orders: OrderRepository
     inbox: InboxRepository
     articles: ArticleRepository
+    gestionale_copy: GestionaleCopyRepository
     accounts: AccountStateRepository
     imports: ImportRunRepository
     syncs: SyncRunRepository
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.orders = OrderRepository(session)
         self.inbox = InboxRepository(session, self._cipher)
         self.articles = ArticleRepository(session)
+        self.gestionale_copy = GestionaleCopyRepository(session, self._cipher)
         self.accounts = AccountStateRepository(session)
         self.imports = ImportRunRepository(session)
         self.syncs = SyncRunRepository(session)
