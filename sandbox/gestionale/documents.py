@@ -25,6 +25,7 @@ ROW_KINDS = ("R", "D")  # article and description rows; T and r exist but the st
 # Movements take tp_riga on insert only (openapi x-mexal-solo-inserimento): it is not in their info list.
 INSERT_ONLY = {MOVEMENTS: ("tp_riga",)}
 DATE_FIELDS = ("data_documento", "rif_dt_attuale", "dt_spedizione", "data_ordine", "data_doc_orig")
+TIME_FIELDS = ("ora_spedizione",)
 # header field -> (dati-generali table, its key): a non-zero value must be a row of the table
 TABLE_REFERENCES = {
     "id_valuta": ("dati-generali/valute", "id"),
@@ -91,6 +92,9 @@ def validate_header(standin, resource: str, header: dict, anno: int) -> None:
     for name in DATE_FIELDS:
         if isinstance(header.get(name), str):
             check_date(name, header[name])
+    for name in TIME_FIELDS:
+        if isinstance(header.get(name), str):
+            check_time(name, header[name])
     day = check_date("data_documento", header.get("data_documento", ""))
     if day is not None and day.year != anno:
         raise GestionaleError(f"Data documento {header['data_documento']} fuori dall'anno di lavoro {anno}")
@@ -219,9 +223,14 @@ def row_records(record: dict, resource: str) -> list[dict]:
 def evaded_quantities(standin, header: dict, rows: list[dict]) -> list[tuple[str, int, Decimal]]:
     """Order rows this movement evades: (order key, id_riga, quantity) — checked against their residual.
 
-    Kept simple: the movement names the order in sigla_ordine/serie_ordine/numero_ordine and a row
-    names the order row in id_riga_orig; the evaded quantity is the row's quantita. Evading more
-    than the residual is refused (the reference does not say what a real Mexal does)."""
+    The info lists give the link: the movement names the order in its header's sigla_ordine /
+    serie_ordine / numero_ordine (relazioni.json: "Ordine evaso dal movimento di magazzino") and a
+    row names the order row in id_riga_orig ("Righe a residuo - Numero di riga univoco della riga
+    origine"); the evaded quantity is the row's quantita. The order rows have no evaded-quantity
+    field in the reference (documenti__ordini-clienti__righe.json), so the stand-in keeps the
+    evaded quantities to itself (table ``evasioni``) and shows nothing of them on the order.
+    Where the reference is silent the stand-in refuses (the safe side): a quantity beyond the
+    row's residual, an article other than the order row's, a cancelled (N) order row."""
     if not header.get("sigla_ordine"):
         return []
     key = f"{header['sigla_ordine']}+{header.get('serie_ordine', 0)}+{header.get('numero_ordine', 0)}"
@@ -240,11 +249,52 @@ def evaded_quantities(standin, header: dict, rows: list[dict]) -> list[tuple[str
             continue
         if id_orig not in order_rows:
             raise GestionaleError(f"Riga {id_orig} inesistente nell'ordine {key}")
+        ordered = order_rows[id_orig]
+        if ordered.get("tipo_stato_riga") == "N":
+            raise GestionaleError(f"Riga {id_orig} dell'ordine {key} annullata")
+        if row.get("codice_articolo", "") != ordered.get("codice_articolo", ""):
+            raise GestionaleError(
+                f"Articolo {row.get('codice_articolo', '')} diverso da quello della riga {id_orig} dell'ordine {key}"
+            )
         quantity = Decimal(str(row.get("quantita") or 0))
-        residual = Decimal(str(order_rows[id_orig].get("quantita") or 0)) - standin.evaded(key, id_orig)
+        residual = Decimal(str(ordered.get("quantita") or 0)) - standin.evaded(key, id_orig)
         if quantity > residual:
             raise GestionaleError(
                 f"Quantita' {quantity} oltre il residuo {residual} della riga {id_orig} dell'ordine {key}"
             )
         evasions.append((key, id_orig, quantity))
     return evasions
+
+
+ORDER_LINK = ("sigla_ordine", "serie_ordine", "numero_ordine")
+
+
+def check_evasion_kept(existing: dict, header: dict, solo_testata: bool) -> None:
+    """A revision of a movement that evades an order may change its header (e.g. add the tracking
+    number), not what it evades. The reference does not say how a real Mexal recomputes the order's
+    residual when such a movement's rows or order change; the stand-in does not guess: it refuses."""
+    if not existing.get("sigla_ordine"):
+        return
+    if any(header.get(name, "") != existing.get(name, "") for name in ORDER_LINK):
+        raise GestionaleError("L'ordine evaso da un movimento non si modifica in revisione")
+    if not solo_testata:
+        raise GestionaleError("Righe di un movimento che evade un ordine: revisione solo con solo_testata=true")
+
+
+def check_origin(standin, header: dict) -> None:
+    """A movement transformed from another (relazioni.json: sigla_doc_orig / serie_doc_orig /
+    numero_doc_orig name a movimenti-magazzino document, "es. BC -> FT") must name one that exists.
+    The reference does not say what a real Mexal does with a missing origin: refused here."""
+    if not header.get("numero_doc_orig"):
+        return
+    origin = (header.get("sigla_doc_orig", ""), header.get("serie_doc_orig", 0), header["numero_doc_orig"])
+    found = standin.store.get("movimenti", "sigla = ? AND serie = ? AND numero = ?", origin)
+    if found is None:
+        raise GestionaleError("Documento di origine {}+{}+{} inesistente".format(*origin))
+
+
+def check_time(name: str, value: str) -> None:
+    """ora_spedizione ("Ora inizio trasporto", Alfanumerico): the reference gives no format. The stand-in
+    takes HHMM or HHMMSS (the gestionale's own time format without the date) and refuses the rest."""
+    if value and not re.fullmatch(r"([01]\d|2[0-3])[0-5]\d([0-5]\d)?", value):
+        raise GestionaleError(f"Ora non valida per il campo '{name}': {value} (formato HHMM o HHMMSS)")

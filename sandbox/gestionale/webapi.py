@@ -294,6 +294,8 @@ class WebApi:
             if row.get("id_riga") not in (None, 0):
                 raise GestionaleError(f"Riga {index}: in inserimento id_riga deve essere 0")
         record = documents.assemble(self.standin, resource, header, rows, anno, None)
+        if resource == MOVEMENTS:
+            documents.check_origin(self.standin, header)
         evasions = documents.evaded_quantities(self.standin, header, documents.stored_rows(record, resource))
         table = documents.TABLE[resource]
 
@@ -341,6 +343,8 @@ class WebApi:
             merged_header, merged_rows = documents.merge_for_update(
                 existing, resource, header, rows, solo_testata == "true"
             )
+            if resource == MOVEMENTS:
+                documents.check_evasion_kept(existing, merged_header, solo_testata == "true")
             updated = documents.assemble(self.standin, resource, merged_header, merged_rows, request.anno, existing)
             table, where, params = self.document_where(resource, existing)
         else:

@@ -14,6 +14,7 @@ MEANINGFUL = {
     "data_documento": f"{YEAR}0115",
     "rif_dt_attuale": f"{YEAR}0114",
     "dt_spedizione": f"{YEAR}0116",
+    "ora_spedizione": "1030",
     "data_doc_orig": f"{YEAR}0110",
     "id_valuta": 1,
     "id_magazzino": 1,
@@ -105,14 +106,20 @@ def test_every_movement_field(standin):
              "cod_iva": [[1, "22"]]}  # fmt: skip
     created_key(post(standin, "documenti/ordini-clienti", order))
     order_row = get(standin, "documenti/ordini-clienti/OC+1+1?fields=id_riga").json()["id_riga"][0][1]
+    origin = {"sigla": "BC", "serie": 1, "numero": 0, "cod_conto": code, "data_documento": f"{YEAR}0110",
+              "id_riga": [[1, 0]], "tp_riga": [[1, "R"]], "codice_articolo": [[1, "ART001"]], "quantita": [[1, 1]],
+              "cod_iva": [[1, "22"]]}  # fmt: skip
+    created_key(post(standin, "documenti/movimenti-magazzino", origin))  # the BC the movement below comes from
     fixed = {
         **document_fixed(code),
-        "sigla": "BC",
+        "sigla": "FT",
         "sigla_ordine": "OC",
         "serie_ordine": 1,
         "numero_ordine": 1,
         "data_ordine": f"{YEAR}0115",
-        "sigla_doc_orig": "OC",
+        "sigla_doc_orig": "BC",
+        "serie_doc_orig": 1,
+        "numero_doc_orig": 1,
     }
     fixed_row = {"id_riga": 0, "codice_articolo": "ART001", "cod_iva": "22", "quantita": 2, "id_riga_orig": order_row}
     body = header_body("documenti/movimenti-magazzino", fixed) | row_body("documenti/movimenti-magazzino", fixed_row)
