@@ -260,7 +260,7 @@ def evaded_quantities(standin, header: dict, rows: list[dict]) -> list[tuple[str
         residual = Decimal(str(ordered.get("quantita") or 0)) - standin.evaded(key, id_orig)
         if quantity > residual:
             raise GestionaleError(
-                f"Quantita' {quantity} oltre il residuo {residual} della riga {id_orig} dell'ordine {key}"
+                f"Quantita' {plain(quantity)} oltre il residuo {plain(residual)} della riga {id_orig} dell'ordine {key}"
             )
         evasions.append((key, id_orig, quantity))
     return evasions
@@ -275,10 +275,15 @@ def check_evasion_kept(existing: dict, header: dict, solo_testata: bool) -> None
     residual when such a movement's rows or order change; the stand-in does not guess: it refuses."""
     if not existing.get("sigla_ordine"):
         return
-    if any(header.get(name, "") != existing.get(name, "") for name in ORDER_LINK):
+    if any(name in header and header[name] != existing.get(name, "") for name in ORDER_LINK):
         raise GestionaleError("L'ordine evaso da un movimento non si modifica in revisione")
     if not solo_testata:
         raise GestionaleError("Righe di un movimento che evade un ordine: revisione solo con solo_testata=true")
+
+
+def plain(number: Decimal) -> str:
+    """2.0 -> "2", 1.50 -> "1.5" (never "1E+1")."""
+    return f"{number.normalize():f}"
 
 
 def check_origin(standin, header: dict) -> None:

@@ -340,11 +340,11 @@ class WebApi:
             solo_testata = request.query.get("solo_testata", "false")
             if solo_testata not in ("true", "false"):
                 raise GestionaleError(f"Valore di solo_testata non valido: {solo_testata}")
+            if resource == MOVEMENTS:
+                documents.check_evasion_kept(existing, header, solo_testata == "true")
             merged_header, merged_rows = documents.merge_for_update(
                 existing, resource, header, rows, solo_testata == "true"
             )
-            if resource == MOVEMENTS:
-                documents.check_evasion_kept(existing, merged_header, solo_testata == "true")
             updated = documents.assemble(self.standin, resource, merged_header, merged_rows, request.anno, existing)
             table, where, params = self.document_where(resource, existing)
         else:

@@ -7,6 +7,7 @@ by GESTIONALE_REQUEST_LOG, set for the whole session by tests/conftest.py; this 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections import Counter
@@ -81,6 +82,14 @@ def test_the_reference_accepts_documented_requests():
                  "quantita": [[1, 2]], "cod_iva": [[1, "22"]]}),
         request("GET", "/webapi/risorse/documenti/ordini-clienti/OC+1+541"),
         request("GET", "/webapi/risorse/articoli/4142432F31", query="encoding=hex"),
+        request("POST", "/webapi/risorse/documenti/movimenti-magazzino/righe/ricerca",
+                {"filtri": [{"campo": "sigla", "condizione": "=", "valore": ["BC", "FT"]},
+                            {"campo": "data_documento", "condizione": ">=", "valore": "20261201"},
+                            {"campo": "numero_ordine", "condizione": ">", "valore": 0}]},
+                query="max=1000&fields=sigla,serie,numero,cod_conto,sigla_ordine,id_riga_orig,quantita"),
+        request("POST", "/webapi/risorse/documenti/movimenti-magazzino/ricerca",
+                {"filtri": [{"campo": "data_documento", "condizione": "<=", "valore": "20261205"}]},
+                query="fields=sigla,cod_vettore,nr_tracking,dt_spedizione,ora_spedizione&next=abc"),
     ]
     assert [REFERENCE.problems(r) for r in documented] == [[]] * len(documented)
 
@@ -100,6 +109,8 @@ def _push_one_of_each(tmp_path: Path) -> None:
                                                               postal_code="10100", city="Torino"), code)
         client.ensure_shipping_address(address)
         assert client.get_customer(code)["cognome"] == "De Luca"
+        today = dt.date.today()
+        assert list(client.delivery_documents(today.replace(day=1), today)) == []  # nothing delivered yet
 
 
 @pytest.mark.runs_last

@@ -25,13 +25,16 @@ from amazon_passweb.gestionale.mapping import (
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_order, push_orders
 from amazon_passweb.gestionale.settings import WebApiSettings
+from amazon_passweb.gestionale.shipments import DeliveryDocument, EvadedRow
 
 __all__ = [
     "ConfigurationRefused",
     "Created",
     "CredentialsRefused",
     "CustomerInput",
+    "DeliveryDocument",
     "DocumentRefused",
+    "EvadedRow",
     "GestionaleClient",
     "GestionaleError",
     "GestionaleUnavailable",

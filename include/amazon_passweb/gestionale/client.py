@@ -10,11 +10,12 @@ too: use it whenever an earlier run may have sent the record (the importer knows
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import parse_qs, quote, urlsplit
@@ -27,6 +28,15 @@ from amazon_passweb.gestionale.errors import (
 )
 from amazon_passweb.gestionale.mapping import MappedRecord
 from amazon_passweb.gestionale.settings import WebApiSettings
+from amazon_passweb.gestionale.shipments import (
+    DEFAULT_SIGLE,
+    HEADER_FIELDS,
+    ROW_FIELDS,
+    DeliveryDocument,
+    delivery_documents,
+    evaded_rows,
+    wire_date,
+)
 from amazon_passweb.gestionale.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -37,6 +47,7 @@ ADDRESSES = "risorse/indirizzi-spedizione"
 ARTICLES = "risorse/articoli"
 ORDERS = "risorse/documenti/ordini-clienti"
 MOVEMENTS = "risorse/documenti/movimenti-magazzino"
+MOVEMENT_ROWS = MOVEMENTS + "/righe"
 # dati-generali tables a changed/total sync copies into the site (domain.md §6). The reference has no
 # archive of VAT rates (an ordinary rate is its number, "22") and none of carriers: neither can be read.
 VAT_EXEMPTIONS = "risorse/dati-generali/esenzioni-iva"
@@ -172,6 +183,38 @@ class GestionaleClient:
             page_size=1,
         ):
             return document_key(record)
+        return None
+
+    # delivery documents (shipments.py)
+    def delivery_documents(
+        self, since: dt.date, until: dt.date, sigle: Sequence[str] = DEFAULT_SIGLE, *, page_size: int = MAX_PAGE
+    ) -> Iterator[DeliveryDocument]:
+        """The movements of these sigle dated ``since``..``until`` (both included) that evade an order
+        document. Read by ``data_documento``: movements carry no reliable last-modified date, and an
+        operator may date one in the past or add its tracking later, so callers re-read recent days.
+        Two paged ricerche: the evading rows (``/righe``, where the order link is on every row), then the
+        headers (carrier, tracking, transport start); a movement written between the two is read next time.
+        The window must lie in the client's working year (``anno``): the WebAPI reads no other."""
+        if since > until:
+            raise ValueError(f"an empty window: {since} after {until}")
+        if not sigle:
+            raise ValueError("no document sigle to read")
+        window = [
+            {"campo": "sigla", "condizione": "=", "valore": list(sigle)},
+            {"campo": "data_documento", "condizione": ">=", "valore": wire_date(since)},
+            {"campo": "data_documento", "condizione": "<=", "valore": wire_date(until)},
+        ]
+        evading = [*window, {"campo": "numero_ordine", "condizione": ">", "valore": 0}]
+        rows = evaded_rows(self.search(MOVEMENT_ROWS, evading, fields=ROW_FIELDS, page_size=page_size))
+        if not rows:
+            return iter(())
+        headers = self.search(MOVEMENTS, window, fields=HEADER_FIELDS, page_size=page_size)
+        return delivery_documents(headers, rows, sigle)
+
+    def carrier_name(self, cod_vettore: str) -> str | None:
+        """Always None: the reference publishes no carriers (vettori) archive — no resource in help.json,
+        no relation for cod_vettore in relazioni.json — so a carrier's name cannot be read; the
+        accounts file's carrier mapping has to name it."""
         return None
 
     def find_customer(self, lookup: list[dict]) -> str | None:
