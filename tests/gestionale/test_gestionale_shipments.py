@@ -11,7 +11,7 @@ from gestionale_builders import customer, order, row
 from standin_http import YEAR, created_key, get, post, put, refused, search
 
 from amazon_passweb.gestionale.push import OrderPush, push_order
-from amazon_passweb.gestionale.shipments import ROME, EvadedRow
+from amazon_passweb.gestionale.shipments import ROME, EvadedRow, shipped_at
 
 SINCE, UNTIL = dt.date(YEAR, 12, 1), dt.date(YEAR, 12, 5)
 MOVEMENTS = "documenti/movimenti-magazzino"
@@ -192,3 +192,20 @@ def test_the_standin_refuses_evasions_it_cannot_vouch_for(standin, orders):
     assert refused(put(standin, f"{MOVEMENTS}/{key}", revision),
                    "Righe di un movimento che evade un ordine: revisione solo con solo_testata=true")
     assert standin.standin.count_movements() == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "time", "expected"),
+    [
+        ("20260715", "1030", dt.datetime(2026, 7, 15, 10, 30, tzinfo=ROME)),  # summer: UTC+2
+        ("20260715", "10:30:15", dt.datetime(2026, 7, 15, 10, 30, 15, tzinfo=ROME)),
+        ("20260715", "", dt.datetime(2026, 7, 15, tzinfo=ROME)),
+        ("20260715", "ore 10", dt.datetime(2026, 7, 15, tzinfo=ROME)),
+        ("", "1030", None),
+        ("15/07/2026", "1030", None),
+    ],
+)
+def test_the_transport_start_is_rome_time(day, time, expected):
+    assert shipped_at(day, time) == expected
+    if expected is not None:
+        assert shipped_at(day, time).utcoffset() == dt.timedelta(hours=2)
