@@ -349,3 +349,28 @@ def test_client_paces_confirmations_to_the_usage_plan(standin_factory, client_fa
     assert amazon_seconds >= lower_bound_seconds(30, 2.0, 10) == 10.0
     assert standin.state.counters.calls["confirmShipment"] == 30
     assert standin.state.counters.throttled == {} and client.stats.throttled == 0
+
+
+def test_lost_answers_and_server_errors_never_make_a_second_package(sample_orders, standin_factory,
+                                                                    client_factory):
+    """Amazon records the package but the answer is lost (timeout), or answers 500/429: the
+    transport retries with the same packageReferenceId, which edits the package Amazon has."""
+    from sandbox.amazon.state import Faults
+
+    chosen = _pick(sample_orders, where=lambda o: _units(o) == 1, count=6)
+    standin = standin_factory(sample_orders)
+    client = client_factory(standin, timeout=0.3)
+    client.lwa.access_token()
+    lost = []
+    client.transport.observers.append(lambda record: lost.append(record) if record.status is None else None)
+    standin.set_faults(Faults(p500=0.2, p429=0.1, timeout_probability=0.3, timeout_seconds=0.6, seed=5))
+    for order in chosen:
+        item = order["orderItems"][0]["orderItemId"]
+        client.confirm_shipment(order["orderId"], _marketplace(order), _package("1", [(item, 1)]))
+    standin.set_faults(Faults())
+    time.sleep(0.8)  # answers still held back by the stand-in arrive at Amazon's side meanwhile
+    assert lost and client.stats.retries >= len(lost)  # answers did get lost, and were retried
+    for order in chosen:
+        packages = _get(client, order["orderId"])["packages"]
+        assert [p["packageReferenceId"] for p in packages] == ["1"]
+        assert client.shipment_state(order["orderId"]).fulfilment_status == "SHIPPED"
