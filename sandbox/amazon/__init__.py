@@ -1,1 +1,3 @@
-"""Local stand-in for Amazon's Selling Partner API (LWA, Orders v2026-01-01 and v0, Tokens)."""
+"""Local stand-in for Amazon's Selling Partner API: LWA, Orders v2026-01-01 and v0 (with
+``confirmShipment``), Tokens, and ``/_standin/...`` controls (stats, faults, reset, cancelling an
+order after import). Documented in include/amazon_passweb/amazon/README.md ("The local stand-in")."""

@@ -1,4 +1,5 @@
-"""The SP-API stand-in as a FastAPI application: LWA, Orders v2026-01-01 and v0, Tokens API."""
+"""The SP-API stand-in as a FastAPI application: LWA, Orders v2026-01-01 and v0 (with
+``confirmShipment``), Tokens API, and ``/_standin/...`` controls for demos and tests."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from sandbox.amazon import orders_v0, orders_v2026
+from sandbox.amazon import orders_v0, orders_v2026, shipments
 from sandbox.amazon.errors import (
     ACCESS_DENIED,
     QUOTA_EXCEEDED,
@@ -111,6 +112,8 @@ def create_app(
             answer = handler(query, resources, body)
         except ApiError as failure:
             return _error(failure, _headers(operation))
+        if answer is None:  # an operation that answers 204 with no body (confirmShipment)
+            return Response(status_code=204, headers=_headers(operation))
         text = json.dumps(answer, ensure_ascii=False)
         try:
             text.encode("utf-8")
@@ -172,6 +175,14 @@ def create_app(
             request, "getOrderBuyerInfo", lambda q, r, b: orders_v0.get_order_buyer_info(store, order_id, r)
         )
 
+    @app.post("/orders/v0/orders/{order_id}/shipmentConfirmation")
+    async def confirm_shipment(request: Request, order_id: str) -> Response:
+        # Not a restricted operation (it returns no buyer data): the LWA access token, not an RDT.
+        return await sp_call(
+            request, "confirmShipment", lambda q, r, b: shipments.confirm_shipment(store, order_id, b),
+            rdt_allowed=False,
+        )
+
     @app.post("/tokens/2021-03-01/restrictedDataToken")
     async def restricted_data_token(request: Request) -> Response:
         return await sp_call(
@@ -193,6 +204,25 @@ def create_app(
         state.set_faults(Faults(**(await request.json())))
         return JSONResponse({"ok": True})
 
+    @app.post("/_standin/orders/{order_id}/cancel")
+    async def cancel_order(request: Request, order_id: str) -> JSONResponse:
+        """Cancel an order after import (``{"cancelledBy": "BUYER", "cancelReason": "…"}``, both optional)."""
+        raw = await request.body()
+        try:
+            options = json.loads(raw) if raw else {}
+        except ValueError:
+            options = None
+        if not isinstance(options, dict):
+            return _error(ApiError(400, "InvalidInput", "The body must be a JSON object."))
+        try:
+            answer = shipments.cancel_order(
+                store, order_id, options.get("cancelledBy", "BUYER"),
+                options.get("cancelReason", "Cancelled by the buyer"),
+            )
+        except ApiError as failure:
+            return _error(failure)
+        return JSONResponse(answer)
+
     @app.post("/_standin/reset")
     async def reset() -> JSONResponse:
         state.reset()
@@ -212,6 +242,6 @@ def _static(examples: list[Example], request: Request, query: dict[str, str], bo
             error_body("InvalidInput", "Could not match input arguments with any defined sandbox example."),
             status_code=400,
         )
-    if example.response is None:
+    if example.response is None or example.status == 204:  # 204 carries no body, even an empty {}
         return Response(status_code=example.status)
     return JSONResponse(example.response, status_code=example.status)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 import uvicorn
 
 from sandbox.amazon.app import create_app
@@ -28,6 +29,13 @@ class RunningStandIn:
 
     def set_faults(self, faults: Faults) -> None:
         self.state.set_faults(faults)
+
+    def cancel_order(self, order_id: str, cancelled_by: str = "BUYER") -> dict[str, Any]:
+        """Cancel an imported order through the control endpoint, as a buyer (or Amazon) would."""
+        response = requests.post(f"{self.base_url}/_standin/orders/{order_id}/cancel",
+                                 json={"cancelledBy": cancelled_by}, timeout=10)
+        response.raise_for_status()
+        return response.json()
 
     def settings_kwargs(self) -> dict[str, Any]:
         """What an ``SpApiSettings`` needs to talk to this stand-in."""

@@ -23,6 +23,7 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrderAddress": (0.5, 30),
     "getOrderBuyerInfo": (0.5, 30),
     "createRestrictedDataToken": (1.0, 10),
+    "confirmShipment": (2.0, 10),
 }
 
 

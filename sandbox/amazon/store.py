@@ -1,7 +1,15 @@
-"""The orders the stand-in serves, indexed for the searches both API versions make."""
+"""The orders the stand-in serves, indexed for the searches both API versions make.
+
+Orders change after import (a shipment confirmed, an order cancelled): ``replace`` swaps in a
+new order dict and re-indexes it, never editing the old one, so an answer being built from it
+and the caller's own list of orders stay as they were.
+"""
 
 from __future__ import annotations
 
+import bisect
+import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,37 +40,63 @@ class Indexed:
     fulfilled_by: str  # MERCHANT | AMAZON
 
 
+def _entry(order: dict[str, Any]) -> Indexed:
+    fulfillment = order.get("fulfillment") if isinstance(order.get("fulfillment"), dict) else {}
+    channel = order.get("salesChannel") if isinstance(order.get("salesChannel"), dict) else {}
+    updated = _index_time(order.get("lastUpdatedTime"))
+    return Indexed(
+        order=order,
+        created=_index_time(order.get("createdTime"), updated),
+        updated=updated,
+        marketplace=channel.get("marketplaceId", ""),
+        status=fulfillment.get("fulfillmentStatus", "PENDING"),
+        fulfilled_by=fulfillment.get("fulfilledBy", "MERCHANT"),
+    )
+
+
+def _by_updated(entry: Indexed) -> tuple[datetime, str]:
+    return entry.updated, str(entry.order.get("orderId"))
+
+
+def _by_created(entry: Indexed) -> tuple[datetime, str]:
+    return entry.created, str(entry.order.get("orderId"))
+
+
 class OrderStore:
     def __init__(self, orders: list[dict[str, Any]]):
         self._by_id: dict[str, Indexed] = {}
         # Every order given is served, malformed ones included (no or repeated orderId, odd
         # sections): the index reads them defensively, as Amazon would serve its own data.
-        entries = []
-        for order in orders:
-            fulfillment = order.get("fulfillment") if isinstance(order.get("fulfillment"), dict) else {}
-            channel = order.get("salesChannel") if isinstance(order.get("salesChannel"), dict) else {}
-            updated = _index_time(order.get("lastUpdatedTime"))
-            entry = Indexed(
-                order=order,
-                created=_index_time(order.get("createdTime"), updated),
-                updated=updated,
-                marketplace=channel.get("marketplaceId", ""),
-                status=fulfillment.get("fulfillmentStatus", "PENDING"),
-                fulfilled_by=fulfillment.get("fulfilledBy", "MERCHANT"),
-            )
-            entries.append(entry)
-            if isinstance(order.get("orderId"), str):
-                self._by_id[order["orderId"]] = entry
+        entries = [_entry(order) for order in orders]
+        for entry in entries:
+            if isinstance(entry.order.get("orderId"), str):
+                self._by_id[entry.order["orderId"]] = entry
         self._count = len(entries)
-        self._sorted_updated = sorted(entries, key=lambda i: (i.updated, str(i.order.get("orderId"))))
-        self._sorted_created = sorted(entries, key=lambda i: (i.created, str(i.order.get("orderId"))))
+        self._sorted_updated = sorted(entries, key=_by_updated)
+        self._sorted_created = sorted(entries, key=_by_created)
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """Held by a change that reads an order and replaces it, so two changes never interleave."""
+        return self._lock
+
     def get(self, order_id: str) -> dict[str, Any] | None:
-        entry = self._by_id.get(order_id)
+        with self._lock:
+            entry = self._by_id.get(order_id)
         return entry.order if entry else None
+
+    def replace(self, order_id: str, order: dict[str, Any]) -> None:
+        """Serve ``order`` from now on instead of the order ``order_id`` (same id)."""
+        with self._lock:
+            old, new = self._by_id[order_id], _entry(order)
+            for entries, key in ((self._sorted_updated, _by_updated), (self._sorted_created, _by_created)):
+                del entries[next(i for i, e in enumerate(entries) if e is old)]
+                bisect.insort(entries, new, key=key)
+            self._by_id[order_id] = new
 
     def search(
         self,
@@ -75,7 +109,8 @@ class OrderStore:
         fulfilled_by: list[str],
     ) -> list[dict[str, Any]]:
         """Orders with after <= time < before and the filters, oldest first (stable for paging)."""
-        source = self._sorted_created if by == "created" else self._sorted_updated
+        with self._lock:
+            source = list(self._sorted_created if by == "created" else self._sorted_updated)
         result = []
         for entry in source:
             moment = entry.created if by == "created" else entry.updated

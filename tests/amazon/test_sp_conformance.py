@@ -15,9 +15,10 @@ from amazon_passweb.amazon.v2026 import order_from_v2026
 from sandbox.amazon.static_examples import Example, default_spec_dir, load_examples
 
 EXAMPLES = load_examples()
-# The operations the v0 import path uses (plus getOrder/address/buyerInfo the stand-in serves).
+# The operations the v0 import path uses (plus getOrder/address/buyerInfo the stand-in serves), and
+# confirmShipment, which every account uses to confirm shipments.
 V0_USED = {"getOrders", "getOrder", "getOrderItems", "getOrderAddress", "getOrderBuyerInfo",
-           "createRestrictedDataToken"}
+           "createRestrictedDataToken", "confirmShipment"}
 V2026 = [e for e in EXAMPLES if e.path.startswith("/orders/2026-01-01")]
 REPLAYED = V2026 + [e for e in EXAMPLES if not e.path.startswith("/orders/2026-01-01")
                     and e.operation in V0_USED]

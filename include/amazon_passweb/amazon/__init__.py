@@ -16,6 +16,8 @@ _EXPORTS = {
     "AmazonOrder": "models", "OrderItem": "models", "Buyer": "models", "Address": "models",
     "FulfillmentChannel": "models", "ShippingLevel": "models",
     "SpApiSettings": "settings",
+    "PackageConfirmation": "shipments", "ShippedItem": "shipments", "AmazonShipmentState": "shipments",
+    "ShipmentRefused": "shipments",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -1,9 +1,12 @@
-"""Orders client: all orders updated in a window, as domain orders, for API v2026-01-01 or legacy v0.
+"""Orders client: all orders updated in a window, as domain orders, for API v2026-01-01 or legacy v0;
+and shipment confirmation, the same for both.
 
 v2026: ``searchOrders`` pages of up to 100 orders with items, buyer, address and
 proceeds embedded (``includedData``), so the minimum number of calls is one per page.
 v0: ``getOrders`` pages (buyer and address through a Restricted Data Token) plus one
 ``getOrderItems`` call per order.
+Shipments: v2026 ``getOrder`` reads what Amazon has (``shipment_state``), v0 ``confirmShipment``
+(the only operation that writes it) sends one package (``confirm_shipment``).
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from typing import Any, Literal
 
 import requests
 
-from amazon_passweb.amazon.errors import MalformedResponseError
+from amazon_passweb.amazon.errors import MalformedResponseError, SpApiError
 from amazon_passweb.amazon.lwa import LwaTokenProvider
 from amazon_passweb.amazon.mapping_common import MappingError
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.amazon.rate_limit import RateLimiter
 from amazon_passweb.amazon.restricted_token import RestrictedDataTokenProvider
 from amazon_passweb.amazon.settings import SpApiSettings
+from amazon_passweb.amazon.shipments import AmazonShipmentState, PackageConfirmation, ShipmentRefused
 from amazon_passweb.amazon.transport import CallStats, SpApiTransport
 from amazon_passweb.amazon.v0 import V0_STATUSES, order_from_v0
 from amazon_passweb.amazon.v2026 import INCLUDED_DATA, order_from_v2026
@@ -38,6 +42,7 @@ ApiVersion = Literal["2026-01-01", "v0"]
 MIN_BEFORE_AGE = AMAZON_END_MARGIN  # Amazon refuses a later lastUpdatedBefore (orders.dates)
 MAX_PAGE_SIZE = 100
 ORDER_SHAPE = "UnexpectedOrderShape"  # the code of an order Amazon sent that cannot be read
+SHIPMENT_DATA = ("FULFILLMENT", "PACKAGES")  # what shipment_state asks getOrder for
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,46 @@ class OrdersClient:
         body = self.transport.call("getOrderV0", "GET", f"/orders/v0/orders/{order_id}", token=self.rdt)
         raw = _expect_dict(body, "payload", "getOrder")
         return _map("getOrder", lambda: order_from_v0(raw, self._v0_items(order_id)))
+
+    # -- shipments ---------------------------------------------------------------------------------
+
+    def shipment_state(self, order_id: str) -> AmazonShipmentState:
+        """What Amazon already has for this order: status, packages, quantities shipped per item.
+
+        v2026 ``getOrder`` whatever ``api_version`` (v0 has no packages); its bucket (0.5/s, burst
+        30) is the one ``get_order`` uses. No buyer data is asked for."""
+        body = self.transport.call(
+            "getOrder", "GET", f"/orders/2026-01-01/orders/{order_id}",
+            params={"includedData": list(SHIPMENT_DATA)},
+        )
+        raw = _expect_dict(body, "order", "getOrder")
+        try:
+            return AmazonShipmentState.from_v2026(raw)
+        except (ValueError, TypeError, AttributeError) as error:
+            raise MalformedResponseError("getOrder", 200, ORDER_SHAPE, f"order {order_id}: {error}") from None
+
+    def confirm_shipment(self, order_id: str, marketplace_id: str, package: PackageConfirmation) -> None:
+        """Tell Amazon one package has shipped (v0 ``confirmShipment``, 2/s burst 10, answer 204).
+
+        The same ``package_reference_id`` again edits the package, so a retry after a lost answer
+        never makes a second one. 429/5xx/timeouts are retried by the transport; a 400 raises
+        ``ShipmentRefused`` (the data must change). It carries no buyer data, so the LWA access
+        token is used, not a Restricted Data Token (confirmShipment is not a restricted operation)."""
+        body = package.request_body(marketplace_id, self._now())
+        try:
+            self.transport.call(
+                "confirmShipment", "POST", f"/orders/v0/orders/{order_id}/shipmentConfirmation", json=body
+            )
+        except SpApiError as error:
+            if error.status == 400:
+                log.warning("order %s: Amazon refused package %s: %s", order_id, package.package_reference_id,
+                            error.code)
+                raise ShipmentRefused(
+                    error.operation, error.status, error.code, error.amazon_message, error.details
+                ) from None
+            raise
+        log.info("order %s: package %s confirmed to Amazon (%s, %d items)", order_id,
+                 package.package_reference_id, package.carrier_code, len(package.items))
 
     # -- v2026-01-01 ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrderAddress": (0.5, 30),
     "getOrderBuyerInfo": (0.5, 30),
     "createRestrictedDataToken": (1.0, 10),
+    "confirmShipment": (2.0, 10),
 }
 # Float slack so that a refill of 0.9999999 tokens counts as one instead of sleeping for ~0 s forever.
 EPSILON = 1e-9

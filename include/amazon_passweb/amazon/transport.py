@@ -194,6 +194,8 @@ class SpApiTransport:
                 source.invalidate(access_token)
                 raise AccessTokenExpiredError(operation, status, code, message, details)
             raise SpApiError(operation, status, code, message, details)
+        if status == 204:  # success with no body (confirmShipment)
+            return {}
         if not isinstance(payload, dict):
             snippet = response.text[:80].replace("\n", " ")
             raise MalformedResponseError(
