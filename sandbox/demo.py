@@ -54,7 +54,7 @@ def prepare_site(stack: LocalStack) -> None:
     from amazon_passweb.config import load_accounts
     from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.gestionale.settings import WebApiSettings
-    from amazon_passweb.importer.articles import pull_articles, spesa_codes
+    from amazon_passweb.importer.article_copy import pull_articles, spesa_codes
     from amazon_passweb.site.unit_of_work import open_site_store
 
     store = open_site_store(stack.site_url, upgrade=True)

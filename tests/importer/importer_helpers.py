@@ -25,7 +25,7 @@ from amazon_passweb.amazon.models import Address, AmazonOrder, Buyer, Fulfillmen
 from amazon_passweb.config import AccountConfig, AmazonStatus
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer import steps
-from amazon_passweb.importer.push import push_registrato
+from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.site.records import InboxRecord, OrderRecord
 from amazon_passweb.site.unit_of_work import SiteStore
 

@@ -34,7 +34,7 @@ from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer import steps
-from amazon_passweb.importer.push import push_registrato
+from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.rejected import record_rejected
 from amazon_passweb.site.unit_of_work import SiteStore
 from sandbox.amazon.generate import generate_orders

@@ -144,8 +144,8 @@ def test_the_run_imported_every_order_and_sent_the_report(leak_run):
 def test_task_logs_hold_no_credential_and_no_buyer_data(leak_run):
     text = "\n".join(leak_run.logs)
     assert "DEBUG" in text, "debug records were captured too"
-    for logger in ("amazon_passweb.importer.steps", "amazon_passweb.amazon.client", "amazon_passweb.importer.push",
-                   "amazon_passweb.importer.notify_run"):
+    for logger in ("amazon_passweb.importer.steps", "amazon_passweb.amazon.client",
+                   "amazon_passweb.importer.partial_push", "amazon_passweb.importer.notify_run"):
         assert f" {logger} " in text, f"{logger} records were captured"
     assert _leaks(text, leak_run.secrets) == []
     assert _leaks(text, leak_run.pii) == []

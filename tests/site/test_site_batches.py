@@ -139,7 +139,7 @@ def test_a_batch_of_addresses_adds_each_new_one_once_per_customer(store: SiteSto
 
 
 def test_a_customers_new_addresses_are_added_in_the_order_of_their_orders(store: SiteStore) -> None:
-    """The first is the customer's home in the gestionale (importer.push), whatever the hashes say."""
+    """The first is the customer's home in the gestionale (importer.partial_push), whatever the hashes say."""
     streets = [f"Via Numero {n}" for n in (9, 3, 7, 1, 5, 8, 2)]
     with store.unit_of_work() as uow:
         customer = uow.customers.get_or_create(private_buyer(1)).customer.id

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sync_builders import STORED, read_emails
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
-from amazon_passweb.importer.report import PUSHED
+from amazon_passweb.importer.run_outcomes import PUSHED
 from amazon_passweb.orchestration.sync_dag import SYNC_DAG_ID, pre_sync_run_id
 from amazon_passweb.site.models import SyncRun
 from amazon_passweb.site.states import OrderState

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from amazon_passweb.config import AccountConfig, load_accounts
-from amazon_passweb.importer.report import build_report
+from amazon_passweb.importer.run_outcomes import build_report
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import (
     AfnIncompleteNotice,

@@ -22,7 +22,7 @@ from amazon_passweb.importer.window import (
 )
 from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.site.errors import ImportAlreadyRunning
-from amazon_passweb.site.records import RunCounts
+from amazon_passweb.site.records import ImportRunCounts
 from amazon_passweb.site.states import RunOutcome
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
 
@@ -187,7 +187,7 @@ def push_partial(account_id: str, summary: dict) -> dict:
 
     from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.gestionale.errors import PushStopped
-    from amazon_passweb.importer.push import gestionale_stop, push_registrato
+    from amazon_passweb.importer.partial_push import gestionale_stop, push_registrato
 
     ti = _context()["ti"]
     try:
@@ -251,7 +251,7 @@ def advance_watermark(account_id: str, summary: dict) -> dict:
                 summary["import_run_id"],
                 RunOutcome.FAILED if summary.get("push_error") else
                 RunOutcome.PARTIAL if failed else RunOutcome.SUCCESS,
-                RunCounts(
+                ImportRunCounts(
                     fetched=summary.get("fetched", 0),
                     selected=summary.get("selected", 0),
                     created=summary.get("created", 0),

@@ -47,7 +47,7 @@ class Kind(StrEnum):
     AFN_INCOMPLETE = "afn_incomplete"
     CUSTOMER_BY_IDENTITY = "customer_by_identity"
     CANCELLED_AFTER_IMPORT = "cancelled_after_import"
-    # the push towards the gestionale (importer.push), by the gestionale error's type
+    # the push towards the gestionale (importer.partial_push), by the gestionale error's type
     PUSHED = "pushed"
     PUSHED_SHORTENED = "pushed_shortened"
     PUSH_REFUSED = "push_refused"

@@ -261,7 +261,7 @@ class CustomerRepository:
             now = utcnow()
             inserted = self._session.connection().execute(_INSERT_ADDRESS[dialect_name(self._session)], [
                 # By customer, as the customers are locked in key order; a customer's new addresses in the
-                # order of their orders: the first becomes its home in the gestionale (importer.push).
+                # order of their orders: the first becomes its home in the gestionale (importer.partial_push).
                 self._address_values(address, customer_id, key_hash, now)
                 for (customer_id, key_hash), address in sorted(new.items(), key=lambda item: item[0][0])
             ])

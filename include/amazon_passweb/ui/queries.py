@@ -25,7 +25,7 @@ HISTORY = InboxHistory.__table__
 IMPORTS = ImportRun.__table__
 
 PAGE_SIZE = 50
-PUSHED = "pushed"  # history outcomes written by the partial sync (importer.report)
+PUSHED = "pushed"  # history outcomes written by the partial sync (importer.run_outcomes)
 PUSH_FAILED = "push_failed"
 
 # State filter values that are not a site order state.

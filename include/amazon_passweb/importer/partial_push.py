@@ -33,7 +33,7 @@ from amazon_passweb.gestionale.mapping import (
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
 from amazon_passweb.importer.order_builder import ROME
-from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
+from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
 from amazon_passweb.site.states import DocumentSigla, OrderState, RowKind, SyncType
