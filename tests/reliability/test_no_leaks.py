@@ -1,7 +1,7 @@
 """No credential and no buyer data leaves where it belongs: task logs, XCom, the report email, the site DB.
 
 One import of the it_main account runs through the account DAG's own task functions
-(importer/tasks.py: their return values are what Airflow stores as XCom), with the Amazon
+(orchestration/account_tasks.py: their return values are what Airflow stores as XCom), with the Amazon
 stand-in, the gestionale stand-in and a real SMTP sink, and with credentials and buyers known
 to the test. Everything the run left behind is then searched for them.
 """
@@ -20,7 +20,7 @@ import pytest
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.config import load_accounts
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.importer import tasks
+from amazon_passweb.orchestration import account_tasks as tasks
 from amazon_passweb.site.states import OrderState
 from sandbox.amazon.server import running_standin
 from sandbox.amazon.state import StandInConfig

@@ -59,7 +59,7 @@ def plan_order(uow, account: AccountConfig, order: AmazonOrder) -> OrderLine:
 
 
 def plan_and_report(store: SiteStore, account: AccountConfig, window: Window, run_id: str,
-                    watermark: datetime | None) -> dict:
+                    watermark: datetime | None, *, conn_id: str | None = None) -> dict:
     from amazon_passweb.amazon.client import OrdersClient
 
     lines: list[OrderLine] = []
@@ -84,7 +84,7 @@ def plan_and_report(store: SiteStore, account: AccountConfig, window: Window, ru
                  f" ({line.detail or line.reason})" if line.reason else "")
     status = "email non necessaria"
     if should_send(report):
-        result = send_report(report, account.notification_emails, conn_id=load_accounts().smtp_conn_id)
+        result = send_report(report, account.notification_emails, conn_id=conn_id or load_accounts().smtp_conn_id)
         status = f"email {result.status.value}"
     return {"fetched": fetched, "would_create": count[Outcome.WOULD_CREATE],
             "would_fail": count[Outcome.FAILED], "skipped": count[Outcome.SKIPPED], "email_status": status}
