@@ -70,7 +70,7 @@ def cluster(tmp_path_factory) -> ClusterResult:
         from sandbox.demo import prepare_site
 
         prepare_site(stack)
-        store = open_site_store(stack.site_url, upgrade=True)
+        store = open_site_store(stack.site_url)
         with store.unit_of_work() as uow:
             for account in accounts.importing_accounts:
                 uow.accounts.set_watermark(account.id, WATERMARK, set_by="test")

@@ -10,34 +10,16 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from .hook import airflow_connection
+
 log = logging.getLogger(__name__)
 
-CONNECTION_ID = "passweb_site"
+CONNECTION_ID = "passweb_site"  # the Airflow connection (site.hook)
 URL_ENV = "SITE_DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "site.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 READ_ONLY_OPTION = "site_read_only"
-
-
-def airflow_connection(conn_id: str = CONNECTION_ID) -> Any | None:
-    """The Airflow connection, or None when Airflow or the connection is absent.
-
-    Airflow is imported here, not at module level, so the store stays usable
-    (and fast to import) outside a scheduler.
-    """
-    try:
-        from airflow.sdk import BaseHook
-    except ImportError:
-        return None
-    try:
-        return BaseHook.get_connection(conn_id)
-    except Exception as exc:  # Airflow raises different types by context; "not found" is all we accept
-        if type(exc).__name__ in {"AirflowNotFoundException", "ConnectionNotFound"} or "isn't defined" in str(
-            exc
-        ):
-            return None
-        raise
 
 
 def url_from_connection(conn: Any) -> str:
