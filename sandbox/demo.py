@@ -50,14 +50,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def prepare_site(stack: LocalStack) -> None:
-    """The site starts with the gestionale's articles, as after a first site–gestionale sync."""
+    """The site's schema (the deployment's upgrade), then the gestionale's articles, as after a first
+    site–gestionale sync."""
     from amazon_passweb.config import load_accounts
     from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.gestionale.settings import WebApiSettings
-    from amazon_passweb.importer.articles import pull_articles, spesa_codes
+    from amazon_passweb.importer.article_copy import pull_articles, spesa_codes
     from amazon_passweb.site.unit_of_work import open_site_store
 
-    store = open_site_store(stack.site_url, upgrade=True)
+    stack.upgrade_site()
+    store = open_site_store(stack.site_url)
     client = GestionaleClient(WebApiSettings(
         base_url=f"http://127.0.0.1:{stack.gestionale_port}/webapi/", user=GESTIONALE["user"],
         password=GESTIONALE["password"], dominio=GESTIONALE["dominio"], azienda=GESTIONALE["azienda"]))

@@ -150,6 +150,14 @@ class LocalStack:
         return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=self.airflow_env(),
                               cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
+    def upgrade_site(self) -> None:
+        """The site database's schema, as a deployment makes it: ``python -m amazon_passweb.site upgrade``
+        (the import tasks never migrate it)."""
+        result = subprocess.run([sys.executable, "-m", "amazon_passweb.site", "upgrade", "--url", self.site_url],
+                                env=self._python_env(), cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if result.returncode:
+            raise RuntimeError(f"site upgrade failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
     def migrate_airflow(self) -> None:
         result = self.airflow("db", "migrate")
         if result.returncode:

@@ -61,7 +61,7 @@ def read_form(record: dict) -> dict:
 def seed_site_articles(store) -> int:
     """Give a site store this catalogue's articles as a first article sync would: from the records
     the gestionale answers (``alq_iva`` formatted, no spesa flag)."""
-    from amazon_passweb.importer.articles import copy_articles
+    from amazon_passweb.importer.article_copy import copy_articles
 
     with store.unit_of_work() as uow:
         return copy_articles(uow.articles, [read_form(r) for r in seed_rows()])

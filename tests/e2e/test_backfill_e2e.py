@@ -47,7 +47,7 @@ def _active_backfill(airflow) -> bool:
 
 
 def test_backfill_imports_the_missed_period_once(stack, accounts_file, tmp_path_factory):
-    store = open_site_store(stack.site_url, upgrade=True)
+    store = open_site_store(stack.site_url)
     with store.unit_of_work() as uow:
         uow.accounts.set_watermark("it_main", WATERMARK, set_by="test")
     store.dispose()

@@ -24,8 +24,7 @@ from sqlalchemy import text
 from amazon_passweb.amazon.models import Address, AmazonOrder, Buyer, FulfillmentChannel, OrderItem, ShippingLevel
 from amazon_passweb.config import AccountConfig, AmazonStatus
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.importer import steps
-from amazon_passweb.importer.push import push_registrato
+from amazon_passweb.importer.pipeline import AccountImport
 from amazon_passweb.site.records import InboxRecord, OrderRecord
 from amazon_passweb.site.unit_of_work import SiteStore
 
@@ -121,7 +120,8 @@ def newer_version(order: AmazonOrder, **changes) -> AmazonOrder:
 
 @dataclass
 class Importer:
-    """Runs the import steps (fetch → select → reconcile → create → push) as the DAG does."""
+    """Runs the import steps (fetch → select → reconcile → create → push) as the DAG does
+    (``importer.pipeline``), their counts in one ``Counter``."""
 
     store: SiteStore
     client: GestionaleClient
@@ -130,14 +130,11 @@ class Importer:
     def run(self, orders: list[AmazonOrder], run_id: str = "run-1",
             account: AccountConfig | None = None) -> Counter[str]:
         account = account or self.account
-        outcome: Counter[str] = Counter()
-        fetched = steps.fetch_into_inbox(self.store, [list(orders)], account, run_id)
-        outcome["inserted"] = fetched.inserted
-        outcome.update(steps.select_by_status(self.store, account, run_id))
-        outcome.update(steps.reconcile_selected(self.store, account, run_id))
-        outcome.update(steps.create_site_orders(self.store, account, run_id, None))
-        pushed = push_registrato(self.store, self.client, account, run_id)
-        outcome["pushed"], outcome["push_failed"] = pushed["pushed"], pushed["failed"]
+        steps = AccountImport(self.store, account, run_id).run([list(orders)], self.client)
+        outcome: Counter[str] = Counter(inserted=steps.fetch.counts.inserted)
+        for counts in (steps.select, steps.reconcile, steps.create):
+            outcome.update(counts)
+        outcome["pushed"], outcome["push_failed"] = steps.push["pushed"], steps.push["failed"]
         return outcome
 
 

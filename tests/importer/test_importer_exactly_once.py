@@ -4,7 +4,7 @@ from importer_helpers import newer_version, site_counts
 from sqlalchemy import text
 
 from amazon_passweb.amazon.v2026 import order_from_v2026
-from amazon_passweb.importer.push import push_registrato
+from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.site.states import OrderState
 from sandbox.amazon.generate import generate_orders
 

@@ -3,7 +3,7 @@ what to do; the gestionale's own answer is kept as the technical detail, for the
 
 from importer_helpers import amazon_order, site_order
 
-from amazon_passweb.importer.report import PUSH_FAILED
+from amazon_passweb.importer.run_outcomes import PUSH_FAILED
 from amazon_passweb.site.states import OrderState
 
 
@@ -15,7 +15,7 @@ def test_a_refused_document_is_explained_in_italian_with_the_gestionale_answer_a
     standin.standin.reset()  # the customer was deleted in the gestionale since
     again = amazon_order(buyer=first.buyer, delivery=first.delivery_address)
 
-    with caplog.at_level("WARNING", logger="amazon_passweb.importer.push"):
+    with caplog.at_level("WARNING", logger="amazon_passweb.importer.partial_push"):
         importer.run([again], run_id="run-2")
 
     assert site_order(store, it_main, again.amazon_order_id).state is OrderState.REGISTRATO

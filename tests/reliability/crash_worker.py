@@ -34,14 +34,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.importer import steps, tasks
+from amazon_passweb.importer import steps
+from amazon_passweb.importer.pipeline import IMPORT_STEPS, AccountImport
+from amazon_passweb.orchestration import account_tasks as tasks
 from amazon_passweb.site.customers import CustomerRepository
 from amazon_passweb.site.errors import ImportAlreadyRunning
 from amazon_passweb.site.inbox import InboxRepository
 from amazon_passweb.site.orders import OrderRepository
 from tests.reliability.reliability_fixtures import ACCOUNT_ID, WINDOW_START
 
-TASKS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "report", "advance_watermark")
+TASKS = IMPORT_STEPS  # the account DAG's tasks, in order
 REFUSED = 3  # exit status: refused on every attempt
 
 
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="open no import-run record: imports of the account may overlap")
     args = parser.parse_args(argv)
     if args.without_run_guard:
-        tasks._start_import_run = lambda *_args: None
+        AccountImport.start = lambda self, *_args: self  # no run record
     marker = args.alive_dir / args.run_id if args.alive_dir else None
     if marker:
         marker.touch()

@@ -33,9 +33,7 @@ from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.importer import steps
-from amazon_passweb.importer.push import push_registrato
-from amazon_passweb.importer.rejected import record_rejected
+from amazon_passweb.importer.pipeline import AccountImport
 from amazon_passweb.site.unit_of_work import SiteStore
 from sandbox.amazon.generate import generate_orders
 from sandbox.amazon.server import running_standin
@@ -222,19 +220,16 @@ def orders_client(standin, api_version: str = V2026) -> OrdersClient:
 
 def run_import(orders: list[dict[str, Any]], store: SiteStore, account: AccountConfig,
                gestionale: GestionaleClient, run_id: str = "hostile-run", api_version: str = V2026) -> PipelineRun:
-    """The account DAG's steps, in order, against the Amazon stand-in serving ``orders``."""
+    """The account DAG's steps (``importer.pipeline``), in order, against the Amazon stand-in serving
+    ``orders``."""
     run = PipelineRun(run_id, store, api_version=api_version)
     with running_standin(orders, standin_config()) as standin, orders_client(standin, api_version) as client:
         pages = client.iter_pages(WINDOW_START, None, marketplace_ids=account.marketplaces,
                                   on_rejected=run.rejected.append)
-        fetched = steps.fetch_into_inbox(store, pages, account, run_id)
+        done = AccountImport(store, account, run_id).run(pages, gestionale, rejected=run.rejected)
         run.calls = dict(client.stats.calls)
-    run.counts["fetched"] = fetched.fetched
-    run.counts["rejected"] = record_rejected(store, account, run.rejected, run_id)
-    run.counts["selection"] = steps.select_by_status(store, account, run_id)
-    run.counts["reconcile"] = steps.reconcile_selected(store, account, run_id)
-    run.counts["create"] = steps.create_site_orders(store, account, run_id, None)
-    run.counts["push"] = push_registrato(store, gestionale, account, run_id)
+    run.counts.update(fetched=done.fetch.counts.fetched, rejected=done.fetch.rejected_recorded,
+                      selection=done.select, reconcile=done.reconcile, create=done.create, push=done.push)
     return run
 
 

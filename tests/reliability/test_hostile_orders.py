@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from amazon_passweb.config import load_accounts
-from amazon_passweb.importer.report import PUSH_FAILED, PUSHED, build_report
+from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED, build_report
 from amazon_passweb.importer.window import RunKind, Window
 from amazon_passweb.notify import render_report_html
 from amazon_passweb.site.errors import NotFound

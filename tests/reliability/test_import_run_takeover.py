@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from amazon_passweb.config import load_accounts
-from amazon_passweb.importer.tasks import _start_import_run
+from amazon_passweb.importer.pipeline import AccountImport
 from amazon_passweb.importer.window import RunKind, Window
 from amazon_passweb.site.errors import ImportAlreadyRunning
 from amazon_passweb.site.states import RunOutcome
@@ -22,6 +22,10 @@ def store(tmp_path):
     store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", upgrade=True)
     yield store
     store.dispose()
+
+
+def _start_import_run(store, account, run_id, window, *, is_active) -> int:
+    return AccountImport(store, account, run_id).start(window, is_active).import_run_id
 
 
 def _runs(store):

@@ -1,7 +1,7 @@
 """No credential and no buyer data leaves where it belongs: task logs, XCom, the report email, the site DB.
 
 One import of the it_main account runs through the account DAG's own task functions
-(importer/tasks.py: their return values are what Airflow stores as XCom), with the Amazon
+(orchestration/account_tasks.py: their return values are what Airflow stores as XCom), with the Amazon
 stand-in, the gestionale stand-in and a real SMTP sink, and with credentials and buyers known
 to the test. Everything the run left behind is then searched for them.
 """
@@ -20,7 +20,7 @@ import pytest
 from amazon_passweb.amazon.hook import SpApiHook
 from amazon_passweb.config import load_accounts
 from amazon_passweb.gestionale.hook import GestionaleHook
-from amazon_passweb.importer import tasks
+from amazon_passweb.orchestration import account_tasks as tasks
 from amazon_passweb.site.states import OrderState
 from sandbox.amazon.server import running_standin
 from sandbox.amazon.state import StandInConfig
@@ -144,8 +144,8 @@ def test_the_run_imported_every_order_and_sent_the_report(leak_run):
 def test_task_logs_hold_no_credential_and_no_buyer_data(leak_run):
     text = "\n".join(leak_run.logs)
     assert "DEBUG" in text, "debug records were captured too"
-    for logger in ("amazon_passweb.importer.steps", "amazon_passweb.amazon.client", "amazon_passweb.importer.push",
-                   "amazon_passweb.importer.notify_run"):
+    for logger in ("amazon_passweb.importer.steps", "amazon_passweb.amazon.client",
+                   "amazon_passweb.importer.partial_push", "amazon_passweb.importer.notify_run"):
         assert f" {logger} " in text, f"{logger} records were captured"
     assert _leaks(text, leak_run.secrets) == []
     assert _leaks(text, leak_run.pii) == []

@@ -139,7 +139,7 @@ def test_a_batch_of_addresses_adds_each_new_one_once_per_customer(store: SiteSto
 
 
 def test_a_customers_new_addresses_are_added_in_the_order_of_their_orders(store: SiteStore) -> None:
-    """The first is the customer's home in the gestionale (importer.push), whatever the hashes say."""
+    """The first is the customer's home in the gestionale (importer.partial_push), whatever the hashes say."""
     streets = [f"Via Numero {n}" for n in (9, 3, 7, 1, 5, 8, 2)]
     with store.unit_of_work() as uow:
         customer = uow.customers.get_or_create(private_buyer(1)).customer.id
@@ -202,3 +202,25 @@ def test_entries_page_from_where_the_last_page_ended_in_update_order(store: Site
             seen += [e.amazon_order_id for e in page]
             after = page[-1].position
     assert seen == expected
+
+
+def test_orders_entries_and_customer_codes_load_by_batch_as_one_at_a_time(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        customer = uow.customers.get_or_create(private_buyer(1), address(1)).customer
+        uow.customers.set_gestionale_code(customer.id, "501.00042")
+        placed = uow.orders.create_many([order("171-1", customer_id=customer.id), order("171-2")])
+        uow.inbox.upsert_many(ACCOUNT, [_item("171-1"), _item("171-2")])
+    ids = [p.id for p in placed]
+    with store.unit_of_work(read_only=True) as uow:
+        one_by_one = {i: uow.orders.get(i) for i in ids}
+        assert uow.orders.many(ids) == one_by_one
+        assert uow.orders.by_state(OrderState.REGISTRATO, account=ACCOUNT) == [one_by_one[i] for i in ids]
+        assert uow.orders.many([]) == {}
+        assert uow.customers.gestionale_codes([customer.id, customer.id]) == {customer.id: "501.00042"}
+        with_payload = uow.inbox.many(ACCOUNT, ["171-1", "171-2", "missing"])
+        without = uow.inbox.many(ACCOUNT, ["171-1", "171-2"], with_payload=False)
+        paged = uow.inbox.entries(ACCOUNT, with_payload=False)
+    assert with_payload["171-1"].payload == {"orderId": "171-1", "status": "UNSHIPPED"}
+    assert "missing" not in with_payload
+    assert {k: e.payload for k, e in without.items()} == {"171-1": None, "171-2": None}
+    assert without["171-1"].status == with_payload["171-1"].status and [e.payload for e in paged] == [None, None]

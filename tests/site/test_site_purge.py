@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 from site_builders import ACCOUNT, address, company_buyer, order, private_buyer
 from sqlalchemy import update
 
+from amazon_passweb.orchestration.purge_tasks import purge as purge_task
 from amazon_passweb.site import InboxItem, InboxStatus, OrderState, Origin, SiteStore, purge_buyer_data
 from amazon_passweb.site.models import Address, Customer, Order
-from amazon_passweb.site.purge import orders_awaiting_purge, run_scheduled_purge
+from amazon_passweb.site.purge import orders_awaiting_purge
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=60)
@@ -125,7 +126,7 @@ def test_the_scheduled_purge_opens_the_site_database_and_logs_counts_only(store,
     monkeypatch.setenv("SITE_PII_KEY", pii_key)
     caplog.set_level(logging.DEBUG)
 
-    counts = run_scheduled_purge(30, url=store.engine.url.render_as_string(hide_password=False))
+    counts = purge_task(30, url=store.engine.url.render_as_string(hide_password=False))
 
     assert counts == {"orders": 1, "inbox_payloads": 1, "addresses": 1, "customers": 1}
     logged = caplog.text + capsys.readouterr().out  # once Airflow is imported its logging prints to stdout

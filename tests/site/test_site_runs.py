@@ -5,7 +5,7 @@ from sqlalchemy import update
 
 from amazon_passweb.site import (
     ImportAlreadyRunning,
-    RunCounts,
+    ImportRunCounts,
     RunOutcome,
     SiteStore,
     SyncAlreadyRunning,
@@ -28,7 +28,7 @@ def test_watermark_set_by_operator_and_advanced_by_imports(store: SiteStore) -> 
 
 
 def test_import_run_records_counts_and_outcome(store: SiteStore) -> None:
-    counts = RunCounts(fetched=10, selected=8, created=6, pushed=5, failed=1, skipped=2)
+    counts = ImportRunCounts(fetched=10, selected=8, created=6, pushed=5, failed=1, skipped=2)
     with store.unit_of_work() as uow:
         run_id = uow.imports.start("acc", run_id="manual__1", window_start=T0, window_end=T0 + timedelta(hours=1))
         uow.imports.finish(run_id, RunOutcome.PARTIAL, counts, message="1 ordine non importato")
@@ -47,8 +47,8 @@ def test_second_import_of_the_same_account_is_refused(store: SiteStore) -> None:
             uow.imports.start("acc")
         other_account = uow.imports.start("other")  # the unit of work is still usable
     with store.unit_of_work() as uow:
-        uow.imports.finish(first, RunOutcome.SUCCESS, RunCounts())
-        uow.imports.finish(other_account, RunOutcome.SUCCESS, RunCounts())
+        uow.imports.finish(first, RunOutcome.SUCCESS, ImportRunCounts())
+        uow.imports.finish(other_account, RunOutcome.SUCCESS, ImportRunCounts())
         uow.imports.start("acc")
 
 

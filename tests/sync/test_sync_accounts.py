@@ -7,9 +7,10 @@ from types import SimpleNamespace
 
 from sync_builders import STORED, WAITING, order_states, read_emails, registrato_order, sync_runs
 
+from amazon_passweb.importer.pipeline import sync_and_notify
 from amazon_passweb.importer.sync import SyncStatus
-from amazon_passweb.importer.sync_tasks import failed_imports, sync_and_notify
 from amazon_passweb.notify import SendStatus
+from amazon_passweb.orchestration.sync_tasks import failed_imports
 from amazon_passweb.site.states import SyncType
 
 

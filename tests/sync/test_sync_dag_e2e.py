@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sync_builders import STORED, read_emails
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
-from amazon_passweb.importer.report import PUSHED
+from amazon_passweb.importer.run_outcomes import PUSHED
 from amazon_passweb.orchestration.sync_dag import SYNC_DAG_ID, pre_sync_run_id
 from amazon_passweb.site.models import SyncRun
 from amazon_passweb.site.states import OrderState
@@ -70,7 +70,7 @@ def cluster(tmp_path_factory) -> ClusterResult:
         from sandbox.demo import prepare_site
 
         prepare_site(stack)
-        store = open_site_store(stack.site_url, upgrade=True)
+        store = open_site_store(stack.site_url)
         with store.unit_of_work() as uow:
             for account in accounts.importing_accounts:
                 uow.accounts.set_watermark(account.id, WATERMARK, set_by="test")

@@ -14,7 +14,7 @@ import pytest
 from sync_builders import STORED, order_states, registrato_order, sync_runs
 
 from amazon_passweb.gestionale.client import ARTICLES, CUSTOMERS, key_path
-from amazon_passweb.importer.push import push_registrato
+from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.sync import SyncStatus, run_site_sync
 from amazon_passweb.site.states import CustomerKind, SyncType
 from amazon_passweb.site.unit_of_work import open_site_store

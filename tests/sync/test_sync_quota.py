@@ -9,9 +9,9 @@ import pytest
 from sync_builders import STORED, SlowArticles, order_states, read_emails, registrato_order, sync_runs
 
 from amazon_passweb.gestionale.errors import GestionaleUnavailable
-from amazon_passweb.importer import sync_tasks
-from amazon_passweb.importer.push import push_registrato
+from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.sync import SyncStatus, run_site_sync
+from amazon_passweb.orchestration import sync_tasks
 from amazon_passweb.site import runs
 from amazon_passweb.site.states import SyncType
 

@@ -40,7 +40,7 @@ def runs(tmp_path_factory):
         from sandbox.demo import prepare_site
 
         prepare_site(stack)
-        store = open_site_store(stack.site_url, upgrade=True)
+        store = open_site_store(stack.site_url)
         with store.unit_of_work() as uow:
             for account in accounts.importing_accounts:
                 uow.accounts.set_watermark(account.id, WATERMARK, set_by="test")
@@ -48,7 +48,10 @@ def runs(tmp_path_factory):
         workdir = tmp_path_factory.mktemp("cluster")
         (workdir / "airflow-cluster" / "config").mkdir(parents=True)
         (workdir / "airflow-cluster" / "config" / "airflow_local_settings.py").write_text(NO_RETRIES)
-        with LocalAirflow(workdir, env=stack.airflow_env()) as airflow:
+        # The scheduler looks for expired waits every second (default 15 s): the late run's wait then
+        # gives up before the trigger's next poll (10 s) could see even a quick import end.
+        with LocalAirflow(workdir, env=stack.airflow_env(),
+                          extra_env={"AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "1"}) as airflow:
             for dag_id in (SYNC_DAG_ID, accounts.account("it_main").dag_id):
                 airflow.unpause(dag_id)
             airflow.wait_for_dag(accounts.account("eu_de_fr").dag_id)  # parsed, and paused at creation

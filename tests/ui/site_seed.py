@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from amazon_passweb.importer.push import push_failure
+from amazon_passweb.importer.partial_push import push_failure
 from amazon_passweb.site import (
     CustomerKind,
     DocumentSigla,
@@ -26,7 +26,7 @@ BUYER_NAME = "Mario Rossi"
 BUYER_EMAIL = "mario.rossi@marketplace.amazon.it"
 BUYER_STREET = "Via Garibaldi 7"
 HOSTILE_ERROR = "SKU <script>alert('x')</script> sconosciuto"
-# as the importer records the gestionale refusing a document (importer.push)
+# as the importer records the gestionale refusing a document (importer.partial_push)
 PUSH_REFUSAL = push_failure("DocumentRefused: the gestionale refused the data: magazzino 1 chiuso")
 
 STORED = "171-0000001-0000001"  # Memorizzato

@@ -65,7 +65,7 @@ def stack(tmp_path_factory, accounts_file):
 def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_file, tmp_path_factory):
     from playwright.sync_api import expect, sync_playwright
 
-    store = open_site_store(stack.site_url, upgrade=True)
+    store = open_site_store(stack.site_url)
     with store.unit_of_work() as uow:  # as an operator sets it on the accounts page
         uow.accounts.set_watermark(ACCOUNT, WATERMARK, set_by="operatore")
     store.dispose()

@@ -178,7 +178,7 @@ def test_an_operator_with_an_english_browser_reads_and_types_italian_dates(stack
 
     from amazon_passweb.site.unit_of_work import open_site_store
 
-    store = open_site_store(stack.site_url, upgrade=True)
+    store = open_site_store(stack.site_url)
     try:
         site_seed.seed(store)  # one order per state, 9-15 October 2026, a hostile import error among them
     finally:

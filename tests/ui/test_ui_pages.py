@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from amazon_passweb.site.records import RunCounts
+from amazon_passweb.site.records import ImportRunCounts
 from amazon_passweb.site.states import InboxStatus, RunOutcome
 from tests.ui import site_seed as seed
 from tests.ui.conftest import HOST, token_for
@@ -25,7 +25,7 @@ def test_accounts_page_shows_configuration_watermark_runs_and_quota(operator, st
     with store.unit_of_work() as uow:
         uow.accounts.set_watermark("it_main", datetime(2026, 10, 20, 6, 30, tzinfo=UTC), set_by="operatore")
         run = uow.imports.start("it_main", run_id="scheduled__1")
-        uow.imports.finish(run, RunOutcome.SUCCESS, RunCounts(fetched=12, created=7, pushed=7))
+        uow.imports.finish(run, RunOutcome.SUCCESS, ImportRunCounts(fetched=12, created=7, pushed=7))
     html = operator.get("/accounts").text
     assert "Amazon Italia - negozio principale" in html and "IT (APJ6JRA9NG5V4)" in html
     assert "UNSHIPPED" in html and "ogni ora" in html

@@ -21,12 +21,6 @@ ADAPTERS = ("amazon", "gestionale", "site", "notify")
 # Packages whose modules stay free of Airflow, except their ``hook`` module (the Airflow side of it).
 AIRFLOW_FREE = ("importer", "site", "notify", "amazon", "gestionale")
 
-# Known offenders, being removed by the restructure under way; empty these once it is in.
-KNOWN_CYCLES_BEING_REMOVED: set[frozenset[str]] = {
-    frozenset({"importer.sync_tasks", "orchestration.sync_dag"}),
-}
-KNOWN_AIRFLOW_IMPORTS_BEING_REMOVED: set[str] = {"importer.tasks", "importer.sync_tasks"}
-KNOWN_ADAPTER_EDGES_BEING_REMOVED: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -132,10 +126,7 @@ def test_the_graph_is_read_from_the_source():
 
 def test_no_import_cycles():
     cycles = _cycles()
-    new = cycles - KNOWN_CYCLES_BEING_REMOVED
-    assert not new, "modules importing each other: " + "; ".join(" ↔ ".join(sorted(group)) for group in new)
-    gone = KNOWN_CYCLES_BEING_REMOVED - cycles
-    assert not gone, f"no longer a cycle, remove it from KNOWN_CYCLES_BEING_REMOVED: {gone}"
+    assert not cycles, "modules importing each other: " + "; ".join(" ↔ ".join(sorted(group)) for group in cycles)
 
 
 @pytest.mark.parametrize("package", AIRFLOW_FREE)
@@ -147,9 +138,19 @@ def test_airflow_only_in_hook_modules(package):
         and name.rsplit(".", 1)[-1] != "hook"
         and any(other == "airflow" or other.startswith("airflow.") for other in imported)
     }
-    known = {name for name in KNOWN_AIRFLOW_IMPORTS_BEING_REMOVED if name.split(".")[0] == package}
-    assert offenders - known == set(), f"Airflow imported outside {package}/hook.py"
-    assert known - offenders == set(), "no longer imports Airflow: remove it from KNOWN_AIRFLOW_IMPORTS_BEING_REMOVED"
+    assert offenders == set(), f"Airflow imported outside {package}/hook.py"
+
+
+def test_the_service_layer_builds_no_client_from_airflow():
+    # importer/ is handed its clients by orchestration/, which builds them with the hooks.
+    offenders = {
+        (_short(name), _short(other))
+        for name, others in GRAPH.items()
+        if _top(name) == "importer"
+        for other in others
+        if other.rsplit(".", 1)[-1] == "hook" or _top(other) == "orchestration"
+    }
+    assert offenders == set(), "importer/ reaches Airflow through a hook or orchestration/"
 
 
 def test_no_adapter_imports_another():
@@ -159,6 +160,4 @@ def test_no_adapter_imports_another():
         for other in others
         if _top(name) in ADAPTERS and _top(other) in ADAPTERS and _top(name) != _top(other)
     }
-    assert edges - KNOWN_ADAPTER_EDGES_BEING_REMOVED == set(), "an adapter package imports another"
-    gone = KNOWN_ADAPTER_EDGES_BEING_REMOVED - edges
-    assert not gone, f"no longer imported, remove it from KNOWN_ADAPTER_EDGES_BEING_REMOVED: {gone}"
+    assert edges == set(), "an adapter package imports another"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig, load_accounts
 from amazon_passweb.importer import buyer
@@ -59,12 +60,11 @@ def plan_order(uow, account: AccountConfig, order: AmazonOrder) -> OrderLine:
 
 
 def plan_and_report(store: SiteStore, account: AccountConfig, window: Window, run_id: str,
-                    watermark: datetime | None) -> dict:
-    from amazon_passweb.amazon.hook import SpApiHook
+                    watermark: datetime | None, client: OrdersClient, *, conn_id: str | None = None) -> dict:
 
     lines: list[OrderLine] = []
     fetched = 0
-    with SpApiHook.client_for_account(account) as client, store.unit_of_work() as uow:
+    with store.unit_of_work() as uow:
         for page in client.iter_pages(window.start, window.end, marketplace_ids=account.marketplaces):
             fetched += len(page)
             lines.extend(plan_order(uow, account, order) for order in page)
@@ -84,7 +84,7 @@ def plan_and_report(store: SiteStore, account: AccountConfig, window: Window, ru
                  f" ({line.detail or line.reason})" if line.reason else "")
     status = "email non necessaria"
     if should_send(report):
-        result = send_report(report, account.notification_emails, conn_id=load_accounts().smtp_conn_id)
+        result = send_report(report, account.notification_emails, conn_id=conn_id or load_accounts().smtp_conn_id)
         status = f"email {result.status.value}"
     return {"fetched": fetched, "would_create": count[Outcome.WOULD_CREATE],
             "would_fail": count[Outcome.FAILED], "skipped": count[Outcome.SKIPPED], "email_status": status}

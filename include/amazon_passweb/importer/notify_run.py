@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from amazon_passweb.config import AccountConfig, load_accounts
-from amazon_passweb.importer.report import build_report
+from amazon_passweb.importer.run_outcomes import build_report
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import (
     AfnIncompleteNotice,
@@ -36,8 +36,10 @@ def send_run_report(
     fetched: int,
     *,
     notes: tuple[str, ...] = (),
+    conn_id: str | None = None,
 ) -> dict:
-    """``notes``: what went wrong with the run as a whole (a failed push), shown above the orders."""
+    """``notes``: what went wrong with the run as a whole (a failed push), shown above the orders.
+    ``conn_id``: the SMTP connection (default: the accounts file's, read here)."""
     report = build_report(store, account, run_id, window, watermark_before, watermark_after, fetched)
     if notes:
         report = replace(report, notes=(*notes, *report.notes))
@@ -45,7 +47,7 @@ def send_run_report(
     log.info("run %s of %s: %d fetched, %d selected, %d skipped, %d created, %d pushed, %d failed, "
              "%d incomplete", run_id, account.id, counts.fetched, counts.selected, counts.skipped,
              counts.created, counts.pushed, counts.failed, counts.incomplete)
-    conn_id = load_accounts().smtp_conn_id
+    conn_id = conn_id or load_accounts().smtp_conn_id
     status = "email non necessaria (nessun ordine importato, nessun errore)"
     if notes or should_send(report):
         result = send_report(report, account.notification_emails, conn_id=conn_id)

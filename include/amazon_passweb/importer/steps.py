@@ -105,7 +105,8 @@ def select_by_status(store: SiteStore, account: AccountConfig, run_id: str) -> C
     wanted = {status.value for status in account.order_statuses}
     wanted_text = ", ".join(sorted(wanted))
     outcome: Counter[str] = Counter()
-    for batch in _batches(store, account, InboxStatus.NEW, InboxStatus.FAILED):
+    # the status and marketplace are columns of the entry: no payload is decrypted or parsed here
+    for batch in _batches(store, account, InboxStatus.NEW, InboxStatus.FAILED, with_payload=False):
         marks = []
         for entry in batch:
             if entry.marketplace_id not in account.marketplaces:
@@ -297,7 +298,8 @@ def _unexpected_failure(amazon_order_id: str, error: Exception) -> InboxMark:
     return InboxMark(amazon_order_id, InboxStatus.FAILED, reason.text, detail=reason.detail)
 
 
-def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -> Iterator[list[InboxRecord]]:
+def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus, with_payload: bool = True
+             ) -> Iterator[list[InboxRecord]]:
     """The account's entries in ``statuses``, a batch at a time, oldest update first (memory stays
     flat in the inbox size). Each status is paged from where its last batch ended, so a batch costs
     the same at the start and at the end of a large inbox. Progress goes to the task log."""
@@ -306,7 +308,8 @@ def _batches(store: SiteStore, account: AccountConfig, *statuses: InboxStatus) -
         after = None
         while True:
             with store.unit_of_work(read_only=True) as uow:
-                batch = uow.inbox.entries(account.id, statuses=[status], limit=BATCH, after=after)
+                batch = uow.inbox.entries(account.id, statuses=[status], limit=BATCH, after=after,
+                                          with_payload=with_payload)
             if not batch:
                 break
             if (seen + len(batch)) // PROGRESS_EVERY > seen // PROGRESS_EVERY:

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 from amazon_passweb.config import AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError
-from amazon_passweb.importer.articles import spesa_codes
-from amazon_passweb.importer.push import gestionale_stop, push_account_orders, push_summary
+from amazon_passweb.importer.article_copy import spesa_codes
+from amazon_passweb.importer.partial_push import gestionale_stop, push_account_orders, push_summary
 from amazon_passweb.importer.sync_pull import Pulled, pull_from_gestionale
 from amazon_passweb.notify.messages import Kind, message, sync_label
 from amazon_passweb.site.errors import SyncAlreadyRunning

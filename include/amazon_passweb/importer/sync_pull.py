@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from amazon_passweb.gestionale.client import CURRENCIES, CUSTOMERS, PAYMENTS, VAT_EXEMPTIONS, GestionaleClient
-from amazon_passweb.importer.articles import pull_articles
+from amazon_passweb.importer.article_copy import pull_articles
 from amazon_passweb.site._sql import utcnow
 from amazon_passweb.site.unit_of_work import SiteStore
 

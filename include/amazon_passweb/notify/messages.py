@@ -47,7 +47,7 @@ class Kind(StrEnum):
     AFN_INCOMPLETE = "afn_incomplete"
     CUSTOMER_BY_IDENTITY = "customer_by_identity"
     CANCELLED_AFTER_IMPORT = "cancelled_after_import"
-    # the push towards the gestionale (importer.push), by the gestionale error's type
+    # the push towards the gestionale (importer.partial_push), by the gestionale error's type
     PUSHED = "pushed"
     PUSHED_SHORTENED = "pushed_shortened"
     PUSH_REFUSED = "push_refused"
@@ -62,7 +62,7 @@ class Kind(StrEnum):
     GESTIONALE_UNAVAILABLE = "gestionale_unavailable"
     GESTIONALE_ERROR = "gestionale_error"
     PUSH_SUMMARY = "push_summary"
-    # the site–gestionale sync (importer.sync, importer.sync_tasks)
+    # the site–gestionale sync (importer.sync, orchestration.sync_tasks)
     SYNC_COMPLETED = "sync_completed"
     SYNC_FIRST_TOTAL = "sync_first_total"
     SYNC_IMPORTS_FAILED = "sync_imports_failed"
@@ -74,7 +74,7 @@ class Kind(StrEnum):
     IMPORT_BEFORE_SYNC_FAILED = "import_before_sync_failed"
     IMPORT_BEFORE_SYNC_PAUSED = "import_before_sync_paused"
     IMPORT_BEFORE_SYNC_LATE = "import_before_sync_late"
-    # an account's import run as a whole (importer.tasks, importer.notify_run), on the accounts page
+    # an account's import run as a whole (orchestration.account_tasks, importer.notify_run), on the accounts page
     IMPORT_FETCH_FAILED = "import_fetch_failed"
     IMPORT_ABANDONED = "import_abandoned"
     IMPORT_PUSH_FAILED = "import_push_failed"

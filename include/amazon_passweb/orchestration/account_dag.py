@@ -1,7 +1,7 @@
 """The per-account import DAG: ``amazon_orders__<account>``.
 
-Only wiring lives here. Every task body imports its step from
-``amazon_passweb.importer`` when it runs, so parsing a hundred accounts stays
+Only wiring lives here. Every task imports its body from
+``orchestration.account_tasks`` when it runs, so parsing a hundred accounts stays
 cheap, and passes only small values (run id, counts) through XCom: order data
 stays in the site database.
 """
@@ -75,7 +75,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
     def account_import():
         @task
         def fetch(params: dict | None = None) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             if params and params.get("preflight"):
                 from amazon_passweb.orchestration.preflight import preflight
@@ -85,25 +85,25 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
         @task
         def select(fetched: dict) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             return tasks.select(account.id, fetched)
 
         @task
         def reconcile(selected: dict) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             return tasks.reconcile(account.id, selected)
 
         @task
         def create_orders(reconciled: dict) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             return tasks.create_orders(account.id, reconciled)
 
         @task(pool="gestionale_webapi")
         def push_partial(created: dict) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             return tasks.push_partial(account.id, created)
 
@@ -111,7 +111,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
         # the operator must hear of them and of the failed push. It needs the orders created.
         @task(trigger_rule="all_done_min_one_success")
         def report(created: dict, pushed: dict | None) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             if pushed is None:  # the push task failed
                 return tasks.report(account.id, created, push_failed=True)
@@ -119,7 +119,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
         @task
         def advance_watermark(reported: dict) -> dict:
-            from amazon_passweb.importer import tasks
+            from amazon_passweb.orchestration import account_tasks as tasks
 
             return tasks.advance_watermark(account.id, reported)
 

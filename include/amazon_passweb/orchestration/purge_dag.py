@@ -44,9 +44,9 @@ def build_purge_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
     def site_buyer_data_purge():
         @task(retries=2)
         def purge() -> dict:
-            from amazon_passweb.site.purge import run_scheduled_purge
+            from amazon_passweb.orchestration.purge_tasks import purge as run_purge
 
-            return run_scheduled_purge(days)
+            return run_purge(days)
 
         purge()
 

@@ -16,22 +16,9 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from amazon_passweb.config import AccountsFile
 from amazon_passweb.orchestration.import_wait import DEFAULT_WAIT_MINUTES, WaitForImport
+from amazon_passweb.orchestration.task_ids import import_task_id, pre_sync_run_id, trigger_task_id
 
 SYNC_DAG_ID = "site_gestionale_sync"
-
-
-def import_task_id(account_id: str) -> str:
-    """The task that waits for one account's import (read back by the sync task)."""
-    return f"import__{account_id}"
-
-
-def trigger_task_id(account_id: str) -> str:
-    return f"trigger__{account_id}"
-
-
-def pre_sync_run_id(sync_run_id: str, account_id: str) -> str:
-    """The id of the account DAG run a sync run triggers."""
-    return f"pre_sync__{sync_run_id}__{account_id}"
 
 
 DOC_MD = """
@@ -88,7 +75,7 @@ def build_sync_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
         # account's own push never runs beside the sync's (both could send the same order).
         @task(trigger_rule="all_done", pool="gestionale_webapi")
         def sync(**context) -> dict:
-            from amazon_passweb.importer import sync_tasks
+            from amazon_passweb.orchestration import sync_tasks
 
             return sync_tasks.run_sync(context)
 

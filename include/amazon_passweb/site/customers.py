@@ -90,6 +90,15 @@ class CustomerRepository:
             raise NotFound(f"customer {customer_id} does not exist")
         return self._customer(row)
 
+    def gestionale_codes(self, customer_ids: Sequence[int]) -> dict[int, str | None]:
+        """Customer id → its gestionale code, in one query and without decrypting any buyer data."""
+        ids = list(set(customer_ids))
+        if not ids:
+            return {}
+        rows = self._session.execute(
+            select(CUSTOMERS.c.id, CUSTOMERS.c.gestionale_code).where(CUSTOMERS.c.id.in_(ids)))
+        return {customer_id: code for customer_id, code in rows}
+
     def find_by_email(self, email: str | None) -> CustomerRecord | None:
         """The customer with this email (trimmed, case-insensitive); None for a
         missing or shared email, which never identifies a buyer."""
@@ -262,7 +271,7 @@ class CustomerRepository:
             now = utcnow()
             inserted = self._session.connection().execute(_INSERT_ADDRESS[dialect_name(self._session)], [
                 # By customer, as the customers are locked in key order; a customer's new addresses in the
-                # order of their orders: the first becomes its home in the gestionale (importer.push).
+                # order of their orders: the first becomes its home in the gestionale (importer.partial_push).
                 self._address_values(address, customer_id, key_hash, now)
                 for (customer_id, key_hash), address in sorted(new.items(), key=lambda item: item[0][0])
             ])

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
-CONNECTION_ID = "passweb_site"
+CONNECTION_ID = "passweb_site"  # the Airflow connection (site.hook)
 URL_ENV = "SITE_DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "site.db"

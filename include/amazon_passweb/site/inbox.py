@@ -111,9 +111,12 @@ class InboxRepository:
         amazon_statuses: Iterable[str] | None = None,
         limit: int | None = None,
         after: tuple[datetime, int] | None = None,
+        with_payload: bool = True,
     ) -> list[InboxRecord]:
         """Entries of the account, oldest update first, optionally filtered; ``after`` (an entry's
-        ``position``) pages through them from where the previous page ended."""
+        ``position``) pages through them from where the previous page ended. ``with_payload=False``:
+        the payload (buyer data) is neither decrypted nor parsed, for a caller that needs only the
+        entry's columns."""
         query = select(INBOX).where(INBOX.c.account == account)
         if statuses is not None:
             query = query.where(INBOX.c.status.in_([s.value for s in statuses]))
@@ -124,7 +127,17 @@ class InboxRepository:
             query = query.where(tuple_(INBOX.c.last_update, INBOX.c.id) > tuple_(
                 literal(last_update, INBOX.c.last_update.type), literal(entry_id, INBOX.c.id.type)))
         query = query.order_by(INBOX.c.last_update, INBOX.c.id).limit(limit)
-        return [self._record(row) for row in self._session.execute(query)]
+        return [self._record(row, with_payload) for row in self._session.execute(query)]
+
+    def many(self, account: str, amazon_order_ids: Iterable[str], *, with_payload: bool = True
+             ) -> dict[str, InboxRecord]:
+        """The account's entries with these ids, in one query; ids not in the inbox are left out."""
+        ids = list(set(amazon_order_ids))
+        if not ids:
+            return {}
+        rows = self._session.execute(
+            select(INBOX).where(INBOX.c.account == account, INBOX.c.amazon_order_id.in_(ids)))
+        return {row._mapping["amazon_order_id"]: self._record(row, with_payload) for row in rows}
 
     def mark(
         self,
@@ -246,9 +259,9 @@ class InboxRepository:
         )
         return {InboxStatus(status): n for status, n in rows}
 
-    def _record(self, row: Row) -> InboxRecord:
+    def _record(self, row: Row, with_payload: bool = True) -> InboxRecord:
         m = row._mapping
-        text = self._cipher.decrypt(m["payload_enc"], _PURPOSE)
+        text = self._cipher.decrypt(m["payload_enc"], _PURPOSE) if with_payload else None
         return InboxRecord(
             account=m["account"],
             amazon_order_id=m["amazon_order_id"],

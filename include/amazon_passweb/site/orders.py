@@ -55,7 +55,15 @@ class OrderRepository:
         )
         if account is not None:
             query = query.where(ORDERS.c.account == account)
-        return [self._order(row) for row in self._session.execute(query)]
+        return self._orders(self._session.execute(query).all())
+
+    def many(self, order_ids: Iterable[int]) -> dict[int, OrderRecord]:
+        """Orders by id, with their rows, in two queries whatever their number."""
+        ids = list(set(order_ids))
+        if not ids:
+            return {}
+        found = self._orders(self._session.execute(select(ORDERS).where(ORDERS.c.id.in_(ids))).all())
+        return {order.id: order for order in found}
 
     def create(self, order: NewOrder) -> OrderCreation:
         """Create the order with its rows, or return the one that already exists
@@ -227,11 +235,18 @@ class OrderRepository:
     # -- mapping -----------------------------------------------------------
 
     def rows(self, order_id: int) -> tuple[OrderRowData, ...]:
+        return self._rows_of([order_id]).get(order_id, ())
+
+    def _rows_of(self, order_ids: Sequence[int]) -> dict[int, tuple[OrderRowData, ...]]:
+        """The rows of many orders in one query (a page of orders is never one query per order)."""
+        rows: dict[int, list[OrderRowData]] = {}
+        if not order_ids:
+            return {}
         result = self._session.execute(
-            select(ROWS).where(ROWS.c.order_id == order_id).order_by(ROWS.c.line_no)
+            select(ROWS).where(ROWS.c.order_id.in_(list(order_ids))).order_by(ROWS.c.order_id, ROWS.c.line_no)
         )
-        return tuple(
-            OrderRowData(
+        for r in result:
+            rows.setdefault(r.order_id, []).append(OrderRowData(
                 kind=RowKind(r.kind),
                 line_no=r.line_no,
                 article_code=r.article_code,
@@ -239,11 +254,14 @@ class OrderRepository:
                 quantity=r.quantity,
                 unit_price_gross=r.unit_price_gross,
                 vat_rate=r.vat_rate,
-            )
-            for r in result
-        )
+            ))
+        return {order_id: tuple(found) for order_id, found in rows.items()}
 
-    def _order(self, row: Row) -> OrderRecord:
+    def _orders(self, found: Sequence[Row]) -> list[OrderRecord]:
+        rows = self._rows_of([row._mapping["id"] for row in found])
+        return [self._order(row, rows.get(row._mapping["id"], ())) for row in found]
+
+    def _order(self, row: Row, rows: tuple[OrderRowData, ...] | None = None) -> OrderRecord:
         m = row._mapping
         return OrderRecord(
             id=m["id"],
@@ -266,7 +284,7 @@ class OrderRepository:
             delivered_at=m["delivered_at"],
             pii_purged_at=m["pii_purged_at"],
             created_at=m["created_at"],
-            rows=self.rows(m["id"]),
+            rows=self.rows(m["id"]) if rows is None else rows,
         )
 
 

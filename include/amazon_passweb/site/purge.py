@@ -12,8 +12,7 @@ Running it twice changes nothing the second time.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
@@ -21,9 +20,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, upd
 from ._sql import utcnow
 from .models import Address, Customer, InboxEntry, Order
 from .states import CustomerKind, InboxStatus, OrderState, Origin
-from .unit_of_work import SiteStore, open_site_store
-
-log = logging.getLogger(__name__)
+from .unit_of_work import SiteStore
 
 DEFAULT_RETENTION_DAYS = 30
 ORDERS = Order.__table__
@@ -153,17 +150,3 @@ def orders_awaiting_purge(store: SiteStore, *, older_than_days: int = DEFAULT_RE
         return uow.session.execute(
             select(func.count()).select_from(ORDERS).where(_expired_orders(cutoff))
         ).scalar_one()
-
-
-def run_scheduled_purge(older_than_days: int = DEFAULT_RETENTION_DAYS, url: str | None = None) -> dict[str, int]:
-    """The purge DAG's task: erase what is past retention in the site database, log and return
-    the counts (numbers only: nothing personal reaches the log or XCom)."""
-    store = open_site_store(url)
-    try:
-        report = purge_buyer_data(store, older_than_days=older_than_days)
-    finally:
-        store.dispose()
-    log.info("%d orders past %d days after delivery or cancellation: buyer data erased from %d orders, "
-             "%d inbox payloads, %d addresses, %d customers", report.orders, older_than_days, report.orders,
-             report.inbox_payloads, report.addresses, report.customers)
-    return asdict(report)

@@ -277,7 +277,9 @@ class HistoryRecord:
 
 
 @dataclass(frozen=True)
-class RunCounts:
+class ImportRunCounts:
+    """The counts stored with an import run (the email report has its own, notify.RunCounts)."""
+
     fetched: int = 0
     selected: int = 0
     created: int = 0
@@ -294,7 +296,7 @@ class ImportRunRecord:
     started_at: datetime
     finished_at: datetime | None
     outcome: RunOutcome
-    counts: RunCounts
+    counts: ImportRunCounts
     window_start: datetime | None
     window_end: datetime | None
     message: str | None

@@ -15,7 +15,7 @@ from amazon_passweb.orders.dates import ROME_ZONE_NAME
 from ._sql import dialect_insert, utcnow
 from .errors import ImportAlreadyRunning, NotFound, SyncAlreadyRunning
 from .models import AccountState, ImportRun, SyncRun
-from .records import ImportRunRecord, QuotaUsage, RunCounts, SyncRunRecord
+from .records import ImportRunCounts, ImportRunRecord, QuotaUsage, SyncRunRecord
 from .states import RunOutcome, SyncType
 
 STATE = AccountState.__table__
@@ -113,7 +113,7 @@ class ImportRunRepository:
             raise ImportAlreadyRunning(account) from None
 
     def finish(
-        self, import_run_id: int, outcome: RunOutcome, counts: RunCounts, *, message: str | None = None
+        self, import_run_id: int, outcome: RunOutcome, counts: ImportRunCounts, *, message: str | None = None
     ) -> None:
         if outcome == RunOutcome.RUNNING:
             raise ValueError("finish() needs a final outcome")
@@ -236,7 +236,7 @@ def _import_run(row: Row) -> ImportRunRecord:
         started_at=m["started_at"],
         finished_at=m["finished_at"],
         outcome=RunOutcome(m["outcome"]),
-        counts=RunCounts(
+        counts=ImportRunCounts(
             fetched=m["fetched"],
             selected=m["selected"],
             created=m["created"],

@@ -21,6 +21,7 @@ from amazon_passweb.site.unit_of_work import SiteStore
 # the history outcomes this report reads (orders.status.HistoryOutcome), by their short names
 PUSHED, PUSH_FAILED, CANCELLED = (o.value for o in (HistoryOutcome.PUSHED, HistoryOutcome.PUSH_FAILED,
                                                    HistoryOutcome.CANCELLED))
+BATCH = 500  # orders described per round of queries
 
 _OUTCOMES = {
     InboxStatus.SKIPPED.value: Outcome.SKIPPED,
@@ -45,36 +46,47 @@ def build_report(
 ) -> ImportReport:
     lines: list[OrderLine] = []
     notes: list[str] = []
-    with store.unit_of_work() as uow:
+    with store.unit_of_work(read_only=True) as uow:
         last_step: dict[str, tuple[str, str | None, str | None]] = {}
         for step in uow.inbox.run_history(account.id, run_id):
             if step.outcome == CANCELLED:
                 notes.append(f"Ordine Amazon {step.amazon_order_id}: {step.message}")
             elif step.outcome in _OUTCOMES:
                 last_step[step.amazon_order_id] = (step.outcome, step.message, step.detail)
-        for amazon_order_id, (step, message, detail) in last_step.items():
-            entry = uow.inbox.get(account.id, amazon_order_id)
-            order = uow.orders.get(entry.order_id) if entry.order_id else None
-            customer = uow.customers.get(order.customer_id) if order and order.customer_id else None
-            purchase_date = (order.purchase_date if order and order.purchase_date
-                             else _purchase_date(entry.payload, entry.last_update))
-            outcome = _OUTCOMES[step]
-            explained = outcome in (Outcome.SKIPPED, Outcome.FAILED, Outcome.INCOMPLETE)
-            lines.append(OrderLine(
-                amazon_order_id=amazon_order_id,
-                purchase_date=purchase_date,
-                outcome=outcome,
-                total=order.total_gross if order else _total(entry.payload),
-                currency=order.currency if order else (entry.payload or {}).get("currency", "EUR"),
-                site_order_number=f"{order.sezionale}/{order.number}" if order else None,
-                gestionale_key=order.gestionale_document_key if order else None,
-                customer_code=(customer.gestionale_code if customer else None)
-                or (account.afn_placeholder_customer if order and not order.customer_id else None),
-                customer_is_new=entry.customer_new if entry.customer_id else None,
-                address_is_new=entry.address_new if entry.shipping_address_id else None,
-                reason=message if explained else None,
-                detail=detail if explained else None,
-            ))
+        ids = list(last_step)
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start:start + BATCH]
+            # A batch at a time, in a few queries: entries without their payload, the site orders
+            # with their rows, the customers' gestionale codes (no buyer data decrypted for them).
+            entries = uow.inbox.many(account.id, chunk, with_payload=False)
+            orders = uow.orders.many(e.order_id for e in entries.values() if e.order_id)
+            codes = uow.customers.gestionale_codes([o.customer_id for o in orders.values() if o.customer_id])
+            # An order that never became a site order is described by its payload (date, total).
+            payloads = uow.inbox.many(account.id, [i for i in chunk if not entries[i].order_id])
+            for amazon_order_id in chunk:
+                step, message, detail = last_step[amazon_order_id]
+                entry = entries[amazon_order_id]
+                order = orders.get(entry.order_id) if entry.order_id else None
+                payload = payloads[amazon_order_id].payload if order is None else None
+                purchase_date = (order.purchase_date if order and order.purchase_date
+                                 else _purchase_date(payload, entry.last_update))
+                outcome = _OUTCOMES[step]
+                explained = outcome in (Outcome.SKIPPED, Outcome.FAILED, Outcome.INCOMPLETE)
+                lines.append(OrderLine(
+                    amazon_order_id=amazon_order_id,
+                    purchase_date=purchase_date,
+                    outcome=outcome,
+                    total=order.total_gross if order else _total(payload),
+                    currency=order.currency if order else (payload or {}).get("currency", "EUR"),
+                    site_order_number=f"{order.sezionale}/{order.number}" if order else None,
+                    gestionale_key=order.gestionale_document_key if order else None,
+                    customer_code=(codes.get(order.customer_id) if order and order.customer_id else None)
+                    or (account.afn_placeholder_customer if order and not order.customer_id else None),
+                    customer_is_new=entry.customer_new if entry.customer_id else None,
+                    address_is_new=entry.address_new if entry.shipping_address_id else None,
+                    reason=message if explained else None,
+                    detail=detail if explained else None,
+                ))
     count = {outcome: sum(1 for line in lines if line.outcome is outcome) for outcome in Outcome}
     created = count[Outcome.CREATED] + count[Outcome.PUSHED] + count[Outcome.INCOMPLETE]
     return ImportReport(

@@ -15,14 +15,15 @@ import logging
 from typing import Any
 
 from amazon_passweb.config import AccountsFile, load_accounts
-from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.hook import GestionaleHook
-from amazon_passweb.importer.sync import SyncReport, SyncStatus, WaitPolicy, run_site_sync
-from amazon_passweb.notify import SendResult, send_email
+from amazon_passweb.importer.pipeline import sync_and_notify
+from amazon_passweb.importer.sync import SyncReport, SyncStatus
+from amazon_passweb.notify import SendResult
 from amazon_passweb.notify.messages import Kind, import_outcome, message
-from amazon_passweb.notify.sync_email import build_sync_email
+from amazon_passweb.orchestration.import_wait import DEFAULT_WAIT_MINUTES
+from amazon_passweb.orchestration.task_ids import import_task_id, pre_sync_run_id
 from amazon_passweb.site.states import SyncType
-from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
+from amazon_passweb.site.unit_of_work import open_site_store
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def run_sync(context: Any) -> dict:
     for account_id, reason in failed.items():
         log.warning("account %s: the Amazon import before the sync failed (%s); syncing the others", account_id,
                     reason)
-    store = open_site_store(upgrade=True)
+    store = open_site_store()  # the task's one store; the schema is the deployment's
     try:
         report, email = sync_and_notify(store, GestionaleHook().get_client(), accounts, sync_type,
                                         context["run_id"], failed)
@@ -52,9 +53,6 @@ def run_sync(context: Any) -> dict:
 def failed_imports(context: Any, accounts: AccountsFile) -> dict[str, str]:
     """Account id → why its import before this sync did not succeed: failed, paused, or still not
     ended when the wait gave up."""
-    from amazon_passweb.orchestration.import_wait import DEFAULT_WAIT_MINUTES
-    from amazon_passweb.orchestration.sync_dag import import_task_id, pre_sync_run_id
-
     ti = context["ti"]
     task_ids = {account.id: import_task_id(account.id) for account in accounts.importing_accounts}
     states = ti.get_task_states(dag_id=ti.dag_id, task_ids=list(task_ids.values()), run_ids=[ti.run_id])
@@ -85,27 +83,6 @@ def _run_state(ti: Any, dag_id: str, run_id: str) -> str | None:
         return None
 
 
-def sync_and_notify(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, sync_type: SyncType,
-                    run_id: str, failed: dict[str, str], *,
-                    wait: WaitPolicy | None = None) -> tuple[SyncReport, SendResult]:
-    """Run the sync and email its report (or its refusal); a failed email never fails the sync."""
-    report = run_site_sync(store, client, accounts, sync_type, run_id, failed, wait=wait)
-    log.info("%s; quota %s: %d used, %d available", report.message, f"{report.quota.month:%m/%Y}",
-             report.quota.used, report.quota.available)
-    email = send_email(build_sync_email(report), report_recipients(accounts), conn_id=accounts.smtp_conn_id)
-    log.info("sync report email: %s%s", email.status.value, f" ({email.reason})" if email.reason else "")
-    return report, email
-
-
-def report_recipients(accounts: AccountsFile) -> list[str]:
-    """Everyone who receives an account's report or notices: the sync concerns all accounts."""
-    recipients: dict[str, None] = {}
-    for account in accounts.accounts:
-        for address in [*account.notification_emails, *account.admin_emails]:
-            recipients.setdefault(address, None)
-    return list(recipients)
-
-
 def summary(report: SyncReport, email: SendResult) -> dict:
     """Small XCom value: ids and counts, never order data."""
     return {
@@ -114,6 +91,9 @@ def summary(report: SyncReport, email: SendResult) -> dict:
         "sync_run_id": report.sync_run_id,
         "partial_run_id": report.partial_run_id,
         "articles": report.articles,
+        "customers": report.customers,
+        "table_rows": report.table_rows,
+        "first_total": report.first_total,
         "pushed": report.pushed,
         "push_failed": report.push_failed,
         "failed_imports": [a.account_id for a in report.failed_imports],

@@ -31,7 +31,7 @@ from amazon_passweb.gestionale.mapping import (
     UnmappableDocument,
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
-from amazon_passweb.importer.report import PUSH_FAILED, PUSHED
+from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.orders.dates import ROME
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
@@ -117,10 +117,10 @@ def push_account_orders(store: SiteStore, client: GestionaleClient, account: Acc
 
 def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result: PushResult, run_id: str):
     with store.unit_of_work() as uow:
-        if result.customer_code and order.customer_id:
-            customer = uow.customers.get(order.customer_id)
-            if customer.gestionale_code is None:
-                uow.customers.set_gestionale_code(order.customer_id, result.customer_code)
+        customer_id = order.customer_id if result.customer_code else None
+        # only the customer's code is read: no buyer data is decrypted to record the push
+        if customer_id and uow.customers.gestionale_codes([customer_id]).get(customer_id) is None:
+            uow.customers.set_gestionale_code(customer_id, result.customer_code)
         if result.shipping_address_id and order.shipping_address_id:
             address_id = str(result.shipping_address_id)
             uow.customers.set_gestionale_address_id(order.shipping_address_id, address_id)
