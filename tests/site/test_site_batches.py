@@ -224,3 +224,24 @@ def test_orders_entries_and_customer_codes_load_by_batch_as_one_at_a_time(store:
     assert "missing" not in with_payload
     assert {k: e.payload for k, e in without.items()} == {"171-1": None, "171-2": None}
     assert without["171-1"].status == with_payload["171-1"].status and [e.payload for e in paged] == [None, None]
+
+
+def test_customers_and_their_addresses_load_by_batch_as_one_at_a_time(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        first = uow.customers.get_or_create(private_buyer(1), address(1)).customer
+        second = uow.customers.get_or_create(company_buyer(), address(2)).customer
+        lonely = uow.customers.get_or_create(private_buyer(3)).customer  # no address at all
+        home = uow.customers.get_or_add_address(first.id, address(1)).address
+        other = uow.customers.get_or_add_address(first.id, address(4, line1="Via Roma 4")).address
+        office = uow.customers.get_or_add_address(second.id, address(2)).address
+    with store.unit_of_work(read_only=True) as uow:
+        ids = [first.id, second.id, lonely.id, first.id]
+        assert uow.customers.many(ids) == {i: uow.customers.get(i) for i in set(ids)}
+        assert uow.customers.many([]) == {} and uow.customers.many([10_000]) == {}
+        by_customer = uow.customers.addresses_of(ids)
+        assert by_customer == {i: uow.customers.addresses(i) for i in set(ids)}
+        assert [a.id for a in by_customer[first.id]] == [home.id, other.id]  # in the order they were added
+        assert by_customer[lonely.id] == []
+        wanted = [office.id, home.id, other.id]
+        assert uow.customers.addresses_by_id(wanted) == {i: uow.customers.get_address(i) for i in wanted}
+        assert uow.customers.addresses_by_id([]) == {}

@@ -102,7 +102,7 @@ def push_account_orders(store: SiteStore, client: GestionaleClient, account: Acc
         with store.unit_of_work(read_only=True) as uow:
             orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
                                          after_id=last_id)
-            items = [_order_push(uow, account, order) for order in orders]
+            items = _order_pushes(uow, orders)
         if not orders:
             break
         last_id = orders[-1].id
@@ -142,10 +142,27 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
                                   message=failure.text, detail=failure.detail)
 
 
-def _order_push(uow: UnitOfWork, account: AccountConfig, order: OrderRecord) -> OrderPush:
-    customer = uow.customers.get(order.customer_id) if order.customer_id else None
-    address = uow.customers.get_address(order.shipping_address_id) if order.shipping_address_id else None
-    home = _home_address(uow, customer)
+def _order_pushes(uow: UnitOfWork, orders: list[OrderRecord]) -> list[OrderPush]:
+    """What to push for a batch of orders: their customers and addresses read in three queries,
+    not three per order."""
+    customers = uow.customers.many([o.customer_id for o in orders if o.customer_id])
+    addresses = uow.customers.addresses_by_id([o.shipping_address_id for o in orders if o.shipping_address_id])
+    # a customer not yet in the gestionale is created there with its first site address (_home_address)
+    homeless = [c.id for c in customers.values() if not c.gestionale_code]
+    first_addresses = {customer_id: found[0] for customer_id, found in uow.customers.addresses_of(homeless).items()
+                       if found}
+    return [
+        _order_push(order,
+                    customers.get(order.customer_id) if order.customer_id else None,
+                    addresses.get(order.shipping_address_id) if order.shipping_address_id else None,
+                    first_addresses)
+        for order in orders
+    ]
+
+
+def _order_push(order: OrderRecord, customer: CustomerRecord | None, address: AddressRecord | None,
+                first_addresses: dict[int, AddressRecord]) -> OrderPush:
+    home = _home_address(customer, first_addresses)
     customer_code = customer.gestionale_code if customer else None
     rows = tuple(  # the note rows too: the site order owns them, the document carries them as stored
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
@@ -174,14 +191,14 @@ def _order_push(uow: UnitOfWork, account: AccountConfig, order: OrderRecord) -> 
     )
 
 
-def _home_address(uow: UnitOfWork, customer: CustomerRecord | None) -> AddressRecord | None:
+def _home_address(customer: CustomerRecord | None,
+                  first_addresses: dict[int, AddressRecord]) -> AddressRecord | None:
     """For a customer not yet in the gestionale: the address its gestionale record is created with,
     the customer's first site address, whichever of its orders is pushed first. None once the
     customer has a gestionale code: its own address there is the gestionale's."""
     if customer is None or customer.gestionale_code:
         return None
-    addresses = uow.customers.addresses(customer.id)
-    return addresses[0] if addresses else None
+    return first_addresses.get(customer.id)
 
 
 def _customer_input(customer: CustomerRecord, address: AddressRecord | None) -> CustomerInput:

@@ -90,6 +90,14 @@ class CustomerRepository:
             raise NotFound(f"customer {customer_id} does not exist")
         return self._customer(row)
 
+    def many(self, customer_ids: Sequence[int]) -> dict[int, CustomerRecord]:
+        """Customer id → its record, in one query (:meth:`get` for a batch); unknown ids are absent."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return {}
+        rows = self._session.execute(select(CUSTOMERS).where(CUSTOMERS.c.id.in_(ids)))
+        return {record.id: record for record in map(self._customer, rows)}
+
     def gestionale_codes(self, customer_ids: Sequence[int]) -> dict[int, str | None]:
         """Customer id → its gestionale code, in one query and without decrypting any buyer data."""
         ids = list(set(customer_ids))
@@ -237,6 +245,26 @@ class CustomerRepository:
             select(ADDRESSES).where(ADDRESSES.c.customer_id == customer_id).order_by(ADDRESSES.c.id)
         )
         return [self._address(row) for row in rows]
+
+    def addresses_of(self, customer_ids: Sequence[int]) -> dict[int, list[AddressRecord]]:
+        """:meth:`addresses` for a batch of customers, in one query: each customer's addresses in the
+        order they were added; a customer without addresses maps to an empty list."""
+        ids = sorted(set(customer_ids))
+        found: dict[int, list[AddressRecord]] = {customer_id: [] for customer_id in ids}
+        if ids:
+            rows = self._session.execute(
+                select(ADDRESSES).where(ADDRESSES.c.customer_id.in_(ids)).order_by(ADDRESSES.c.id))
+            for record in map(self._address, rows):
+                found[record.customer_id].append(record)
+        return found
+
+    def addresses_by_id(self, address_ids: Sequence[int]) -> dict[int, AddressRecord]:
+        """Address id → its record, in one query (:meth:`get_address` for a batch)."""
+        ids = sorted(set(address_ids))
+        if not ids:
+            return {}
+        rows = self._session.execute(select(ADDRESSES).where(ADDRESSES.c.id.in_(ids)))
+        return {record.id: record for record in map(self._address, rows)}
 
     def get_address(self, address_id: int) -> AddressRecord:
         row = self._session.execute(select(ADDRESSES).where(ADDRESSES.c.id == address_id)).first()
