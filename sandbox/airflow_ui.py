@@ -52,6 +52,12 @@ def main() -> None:
                 f"--max-active-runs 1 --reprocess-behavior none",
                 flush=True,
             )
+            print(
+                f"Change an order after import (JSON merge patch): curl -X POST "
+                f"http://127.0.0.1:{stack.amazon_port}/_sandbox/orders/ORDER_ID "
+                "-d '{\"fulfillment\": {\"fulfillmentStatus\": \"CANCELLED\"}}'",
+                flush=True,
+            )
             while True:
                 signal.pause()
 

@@ -3,6 +3,9 @@
 ``python -m amazon_passweb doctor [--account ID] [--accounts-file F]``: the configuration against the gestionale.
 ``python -m amazon_passweb sku map ACCOUNT SKU ARTICLE [--shipping-standard CODE] [--shipping-express CODE]``
 and ``sku list ACCOUNT``: Amazon SKUs → articles of the site (``*`` as ACCOUNT: every account).
+``python -m amazon_passweb orders complete-afn ACCOUNT AMAZON_ORDER_ID --name N --line1 L --postal-code C
+--city C --province P --country IT [--email E]`` (or ``--placeholder``): complete an order left
+"Incompleto da Logistica Amazon"; it reaches the gestionale with the account's next import.
 
 Connections are Airflow's (``AIRFLOW_CONN_*`` variables or the metadata database), as for the DAGs.
 """
@@ -93,6 +96,31 @@ def sku_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def orders_complete_afn(args: argparse.Namespace) -> int:
+    from amazon_passweb.ui.afn_orders import BuyerData, CompletionRefused, complete_afn_order
+
+    typed = [args.name, args.line1, args.postal_code, args.city, args.province, args.country, args.email]
+    if args.placeholder and any(typed):
+        print("Non completato: con --placeholder non si indicano i dati dell'acquirente.", file=sys.stderr)
+        return 1
+    buyer = None if args.placeholder else BuyerData(args.name, args.line1, args.postal_code, args.city,
+                                                    args.province, args.country, args.email)
+    accounts, store = _sku_context(args)
+    try:
+        done = complete_afn_order(store, accounts, args.account, args.amazon_order_id, buyer,
+                                  user="riga di comando")
+    except CompletionRefused as refused:
+        print(f"Non completato: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    customer = (f"cliente segnaposto {done.placeholder}" if done.placeholder
+                else "nuovo cliente" if done.customer_new else "cliente già presente")
+    print(f"Completato: ordine sito {done.site_order} di {done.account} ({done.amazon_order_id}) Registrato "
+          f"con {customer}; raggiungerà il gestionale con il prossimo import o Sincro Ordini dell'account.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m amazon_passweb")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,7 +142,20 @@ def main(argv: list[str] | None = None) -> int:
     listing = skus.add_parser("list", help="the account's SKU mappings")
     listing.add_argument("account", help="account id, or * for the mappings of every account")
     listing.set_defaults(run=sku_list)
-    for command in (mapping, listing):
+    orders = commands.add_parser("orders", help="site orders").add_subparsers(dest="orders_command", required=True)
+    complete = orders.add_parser(
+        "complete-afn", help="complete an order left Incompleto da Logistica Amazon (buyer data or placeholder)")
+    complete.add_argument("account", help="account id")
+    complete.add_argument("amazon_order_id", help="the Amazon order id")
+    for option, text in (("--name", "buyer's name (or company)"), ("--line1", "street and number"),
+                         ("--postal-code", "postal code"), ("--city", "city"),
+                         ("--province", "province (two-letter sigla in Italy)"),
+                         ("--country", "ISO country code, e.g. IT"), ("--email", "buyer's email (optional)")):
+        complete.add_argument(option, help=text)
+    complete.add_argument("--placeholder", action="store_true",
+                          help="attach the order to the account's afn_placeholder_customer instead")
+    complete.set_defaults(run=orders_complete_afn)
+    for command in (mapping, listing, complete):
         command.add_argument("--accounts-file", help="default: $AMAZON_ACCOUNTS_FILE or the example file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -1,3 +1,4 @@
 """Local stand-in for Amazon's Selling Partner API: LWA, Orders v2026-01-01 and v0 (with
-``confirmShipment``), Tokens, and ``/_standin/...`` controls (stats, faults, reset, cancelling an
-order after import). Documented in include/amazon_passweb/amazon/README.md ("The local stand-in")."""
+``confirmShipment``), Tokens, ``/_standin/...`` controls (stats, faults, reset, cancelling an
+order after import) and ``POST /_sandbox/orders/{orderId}`` (a JSON merge patch to a stored order).
+Documented in include/amazon_passweb/amazon/README.md ("The local stand-in")."""

@@ -1,5 +1,14 @@
 """The SP-API stand-in as a FastAPI application: LWA, Orders v2026-01-01 and v0 (with
-``confirmShipment``), Tokens API, and ``/_standin/...`` controls for demos and tests."""
+``confirmShipment``), Tokens API, and controls for demos and tests (no SP-API token needed):
+
+- ``GET /_standin/stats``, ``PUT /_standin/faults``, ``POST /_standin/reset``;
+- ``POST /_standin/orders/{orderId}/cancel``: cancel an order that has shipped nothing;
+- ``POST /_sandbox/orders/{orderId}``: apply a JSON merge patch (RFC 7396) to the stored v2026
+  order, e.g. ``{"fulfillment": {"fulfillmentStatus": "CANCELLED"}}`` or a buyer's request
+  ``{"orderItems": [{…, "cancellation": {"cancellationRequest": {"requester": "BUYER",
+  "cancelReason": "…"}}}]}`` (arrays are replaced whole); ``lastUpdatedTime`` moves to now
+  minus 3 minutes unless the patch sets it. Answers the patched order; both API versions show it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +17,14 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from sandbox.amazon import orders_v0, orders_v2026, shipments
+from sandbox.amazon import control, orders_v0, orders_v2026, shipments
 from sandbox.amazon.errors import (
     ACCESS_DENIED,
     QUOTA_EXCEEDED,
@@ -222,6 +232,19 @@ def create_app(
         except ApiError as failure:
             return _error(failure)
         return JSONResponse(answer)
+
+    @app.post("/_sandbox/orders/{order_id}")
+    async def patch_order(request: Request, order_id: str) -> JSONResponse:
+        """A JSON merge patch (RFC 7396) to the stored order: see the module docstring."""
+        try:
+            patch = json.loads(await request.body())
+        except ValueError:
+            return _error(ApiError(400, "InvalidInput", "The body is not valid JSON."))
+        try:
+            order = control.patch_order(store, order_id, patch, datetime.now(UTC))
+        except ApiError as failure:
+            return _error(failure)
+        return JSONResponse(order)
 
     @app.post("/_standin/reset")
     async def reset() -> JSONResponse:

@@ -37,6 +37,12 @@ class RunningStandIn:
         response.raise_for_status()
         return response.json()
 
+    def patch_order(self, order_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Change an order after import with a JSON merge patch (``POST /_sandbox/orders/{orderId}``)."""
+        response = requests.post(f"{self.base_url}/_sandbox/orders/{order_id}", json=patch, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def settings_kwargs(self) -> dict[str, Any]:
         """What an ``SpApiSettings`` needs to talk to this stand-in."""
         return {

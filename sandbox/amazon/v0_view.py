@@ -307,6 +307,10 @@ def items_v0(order: dict[str, Any], restricted: bool) -> Any:
             "IsTransparency": False,
             "SerialNumberRequired": False,
         }
+        request = (item.get("cancellation") or {}).get("cancellationRequest")
+        if isinstance(request, dict):  # a buyer's request to cancel, pending the seller's decision
+            row["BuyerRequestedCancel"] = {"IsBuyerRequestedCancel": "true",
+                                           "BuyerCancelReason": request.get("cancelReason", "")}
         for name in ITEM_AMOUNTS:
             if name.startswith("GiftWrap") or (name.startswith("CODFee") and not amounts[name]):
                 continue  # gift wrap is restricted buyer info; COD amounts only on COD orders

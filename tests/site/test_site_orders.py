@@ -117,6 +117,18 @@ def test_afn_order_waits_incomplete_until_completed(store: SiteStore) -> None:
     assert completed.customer_id == customer_id and completed.shipping_address_id == address_id
 
 
+def test_afn_order_completed_with_the_placeholder_keeps_no_customer_and_completes_once(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        created = uow.orders.create(order("AFN-2", fulfillment="AFN", state=OrderState.INCOMPLETO_AFN)).order
+    with store.unit_of_work() as uow:
+        uow.orders.complete_afn(created.id, None, None)  # the push sends it under afn_placeholder_customer
+        completed = uow.orders.get(created.id)
+    assert (completed.state, completed.customer_id, completed.shipping_address_id) == (OrderState.REGISTRATO,
+                                                                                        None, None)
+    with pytest.raises(StateConflict), store.unit_of_work() as uow:  # a second completion (two operators)
+        uow.orders.complete_afn(created.id, None, None)
+
+
 def test_latest_amazon_status_and_delivery_are_recorded(store: SiteStore) -> None:
     delivered = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
     with store.unit_of_work() as uow:

@@ -65,7 +65,8 @@ def airflow(stack):
 def anonymous_requests(base: str) -> list[tuple[str, str]]:
     pages = ["/amazon/", "/amazon/accounts", "/amazon/orders", "/amazon/orders?state=errori",
              f"/amazon/accounts/{ACCOUNT}/card", "/amazon/static/ui.css", "/amazon/static/ui.js"]
-    changes = [f"/amazon/accounts/{ACCOUNT}/sync", f"/amazon/accounts/{ACCOUNT}/watermark", "/amazon/orders/retry"]
+    changes = [f"/amazon/accounts/{ACCOUNT}/sync", f"/amazon/accounts/{ACCOUNT}/watermark", "/amazon/orders/retry",
+               "/amazon/orders/complete-afn"]
     return [("GET", base + path) for path in pages] + [("POST", base + path) for path in changes]
 
 

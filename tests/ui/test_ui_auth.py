@@ -28,7 +28,7 @@ def test_every_route_is_known(client):
     assert sorted(_routes(client)) == sorted([
         ("GET", "/"), ("GET", "/static/ui.css"), ("GET", "/accounts"), ("GET", "/accounts/it_main/card"),
         ("GET", "/orders"), ("POST", "/accounts/it_main/sync"), ("POST", "/accounts/it_main/watermark"),
-        ("POST", "/orders/retry"), ("GET", "/sku"), ("POST", "/sku"),
+        ("POST", "/orders/retry"), ("GET", "/sku"), ("POST", "/sku"), ("POST", "/orders/complete-afn"),
     ]), "a new route needs its place in the anonymous-access tests"
 
 

@@ -148,7 +148,13 @@ class AccountImport:
         return steps.reconcile_selected(self.store, self.account, self.run_id)
 
     def create(self) -> Counter[str]:
-        return steps.create_site_orders(self.store, self.account, self.run_id, self.import_run_id)
+        """The new site orders; then, if the account now has a placeholder customer, its waiting
+        incomplete AFN orders go to it (so the push that follows carries them)."""
+        created = steps.create_site_orders(self.store, self.account, self.run_id, self.import_run_id)
+        released = steps.release_incomplete_afn(self.store, self.account, self.run_id)
+        if released:
+            created["afn_released"] = released
+        return created
 
     def push(self, client: GestionaleClient) -> Counter[str]:
         """The partial push: raises ``PushStopped`` when the gestionale refuses the whole push."""

@@ -240,6 +240,30 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
     return outcome
 
 
+def release_incomplete_afn(store: SiteStore, account: AccountConfig, run_id: str) -> int:
+    """Once the account has an ``afn_placeholder_customer``, its orders still Incompleto da Logistica
+    Amazon (imported before it was configured) go to it: Registrato, pushed by this run's push."""
+    if not account.afn_placeholder_customer:
+        return 0
+    released = 0
+    while True:
+        with store.unit_of_work() as uow:
+            waiting = uow.orders.by_state(OrderState.INCOMPLETO_AFN, account=account.id, limit=BATCH)
+            marks = []
+            for order in waiting:
+                uow.orders.complete_afn(order.id, None, None)
+                done = message(Kind.AFN_RELEASED, customer=account.afn_placeholder_customer,
+                               site_order=f"{order.sezionale}/{order.number}")
+                marks.append(InboxMark(order.amazon_order_id, InboxStatus.IMPORTED, done.text, order.id))
+            uow.inbox.mark_many(account.id, marks, run_id=run_id)
+        released += len(waiting)
+        if len(waiting) < BATCH:
+            break
+    if released:
+        log.info("%d incomplete AFN orders released to the placeholder customer", released)
+    return released
+
+
 def _created_text(sezionale: int, number: int, state: OrderState, created: bool) -> str:
     site_order = f"{sezionale}/{number}"
     if not created:

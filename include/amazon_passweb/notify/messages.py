@@ -45,6 +45,9 @@ class Kind(StrEnum):
     SITE_ORDER_CREATED = "site_order_created"
     SITE_ORDER_PRESENT = "site_order_present"
     AFN_INCOMPLETE = "afn_incomplete"
+    AFN_COMPLETED = "afn_completed"
+    AFN_PLACEHOLDER = "afn_placeholder"
+    AFN_RELEASED = "afn_released"
     CUSTOMER_BY_IDENTITY = "customer_by_identity"
     CANCELLED_AFTER_IMPORT = "cancelled_after_import"
     # the push towards the gestionale (importer.partial_push), by the gestionale error's type
@@ -156,7 +159,20 @@ TEXTS: dict[Kind, str] = {
     Kind.SITE_ORDER_PRESENT: "Ordine sito {site_order} già presente ({state}): nulla di nuovo da importare",
     Kind.AFN_INCOMPLETE: (
         "Ordine sito {site_order} creato come Incompleto da Logistica Amazon: Amazon non fornisce nome e "
-        "indirizzo dell'acquirente; completalo a mano nel sito, poi raggiungerà il gestionale"
+        "indirizzo dell'acquirente; completalo con «Completa ordine» nella pagina Ordini Amazon o con il "
+        "comando python -m amazon_passweb orders complete-afn, poi raggiungerà il gestionale"
+    ),
+    Kind.AFN_COMPLETED: (
+        "Completato da {user} con i dati dell'acquirente: ordine sito {site_order} Registrato, raggiungerà il "
+        "gestionale con il prossimo Sincro Ordini o la prossima sincronizzazione"
+    ),
+    Kind.AFN_PLACEHOLDER: (
+        "Completato da {user} con il cliente segnaposto {customer}: ordine sito {site_order} Registrato, "
+        "raggiungerà il gestionale con il prossimo Sincro Ordini o la prossima sincronizzazione"
+    ),
+    Kind.AFN_RELEASED: (
+        "Attribuito al cliente segnaposto {customer} configurato per l'account: ordine sito {site_order} "
+        "Registrato, raggiungerà il gestionale con questo import"
     ),
     Kind.CUSTOMER_BY_IDENTITY: (
         "Cliente riconosciuto da {basis}: Amazon non ha inviato un'email utilizzabile e l'ordine è attribuito "

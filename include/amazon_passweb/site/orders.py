@@ -213,8 +213,9 @@ class OrderRepository:
             update(ORDERS).where(ORDERS.c.id == order_id).values(gestionale_document_key=document_key)
         )
 
-    def complete_afn(self, order_id: int, customer_id: int, shipping_address_id: int | None) -> None:
-        """An AFN order completed by hand (or with the placeholder customer) → Registrato."""
+    def complete_afn(self, order_id: int, customer_id: int | None, shipping_address_id: int | None) -> None:
+        """An AFN order completed by hand → Registrato; ``customer_id`` None: it goes to the account's
+        placeholder customer (the push uses ``afn_placeholder_customer`` for an AFN order without one)."""
         self.set_state(order_id, OrderState.REGISTRATO, expected=[OrderState.INCOMPLETO_AFN])
         self._session.execute(
             update(ORDERS)

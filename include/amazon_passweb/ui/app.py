@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amazon_passweb.notify.formatting import format_money, format_when
-from amazon_passweb.ui import MOUNT_PREFIX, actions, formatting, queries, sku_mappings, views
+from amazon_passweb.ui import MOUNT_PREFIX, actions, afn_orders, formatting, queries, sku_mappings, views
 from amazon_passweb.ui.auth import login_url, require_same_origin, wants_html
 from amazon_passweb.ui.services import UiServices
 
@@ -144,6 +144,13 @@ def create_app(services: UiServices | None = None) -> FastAPI:
         amazon_order_id: str | None = None,
         page: Annotated[int, Query(ge=1)] = 1,
     ) -> HTMLResponse:
+        return orders_view(request, user, account=account, state=state, date_from=date_from, date_to=date_to,
+                           amazon_order_id=amazon_order_id, page=page)
+
+    def orders_view(request: Request, user: Any, *, account: str | None = None, state: str | None = None,
+                    date_from: str | None = None, date_to: str | None = None, amazon_order_id: str | None = None,
+                    page: int = 1, notice: str | None = None, error: str | None = None,
+                    form: dict | None = None, status: int = 200) -> HTMLResponse:
         accounts = services.accounts()
         date_errors: list[str] = []
         flt = queries.OrderFilter(
@@ -156,9 +163,38 @@ def create_app(services: UiServices | None = None) -> FastAPI:
         )
         with services.store().unit_of_work(read_only=True) as uow:
             result = queries.list_orders(uow.session, flt)
-        return render(request, "orders.html", page="orders", user=user.get_name(), accounts=accounts.accounts,
-                      flt=flt, result=result, query=request.query_params, date_errors=date_errors,
-                      day_pattern=formatting.DAY_PATTERN)
+        completable = {a.id: a.afn_placeholder_customer for a in accounts.accounts
+                       if services.airflow.may_edit(user, a.dag_id)}
+        response = render(request, "orders.html", page="orders", user=user.get_name(), accounts=accounts.accounts,
+                          flt=flt, result=result, query=request.query_params, date_errors=date_errors,
+                          day_pattern=formatting.DAY_PATTERN, completable=completable, notice=notice,
+                          error=error, form=form or {}, afn_fields=afn_orders.FIELDS)
+        response.status_code = status
+        return response
+
+    @changes.post("/orders/complete-afn", response_class=HTMLResponse)
+    async def complete_afn(request: Request, user: User) -> HTMLResponse:
+        """«Completa ordine»: the buyer's data, or the account's placeholder customer."""
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        account_id, order_id = form.get("account", ""), form.get("amazon_order_id", "")
+        shown = {"account": account_id, "amazon_order_id": order_id}  # the page comes back on that order
+        try:
+            account = afn_orders.incomplete_account(services.accounts(), account_id)
+        except afn_orders.CompletionRefused as refused:
+            return orders_view(request, user, error=f"Non completato: {refused}", form=form, status=422, **shown)
+        if not services.airflow.may_edit(user, account.dag_id):
+            raise HTTPException(403, f"Non hai il permesso di modificare gli ordini dell'account {account.id}.")
+        buyer = None if form.get("placeholder") else afn_orders.BuyerData(
+            *(form.get(name) for name, _ in afn_orders.FIELDS), form.get("email"))
+        try:
+            done = afn_orders.complete_afn_order(services.store(), services.accounts(), account.id, order_id, buyer,
+                                                 user=actions.user_name(user))
+        except afn_orders.CompletionRefused as refused:
+            return orders_view(request, user, error=f"Non completato: {refused}", form=form, status=422, **shown)
+        whom = f"il cliente segnaposto {done.placeholder}" if done.placeholder else "i dati dell'acquirente"
+        return orders_view(request, user, notice=f"Completato: ordine sito {done.site_order} ({done.amazon_order_id}) "
+                           f"Registrato con {whom}; raggiungerà il gestionale con il prossimo Sincro Ordini "
+                           "o la prossima sincronizzazione.", **shown)
 
     def sku_page(request: Request, user: User, account: str | None, *, form: dict | None = None,
                  message: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
