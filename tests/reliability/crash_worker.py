@@ -144,9 +144,9 @@ def run_import(run_id: str, *, kind: str = "manual", crash: str | None = None, a
     import is running. Failures are appended to ``task_failures``. ``window_start`` None: from the
     account's watermark, as a scheduled run reads. Returns the last task's summary."""
     context = airflow_context(run_id, kind, alive_dir, window_start)
-    original_context = tasks._context
+    original_context, original_batch = tasks._context, steps.BATCH
     tasks._context = lambda: context
-    steps.BATCH = CRASH_BATCH
+    steps.BATCH = CRASH_BATCH  # small batches: the crash points fall between them
     if crash in INSIDE_POINTS:
         arm(INSIDE_POINTS[crash])
     failures = task_failures if task_failures is not None else []
@@ -157,8 +157,8 @@ def run_import(run_id: str, *, kind: str = "manual", crash: str | None = None, a
             if crash == f"after_{name}":
                 die()
         return summary
-    finally:
-        tasks._context = original_context
+    finally:  # in-process callers (the soak) get the product's settings back
+        tasks._context, steps.BATCH = original_context, original_batch
 
 
 def _run_task(name: str, summary: dict, retries: int, retry_delay_s: float, task_retries: int,

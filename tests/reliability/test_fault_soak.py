@@ -35,6 +35,7 @@ import pytest
 import yaml
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
+from amazon_passweb.importer import steps
 from sandbox.amazon.state import Faults, StandInConfig
 from tests.reliability.crash_worker import run_import
 from tests.reliability.reliability_fixtures import (
@@ -110,7 +111,7 @@ class GestionaleChaos:
 def test_every_order_arrives_once_under_amazon_gestionale_and_smtp_faults(tmp_path, monkeypatch, accounts_file):
     amazon_config = StandInConfig(time_scale=AMAZON_TIME_SCALE, token_lifetime=60.0, rdt_lifetime=60.0,
                                   faults=AMAZON_FAULTS)
-    started = time.monotonic()
+    started, batch = time.monotonic(), steps.BATCH
     with running_services(tmp_path, ORDERS, amazon_config=amazon_config, smtp_down=True,
                           accounts_file=accounts_file, amazon_timeout_s=1.0,
                           gestionale_retry_budget_s=RETRY_BUDGET_S) as services:
@@ -136,6 +137,7 @@ def test_every_order_arrives_once_under_amazon_gestionale_and_smtp_faults(tmp_pa
         outcome = read_outcome(services)
 
     assert_exactly_once(outcome, WANTED)
+    assert batch == steps.BATCH, "the harness gave the product's batch size back"
     assert chaos.outage_opened and gestionale_503s >= 10
     assert amazon.faults >= 10, "the faults hit the import"
     assert amazon.lwa_tokens >= 3 and amazon.calls["createRestrictedDataToken"] >= 3, (
