@@ -307,6 +307,10 @@ def items_v0(order: dict[str, Any], restricted: bool) -> Any:
             "IsTransparency": False,
             "SerialNumberRequired": False,
         }
+        request = (item.get("cancellation") or {}).get("cancellationRequest") or {}
+        if request.get("requester") == "BUYER":
+            row["BuyerRequestedCancel"] = {"IsBuyerRequestedCancel": "true",
+                                           "BuyerCancelReason": request.get("cancelReason", "")}
         for name in ITEM_AMOUNTS:
             if name.startswith("GiftWrap") or (name.startswith("CODFee") and not amounts[name]):
                 continue  # gift wrap is restricted buyer info; COD amounts only on COD orders
