@@ -351,7 +351,7 @@ class OrderCancellation(Base):
     __tablename__ = "order_cancellations"
     __table_args__ = (Index(None, "account", "status"),)
 
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
     account: Mapped[str] = mapped_column(ACCOUNT)
     status: Mapped[str | None] = mapped_column(String(16))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first seen cancelled

@@ -33,7 +33,8 @@ def upgrade() -> None:
         sa.Column("settled_at", UTC_DATETIME, nullable=True),
         sa.Column("requested_at", UTC_DATETIME, nullable=True),
         sa.Column("request_reason", sa.String(length=100), nullable=True),
-        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_order_cancellations_order_id_orders")),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_order_cancellations_order_id_orders"),
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_order_cancellations")),
     )
     op.create_index(op.f("ix_order_cancellations_account_status"), "order_cancellations", ["account", "status"])
