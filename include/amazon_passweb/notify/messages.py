@@ -169,7 +169,8 @@ TEXTS: dict[Kind, str] = {
         "al cliente esistente con gli stessi dati"
     ),
     Kind.CANCELLED_AFTER_IMPORT: (
-        "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"
+        "Annullato su Amazon dopo l'importazione: le righe del documento saranno annullate nel gestionale al "
+        "prossimo invio, se non è già stato spedito"
     ),
     Kind.CANCELLED_NOT_SENT: (
         "Annullato su Amazon prima dell'invio al gestionale: l'ordine non sarà inviato ed è ora Annullato"
