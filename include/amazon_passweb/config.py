@@ -140,6 +140,9 @@ class AccountConfig(BaseModel):
     shipping_article_standard: str
     shipping_article_express: str
     afn_placeholder_customer: Annotated[str, Field(pattern=r"^\d{3}\.\d{5}$")] | None = None
+    # cat_annul_riga ("Categoria annullamento stato riga annullata", numeric) set on the rows of an
+    # order Amazon cancelled after it reached the gestionale; None: the rows get no category
+    cancellation_category: Annotated[int, Field(ge=1)] | None = None  # the reference gives no range
     schedule: str | None = None
     notification_emails: list[str] = []
     admin_emails: list[str] = []

@@ -216,18 +216,15 @@ def create_app(
 
     @app.post("/_standin/orders/{order_id}/cancel")
     async def cancel_order(request: Request, order_id: str) -> JSONResponse:
-        """Cancel an order after import (``{"cancelledBy": "BUYER", "cancelReason": "…"}``, both optional)."""
-        raw = await request.body()
-        try:
-            options = json.loads(raw) if raw else {}
-        except ValueError:
-            options = None
-        if not isinstance(options, dict):
+        """Cancel an order after import (``{"cancelledBy": "BUYER", "cancelReason": "…", "lastUpdatedTime":
+        "…"}``, all optional; ``lastUpdatedTime`` defaults to now: a search sees it 2 minutes later)."""
+        options = await _options(request)
+        if options is None:
             return _error(ApiError(400, "InvalidInput", "The body must be a JSON object."))
         try:
             answer = shipments.cancel_order(
                 store, order_id, options.get("cancelledBy", "BUYER"),
-                options.get("cancelReason", "Cancelled by the buyer"),
+                options.get("cancelReason", "Cancelled by the buyer"), _moment(options),
             )
         except ApiError as failure:
             return _error(failure)
@@ -245,6 +242,19 @@ def create_app(
         except ApiError as failure:
             return _error(failure)
         return JSONResponse(order)
+
+    @app.post("/_standin/orders/{order_id}/cancel-request")
+    async def request_cancellation(request: Request, order_id: str) -> JSONResponse:
+        """The buyer asks to cancel an unshipped order, the seller decides (``{"cancelReason": "…",
+        "lastUpdatedTime": "…"}``, both optional)."""
+        options = await _options(request)
+        if options is None:
+            return _error(ApiError(400, "InvalidInput", "The body must be a JSON object."))
+        try:
+            return JSONResponse(shipments.request_cancellation(
+                store, order_id, options.get("cancelReason", "REASON_NO_LONGER_NEEDED"), _moment(options)))
+        except ApiError as failure:
+            return _error(failure)
 
     @app.post("/_standin/reset")
     async def reset() -> JSONResponse:
@@ -268,3 +278,22 @@ def _static(examples: list[Example], request: Request, query: dict[str, str], bo
     if example.response is None or example.status == 204:  # 204 carries no body, even an empty {}
         return Response(status_code=example.status)
     return JSONResponse(example.response, status_code=example.status)
+
+
+async def _options(request: Request) -> dict[str, Any] | None:
+    """A control's optional JSON object body; None when it is not one."""
+    raw = await request.body()
+    try:
+        options = json.loads(raw) if raw else {}
+    except ValueError:
+        return None
+    return options if isinstance(options, dict) else None
+
+
+def _moment(options: dict[str, Any]) -> datetime | None:
+    """The ``lastUpdatedTime`` a control was given (ISO 8601), or None for now."""
+    text = options.get("lastUpdatedTime")
+    if not text:
+        return None
+    moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -30,10 +31,20 @@ class RunningStandIn:
     def set_faults(self, faults: Faults) -> None:
         self.state.set_faults(faults)
 
-    def cancel_order(self, order_id: str, cancelled_by: str = "BUYER") -> dict[str, Any]:
-        """Cancel an imported order through the control endpoint, as a buyer (or Amazon) would."""
-        response = requests.post(f"{self.base_url}/_standin/orders/{order_id}/cancel",
-                                 json={"cancelledBy": cancelled_by}, timeout=10)
+    def cancel_order(self, order_id: str, cancelled_by: str = "BUYER", *,
+                     updated_at: datetime | None = None) -> dict[str, Any]:
+        """Cancel an imported order through the control endpoint, as a buyer (or Amazon) would;
+        ``updated_at``: its new lastUpdatedTime (default now)."""
+        body = {"cancelledBy": cancelled_by} | ({"lastUpdatedTime": updated_at.isoformat()} if updated_at else {})
+        response = requests.post(f"{self.base_url}/_standin/orders/{order_id}/cancel", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def request_cancellation(self, order_id: str, *, updated_at: datetime | None = None) -> dict[str, Any]:
+        """The buyer asks to cancel an imported, unshipped order, through the control endpoint."""
+        body = {"lastUpdatedTime": updated_at.isoformat()} if updated_at else {}
+        response = requests.post(f"{self.base_url}/_standin/orders/{order_id}/cancel-request", json=body,
+                                 timeout=10)
         response.raise_for_status()
         return response.json()
 

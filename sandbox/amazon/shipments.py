@@ -222,6 +222,25 @@ def cancel_order(
         return _cancel(store, order_id, cancelled_by, reason, now or datetime.now(UTC))
 
 
+def request_cancellation(
+    store: OrderStore, order_id: str, reason: str = "REASON_NO_LONGER_NEEDED", now: datetime | None = None,
+) -> dict[str, Any]:
+    """The buyer asks to cancel an unshipped order: each item carries ``cancellation.
+    cancellationRequest`` {requester BUYER, cancelReason}; the status stays; ``lastUpdatedTime`` moves."""
+    with store.lock:
+        order = _order(store, order_id)
+        status = (order.get("fulfillment") or {}).get("fulfillmentStatus")
+        if status not in CANCELLABLE:
+            raise ApiError(409, "InvalidState", f"Order {order_id} is {status}: the buyer cannot ask to cancel.")
+        request = {"cancellationRequest": {"requester": "BUYER", "cancelReason": reason}}
+        updated = {**order, "lastUpdatedTime": iso(now or datetime.now(UTC))}
+        updated["orderItems"] = [
+            {**line, "cancellation": request} if isinstance(line, dict) else line for line in _lines(order)
+        ]
+        store.replace(order_id, updated)
+        return {"orderId": order_id, "fulfillmentStatus": status, "cancellationRequest": request}
+
+
 def _cancel(store: OrderStore, order_id: str, cancelled_by: str, reason: str, now: datetime) -> dict[str, Any]:
     order = _order(store, order_id)
     fulfillment = order.get("fulfillment") or {}

@@ -307,8 +307,8 @@ def items_v0(order: dict[str, Any], restricted: bool) -> Any:
             "IsTransparency": False,
             "SerialNumberRequired": False,
         }
-        request = (item.get("cancellation") or {}).get("cancellationRequest")
-        if isinstance(request, dict):  # a buyer's request to cancel, pending the seller's decision
+        request = (item.get("cancellation") or {}).get("cancellationRequest") or {}
+        if request.get("requester") == "BUYER":
             row["BuyerRequestedCancel"] = {"IsBuyerRequestedCancel": "true",
                                            "BuyerCancelReason": request.get("cancelReason", "")}
         for name in ITEM_AMOUNTS:

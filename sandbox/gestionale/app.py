@@ -164,6 +164,13 @@ class StandIn:
             await asyncio.sleep(self.faults.hang_s)
         return Answer(201, None, {"Location": location})
 
+    async def after_revision(self, request: Request, answer: Answer) -> Answer:
+        """A revision already applied: its answer lost when the fault says so."""
+        if self.faults.take("drop_after_revision_next"):
+            await drop_connection(request.scope, _discard)
+            return Answer(0)
+        return answer
+
     async def _commit_late(self, scope, commit) -> None:
         """Answer nothing; commit commit_late_s after the request; drop the connection once the client
         has given up or the commit is done, whichever comes first."""

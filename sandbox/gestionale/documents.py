@@ -122,6 +122,10 @@ def validate_row(standin, resource: str, index: int, row: dict) -> None:
     state = row.get("tipo_stato_riga")
     if state not in (None, "") and state not in ROW_STATES[resource]:
         raise GestionaleError(where + f"stato riga '{state}' non valido")
+    # cat_annul_riga is the "Categoria annullamento stato riga annullata": a category on a row that is not
+    # annullata (N) has no meaning in the reference, and is refused
+    if row.get("cat_annul_riga") not in (None, "", 0) and state != "N":
+        raise GestionaleError(where + "categoria di annullamento ammessa solo su una riga annullata (N)")
     if kind == "D":
         # the reference does not say what a description row needs: a text, at least
         if not row.get("descr_riga"):
@@ -194,6 +198,17 @@ def merge_for_update(existing: dict, resource: str, header: dict, rows: dict[int
         base = by_id.get(row["id_riga"], {}) if row["id_riga"] else {}
         merged[index] = {**base, **row}
     return merged_header, merged
+
+
+def check_annulled_not_evaded(standin, existing: dict, rows: dict[int, dict]) -> None:
+    """An order row a movement already evades (shipped, invoiced) is not set to annullata by a revision.
+    The reference does not say what a real Mexal does with it; the stand-in refuses the unsafe reading."""
+    before = {r["id_riga"]: r.get("tipo_stato_riga") for r in stored_rows(existing, ORDERS)}
+    key = "{}+{}+{}".format(existing["sigla"], existing["serie"], existing["numero"])
+    for index, row in rows.items():
+        id_riga = row.get("id_riga")
+        if row.get("tipo_stato_riga") == "N" and before.get(id_riga) != "N" and standin.evaded(key, id_riga) > 0:
+            raise GestionaleError(f"Riga {index}: riga già evasa da un movimento, non si annulla")
 
 
 def read_form(record: dict, resource: str) -> dict:

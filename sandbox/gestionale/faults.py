@@ -18,6 +18,7 @@ class Faults:
     busy_s: float = 0.0
     drop_before_commit_next: int = 0  # the next N creates drop the connection without storing
     drop_after_commit_next: int = 0  # the next N creates commit, then the connection is dropped
+    drop_after_revision_next: int = 0  # the next N revisions (PUT) are applied, then the connection is dropped
     hang_after_commit_next: int = 0  # the next N creates commit, then the answer is held back
     hang_s: float = 5.0
     # the next N creates answer nothing (the connection is held until the client gives up, then

@@ -116,7 +116,7 @@ class WebApi:
         if route.kind == "create":
             return await self.create(request)
         if route.kind == "update":
-            return self.update(request)
+            return await self.standin.after_revision(request, self.update(request))
         # DELETE and the articoli sub-resources: listed by help.json, not implemented here
         raise NotImplementedByStandIn
 
@@ -345,6 +345,8 @@ class WebApi:
             merged_header, merged_rows = documents.merge_for_update(
                 existing, resource, header, rows, solo_testata == "true"
             )
+            if resource == ORDERS:
+                documents.check_annulled_not_evaded(self.standin, existing, merged_rows)
             updated = documents.assemble(self.standin, resource, merged_header, merged_rows, request.anno, existing)
             table, where, params = self.document_where(resource, existing)
         else:

@@ -89,7 +89,9 @@ def document_fixed(code: str) -> dict:
 
 def test_every_order_field(standin):
     code = new_customer(standin)
-    fixed_row = {"id_riga": 0, "tp_riga": "R", "codice_articolo": "ART001", "cod_iva": "22", "quantita": 3}
+    # annullata: the only state a cancellation category (cat_annul_riga, given a value here) belongs to
+    fixed_row = {"id_riga": 0, "tp_riga": "R", "codice_articolo": "ART001", "cod_iva": "22", "quantita": 3,
+                 "tipo_stato_riga": "N"}
     body = header_body("documenti/ordini-clienti", document_fixed(code)) | row_body(
         "documenti/ordini-clienti", fixed_row
     )

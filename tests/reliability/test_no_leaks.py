@@ -36,8 +36,8 @@ ORDER_COUNT = 12
 # What the summary each task hands to the next (XCom) may hold: ids, window, counts, dates, status text.
 SUMMARY_KEYS = {
     "window_start", "window_end", "kind", "run_id", "dry_run", "watermark_before", "import_run_id", "fetched",
-    "rejected", "cancelled_after_import", "selected", "skipped", "reconciled", "reconcile_failed", "created",
-    "incomplete", "pushed", "push_failed", "watermark_after", "email_status",
+    "rejected", "cancelled_after_import", "cancel_requests", "selected", "skipped", "reconciled", "reconcile_failed",
+    "created", "incomplete", "pushed", "push_failed", "watermark_after", "email_status",
 }
 ORDER_ID = re.compile(r"^\d{3}-\d{7}-\d{7}$")
 

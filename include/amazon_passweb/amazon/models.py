@@ -119,6 +119,10 @@ class AmazonOrder:
     buyer: Buyer = field(default_factory=Buyer)
     delivery_address: Address | None = None
     items: tuple[OrderItem, ...] = ()
+    # The buyer asked to cancel (v2026 item ``cancellation.cancellationRequest`` by BUYER, v0 item
+    # ``BuyerRequestedCancel``): the seller decides; Amazon's reason, when it gave one.
+    buyer_cancel_requested: bool = False
+    buyer_cancel_reason: str | None = None
 
     def __post_init__(self) -> None:
         for moment in (self.purchase_date, self.last_update_date):
@@ -173,6 +177,8 @@ class AmazonOrder:
                 }
                 for item in self.items
             ],
+            "buyer_cancel_requested": self.buyer_cancel_requested,
+            "buyer_cancel_reason": self.buyer_cancel_reason,
         }
 
     @classmethod
@@ -207,4 +213,6 @@ class AmazonOrder:
                 )
                 for item in data.get("items") or ()
             ),
+            buyer_cancel_requested=bool(data.get("buyer_cancel_requested")),  # absent in older inbox entries
+            buyer_cancel_reason=data.get("buyer_cancel_reason"),
         )

@@ -74,6 +74,7 @@ def order_from_v0(data: dict[str, Any], items: list[dict[str, Any]]) -> AmazonOr
     else:
         order_total = sum((item.line_total for item in mapped_items), ZERO)
     service_level = upper_snake(data.get("ShipmentServiceLevelCategory"))
+    requested, reason = buyer_cancel_request(items)
     return AmazonOrder(
         amazon_order_id=order_id,
         marketplace_id=str(data.get("MarketplaceId") or ""),
@@ -90,7 +91,19 @@ def order_from_v0(data: dict[str, Any], items: list[dict[str, Any]]) -> AmazonOr
         buyer=_buyer(data, order_id),
         delivery_address=address_from(data.get("ShippingAddress"), pascal_case=True),
         items=mapped_items,
+        buyer_cancel_requested=requested,
+        buyer_cancel_reason=reason,
     )
+
+
+def buyer_cancel_request(items: list[dict[str, Any]]) -> tuple[bool, str | None]:
+    """Whether an item carries ``BuyerRequestedCancel.IsBuyerRequestedCancel`` "true" (a string in
+    v0's model; a boolean is read too), and the buyer's reason."""
+    for item in items:
+        request = item.get("BuyerRequestedCancel")
+        if isinstance(request, dict) and str(request.get("IsBuyerRequestedCancel")).lower() == "true":
+            return True, clean(request.get("BuyerCancelReason"))
+    return False, None
 
 
 def _first_currency(items: list[dict[str, Any]]) -> str | None:

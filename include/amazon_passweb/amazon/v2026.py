@@ -31,8 +31,9 @@ from amazon_passweb.amazon.models import (
 )
 from amazon_passweb.config import AmazonStatus
 
-# What the import needs; EXPENSE, PACKAGES, PAYMENT... are left out to keep pages small.
-INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT", "TAX")
+# What the import needs; EXPENSE, PACKAGES, PAYMENT... are left out to keep pages small. CANCELLATION
+# brings the buyer's requests to cancel in the import's own pages (domain.md §7): no extra call.
+INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "FULFILLMENT", "TAX", "CANCELLATION")
 
 VAT_REGISTRATION_TYPES = {"VAT", "BUSINESS"}
 TAX_TARGETS = {"ITEM": "item_tax", "SHIPPING": "shipping_tax", "GIFT_WRAP": "gift_wrap_tax"}
@@ -60,6 +61,7 @@ def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
     else:
         total = sum((item.line_total for item in items), ZERO)
     service_level = clean(fulfillment.get("fulfillmentServiceLevel"))
+    requested, reason = buyer_cancel_request(raw_items)
     return AmazonOrder(
         amazon_order_id=order_id,
         marketplace_id=str((data.get("salesChannel") or {}).get("marketplaceId") or ""),
@@ -78,7 +80,19 @@ def order_from_v2026(data: dict[str, Any]) -> AmazonOrder:
         buyer=_buyer(data, order_id),
         delivery_address=address_from(_section(_section(data, "recipient", order_id), "deliveryAddress", order_id)),
         items=items,
+        buyer_cancel_requested=requested,
+        buyer_cancel_reason=reason,
     )
+
+
+def buyer_cancel_request(raw_items: list[dict[str, Any]]) -> tuple[bool, str | None]:
+    """Whether an item carries ``cancellation.cancellationRequest`` by the BUYER, and its reason."""
+    for item in raw_items:
+        cancellation = item.get("cancellation")
+        request = cancellation.get("cancellationRequest") if isinstance(cancellation, dict) else None
+        if isinstance(request, dict) and str(request.get("requester") or "").upper() == "BUYER":
+            return True, clean(request.get("cancelReason"))
+    return False, None
 
 
 def _section(data: dict[str, Any], key: str, order_id: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Each use case's sequence of steps, written once, over one open site store.
 
 - one account's import: :class:`AccountImport` (fetch → select → reconcile → create → push →
-  report → watermark). The account DAG runs one method per task (``orchestration.account_tasks``);
+  report → watermark); its push first applies in the gestionale the cancellations Amazon made
+  after import (``importer.cancellations``). The account DAG runs one method per task (``orchestration.account_tasks``);
   :meth:`AccountImport.run` runs fetch to push in one process (tests, reliability harness, benchmark);
 - partial push of an account's Registrato orders: :meth:`AccountImport.push`;
 - site–gestionale sync: :func:`sync_and_notify`;
@@ -23,6 +24,7 @@ from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig, AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer import steps
+from amazon_passweb.importer.cancellations import apply_cancellations
 from amazon_passweb.importer.notify_run import send_run_report
 from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.rejected import record_rejected
@@ -157,8 +159,12 @@ class AccountImport:
         return created
 
     def push(self, client: GestionaleClient) -> Counter[str]:
-        """The partial push: raises ``PushStopped`` when the gestionale refuses the whole push."""
-        return push_registrato(self.store, client, self.account, self.run_id)
+        """The cancellations Amazon made after import, applied in the gestionale, then the partial
+        push: raises ``PushStopped`` when the gestionale refuses the whole push."""
+        cancelled = apply_cancellations(self.store, client, self.account, self.run_id)
+        pushed = push_registrato(self.store, client, self.account, self.run_id)
+        pushed.update({f"cancellations_{name}": count for name, count in cancelled.items()})
+        return pushed
 
     def report(self, window: Window, watermark_before: datetime | None, watermark_after: datetime | None,
                fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = ()) -> dict:

@@ -14,13 +14,21 @@ from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import ImportReport, OrderLine, Outcome, RunCounts
+from amazon_passweb.notify.report import AfterImport, AfterImportLine
 from amazon_passweb.orders.status import HistoryOutcome
 from amazon_passweb.site.states import InboxStatus
-from amazon_passweb.site.unit_of_work import SiteStore
+from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
 
 # the history outcomes this report reads (orders.status.HistoryOutcome), by their short names
-PUSHED, PUSH_FAILED, CANCELLED = (o.value for o in (HistoryOutcome.PUSHED, HistoryOutcome.PUSH_FAILED,
-                                                   HistoryOutcome.CANCELLED))
+PUSHED, PUSH_FAILED = HistoryOutcome.PUSHED.value, HistoryOutcome.PUSH_FAILED.value
+# what happened this run to an order imported earlier that changed on Amazon; its last such step counts
+_AFTER_IMPORT = {
+    HistoryOutcome.CANCELLED.value: AfterImport.PENDING,  # seen cancelled; applied by the push
+    HistoryOutcome.CANCEL_PENDING.value: AfterImport.PENDING,
+    HistoryOutcome.CANCEL_APPLIED.value: AfterImport.CANCELLED,
+    HistoryOutcome.CANCEL_SHIPPED.value: AfterImport.AFTER_SHIPPING,
+    HistoryOutcome.CANCEL_REQUEST.value: AfterImport.REQUESTED,
+}
 BATCH = 500  # orders described per round of queries
 
 _OUTCOMES = {
@@ -45,14 +53,15 @@ def build_report(
     fetched: int,
 ) -> ImportReport:
     lines: list[OrderLine] = []
-    notes: list[str] = []
     with store.unit_of_work(read_only=True) as uow:
         last_step: dict[str, tuple[str, str | None, str | None]] = {}
+        changed: dict[str, tuple[AfterImport, str]] = {}
         for step in uow.inbox.run_history(account.id, run_id):
-            if step.outcome == CANCELLED:
-                notes.append(f"Ordine Amazon {step.amazon_order_id}: {step.message}")
+            if step.outcome in _AFTER_IMPORT:
+                changed[step.amazon_order_id] = (_AFTER_IMPORT[step.outcome], step.message or "")
             elif step.outcome in _OUTCOMES:
                 last_step[step.amazon_order_id] = (step.outcome, step.message, step.detail)
+        after_import = _after_import(uow, account, changed)
         ids = list(last_step)
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
@@ -108,8 +117,24 @@ def build_report(
             incomplete=count[Outcome.INCOMPLETE],
         ),
         orders=tuple(lines),
-        notes=tuple(notes),
+        after_import=after_import,
     )
+
+
+def _after_import(uow: UnitOfWork, account: AccountConfig, changed: dict[str, tuple[AfterImport, str]]
+                  ) -> tuple[AfterImportLine, ...]:
+    entries = uow.inbox.many(account.id, list(changed), with_payload=False)
+    orders = uow.orders.many(e.order_id for e in entries.values() if e.order_id)
+    found = []
+    for amazon_order_id, (event, text) in changed.items():
+        entry = entries.get(amazon_order_id)
+        order = orders.get(entry.order_id) if entry and entry.order_id else None
+        found.append(AfterImportLine(
+            amazon_order_id, event, text,
+            site_order_number=f"{order.sezionale}/{order.number}" if order else None,
+            gestionale_key=order.gestionale_document_key if order else None,
+        ))
+    return tuple(found)
 
 
 def _purchase_date(payload: dict | None, fallback: datetime) -> datetime:

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from amazon_passweb.amazon.models import AmazonOrder
-from amazon_passweb.config import AccountConfig, AmazonStatus
-from amazon_passweb.importer import buyer
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.importer import buyer, cancellations
 from amazon_passweb.importer.article_lookup import ArticleLookup
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.importer.window import Window
@@ -52,6 +52,7 @@ class FetchCounts:
     inserted: int
     updated: int
     cancelled_after_import: tuple[str, ...]
+    cancel_requests: tuple[str, ...] = ()
 
 
 def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], account: AccountConfig,
@@ -59,10 +60,10 @@ def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], accou
     """Store every fetched order in the inbox, one statement and one transaction per page.
 
     A newer version of an order already imported updates its latest Amazon
-    status on the site order; a cancellation after import is returned so the
-    report flags it (domain.md §7)."""
+    status on the site order, and a cancellation or a buyer's request to cancel
+    is recorded in the same transaction (``importer.cancellations``, domain.md §7)."""
     results: Counter[UpsertResult] = Counter()
-    cancelled: list[str] = []
+    changed: dict[str, list[str]] = {cancellations.CANCELLED: [], cancellations.REQUESTED: []}
     for page in pages:
         with store.unit_of_work() as uow:
             page_results = uow.inbox.upsert_many(account.id, [
@@ -77,27 +78,16 @@ def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], accou
             ])
             for order, result in zip(page, page_results, strict=True):
                 results[result] += 1
-                if result is UpsertResult.UPDATED and _record_status_change(uow, account, order, run_id):
-                    cancelled.append(order.amazon_order_id)
+                if result is UpsertResult.UPDATED:
+                    change = cancellations.record_change(uow, account, order, run_id)
+                    if change:
+                        changed[change].append(order.amazon_order_id)
     counts = FetchCounts(sum(results.values()), results[UpsertResult.INSERTED], results[UpsertResult.UPDATED],
-                         tuple(cancelled))
-    log.info("inbox: %d orders fetched, %d new, %d updated, %d cancelled after import",
-             counts.fetched, counts.inserted, counts.updated, len(cancelled))
+                         tuple(changed[cancellations.CANCELLED]), tuple(changed[cancellations.REQUESTED]))
+    log.info("inbox: %d orders fetched, %d new, %d updated, %d cancelled after import, %d cancellations asked",
+             counts.fetched, counts.inserted, counts.updated, len(counts.cancelled_after_import),
+             len(counts.cancel_requests))
     return counts
-
-
-def _record_status_change(uow: UnitOfWork, account: AccountConfig, order: AmazonOrder, run_id: str) -> bool:
-    """A newer version of an imported order: record its Amazon status; True if it was cancelled."""
-    site_order = uow.orders.find(account.id, order.amazon_order_id)
-    if site_order is None or site_order.amazon_status_latest == order.status.value:
-        return False
-    uow.orders.record_amazon_status(site_order.id, order.status.value)
-    if order.status is not AmazonStatus.CANCELLED:
-        return False
-    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id,
-                          outcome=HistoryOutcome.CANCELLED.value,
-                          message=message(Kind.CANCELLED_AFTER_IMPORT).text)
-    return True
 
 
 def select_by_status(store: SiteStore, account: AccountConfig, run_id: str) -> Counter[str]:

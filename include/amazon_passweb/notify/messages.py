@@ -50,6 +50,12 @@ class Kind(StrEnum):
     AFN_RELEASED = "afn_released"
     CUSTOMER_BY_IDENTITY = "customer_by_identity"
     CANCELLED_AFTER_IMPORT = "cancelled_after_import"
+    # an imported order that changed on Amazon (importer.cancellations, domain.md §7)
+    CANCELLED_NOT_SENT = "cancelled_not_sent"
+    CANCELLED_ROWS_ANNULLED = "cancelled_rows_annulled"
+    CANCELLED_AFTER_SHIPPING = "cancelled_after_shipping"
+    CANCEL_REQUESTED = "cancel_requested"
+    CANCEL_NOT_APPLIED = "cancel_not_applied"
     # the push towards the gestionale (importer.partial_push), by the gestionale error's type
     PUSHED = "pushed"
     PUSHED_SHORTENED = "pushed_shortened"
@@ -179,7 +185,27 @@ TEXTS: dict[Kind, str] = {
         "al cliente esistente con gli stessi dati"
     ),
     Kind.CANCELLED_AFTER_IMPORT: (
-        "Annullato su Amazon dopo l'importazione: verifica l'ordine nel sito e il documento nel gestionale"
+        "Annullato su Amazon dopo l'importazione: le righe del documento saranno annullate nel gestionale al "
+        "prossimo invio, se non è già stato spedito"
+    ),
+    Kind.CANCELLED_NOT_SENT: (
+        "Annullato su Amazon prima dell'invio al gestionale: l'ordine non sarà inviato ed è ora Annullato"
+    ),
+    Kind.CANCELLED_ROWS_ANNULLED: (
+        "Annullato su Amazon: le righe del documento {document} sono ora annullate nel gestionale (non "
+        "cancellate) e l'ordine è Annullato"
+    ),
+    Kind.CANCELLED_AFTER_SHIPPING: (
+        "Annullato su Amazon dopo la spedizione: gestire il reso. Il documento {document} è già evaso da "
+        "{delivery}: nulla è stato cambiato nel gestionale"
+    ),
+    Kind.CANCEL_REQUESTED: (
+        "L'acquirente ha chiesto di annullare l'ordine ({reason}): decidi in Seller Central; nel gestionale "
+        "non cambia nulla finché Amazon non lo annulla"
+    ),
+    Kind.CANCEL_NOT_APPLIED: (
+        "Annullato su Amazon, ma le righe del documento {document} non sono ancora annullate nel gestionale: "
+        "il prossimo invio riprova, non serve fare altro"
     ),
     Kind.PUSHED: "Documento {document} memorizzato nel gestionale",
     Kind.PUSHED_SHORTENED: (

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from amazon_passweb.notify.formatting import EMPTY, format_money, format_when
-from amazon_passweb.notify.report import IMPORTED_OUTCOMES, ImportReport, OrderLine, Outcome
+from amazon_passweb.notify.report import (
+    IMPORTED_OUTCOMES,
+    AfterImport,
+    AfterImportLine,
+    ImportReport,
+    OrderLine,
+    Outcome,
+)
 from amazon_passweb.notify.sanitize import clean_text
 
 SUBJECT_PREFIX = "[Amazon → Passweb]"
@@ -47,6 +54,20 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
+class AfterImportRow:
+    amazon_order_id: str
+    site_order_number: str
+    gestionale_key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class AfterImportSection:
+    title: str
+    rows: list[AfterImportRow]
+
+
+@dataclass(frozen=True)
 class ReportView:
     subject: str
     heading: str
@@ -64,6 +85,7 @@ class ReportView:
     failed: list[OrderRow]
     failed_accounts: list[str]
     notes: list[str]
+    after_import: list[AfterImportSection]
 
 
 def order_row(line: OrderLine) -> OrderRow:
@@ -83,6 +105,27 @@ def order_row(line: OrderLine) -> OrderRow:
     )
 
 
+def after_import_row(line: AfterImportLine) -> AfterImportRow:
+    return AfterImportRow(
+        amazon_order_id=clean_text(line.amazon_order_id, ID_LENGTH) or EMPTY,
+        site_order_number=clean_text(line.site_order_number, ID_LENGTH) or EMPTY,
+        gestionale_key=clean_text(line.gestionale_key, ID_LENGTH) or EMPTY,
+        text=clean_text(line.text, REASON_LENGTH) or EMPTY,
+    )
+
+
+def after_import_sections(report: ImportReport) -> list[AfterImportSection]:
+    """The events on imported orders, a section per kind; the ones that need the operator first."""
+    order = (AfterImport.AFTER_SHIPPING, AfterImport.REQUESTED, AfterImport.CANCELLED, AfterImport.PENDING)
+    sections = []
+    for event in order:
+        lines = report.after_import_with(event)
+        if lines:
+            sections.append(AfterImportSection(f"{event.label} ({len(lines)})",
+                                               [after_import_row(line) for line in lines]))
+    return sections
+
+
 def build_subject(report: ImportReport) -> str:
     counts = report.counts
     account = clean_text(report.account_id, ID_LENGTH)
@@ -94,6 +137,15 @@ def build_subject(report: ImportReport) -> str:
         parts.append(plural(counts.incomplete, "incompleto", "incompleti"))
     if report.error_count:
         parts.append(plural(report.error_count, "errore", "errori"))
+    cancelled = len(report.after_import_with(AfterImport.CANCELLED))
+    if cancelled:
+        parts.append(plural(cancelled, "annullato", "annullati"))
+    requested = len(report.after_import_with(AfterImport.REQUESTED))
+    if requested:
+        parts.append(plural(requested, "richiesta di annullamento", "richieste di annullamento"))
+    returns = len(report.after_import_with(AfterImport.AFTER_SHIPPING))
+    if returns:
+        parts.append(plural(returns, "annullato dopo la spedizione", "annullati dopo la spedizione"))
     trial = " PROVA" if report.dry_run else ""
     return f"{SUBJECT_PREFIX}{trial} {account}: {', '.join(parts)}"
 
@@ -141,4 +193,5 @@ def build_view(report: ImportReport) -> ReportView:
         failed=[order_row(line) for line in report.orders_with(Outcome.FAILED)],
         failed_accounts=[clean_text(text, TEXT_LENGTH) for text in report.failed_accounts],
         notes=[clean_text(text, TEXT_LENGTH) for text in report.notes],
+        after_import=after_import_sections(report),
     )

@@ -93,6 +93,38 @@ class OrderLine:
     detail: str | None = None  # the reason's technical detail: the CSV's last column, never the email body
 
 
+class AfterImport(StrEnum):
+    """What this run saw, or did, about an order imported earlier that changed on Amazon (domain.md §7)."""
+
+    CANCELLED = "cancelled"  # Annullato: never sent, or its document's rows annullate
+    AFTER_SHIPPING = "after_shipping"  # cancelled after shipping: the operator handles the return
+    REQUESTED = "requested"  # the buyer asked to cancel: the merchant decides in Seller Central
+    PENDING = "pending"  # cancelled on Amazon, the gestionale document still to annul (retried)
+
+    @property
+    def label(self) -> str:
+        return _AFTER_IMPORT_LABELS[self]
+
+
+_AFTER_IMPORT_LABELS = {
+    AfterImport.CANCELLED: "Annullamenti applicati",
+    AfterImport.AFTER_SHIPPING: "Annullati dopo la spedizione: gestire il reso",
+    AfterImport.REQUESTED: "Richieste di annullamento da decidere",
+    AfterImport.PENDING: "Annullamenti da applicare nel gestionale",
+}
+
+
+@dataclass(frozen=True)
+class AfterImportLine:
+    """One imported order that changed on Amazon; ``text`` is from notify.messages (no buyer data)."""
+
+    amazon_order_id: str
+    event: AfterImport
+    text: str
+    site_order_number: str | None = None
+    gestionale_key: str | None = None
+
+
 @dataclass(frozen=True)
 class RunCounts:
     """How many orders reached each step.
@@ -129,6 +161,7 @@ class ImportReport:
     # Used by the pre-sync run over every account: one free-text line per account that failed.
     failed_accounts: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    after_import: tuple[AfterImportLine, ...] = ()
 
     @property
     def error_count(self) -> int:
@@ -141,9 +174,14 @@ class ImportReport:
     def orders_with(self, *outcomes: Outcome) -> list[OrderLine]:
         return [line for line in self.sorted_orders() if line.outcome in outcomes]
 
+    def after_import_with(self, event: AfterImport) -> list[AfterImportLine]:
+        return sorted((line for line in self.after_import if line.event is event),
+                      key=lambda line: line.amazon_order_id)
+
 
 def should_send(report: ImportReport) -> bool:
-    """Email the operator when the run imported orders or met errors, never for an empty clean run.
+    """Email the operator when the run imported orders, met errors, or saw imported orders change on
+    Amazon (cancellations, buyers' requests: domain.md §7); never for an empty clean run.
 
     A dry run counts as "imported" when it would have created orders: the operator
     asked for it and expects the preview.
@@ -152,4 +190,4 @@ def should_send(report: ImportReport) -> bool:
     imported = counts.created or counts.pushed or counts.incomplete
     imported = imported or any(line.outcome.is_imported for line in report.orders)
     failed = report.error_count or any(line.outcome is Outcome.FAILED for line in report.orders)
-    return bool(imported or failed)
+    return bool(imported or failed or report.after_import)

@@ -133,7 +133,8 @@ def fetch(account_id: str) -> dict:
             run.fail(message(Kind.IMPORT_FETCH_FAILED).text)
             raise
     return {**summary, "import_run_id": run.import_run_id, "fetched": fetched.fetched, "rejected": fetched.rejected,
-            "cancelled_after_import": list(fetched.counts.cancelled_after_import)}
+            "cancelled_after_import": list(fetched.counts.cancelled_after_import),
+            "cancel_requests": list(fetched.counts.cancel_requests)}
 
 
 def _airflow_run_is_active(context: Any, account: AccountConfig):

@@ -81,3 +81,8 @@ class HistoryOutcome(StrEnum):
     PUSH_FAILED = "push_failed"  # the gestionale did not store it; it stays Registrato
     CANCELLED = "cancelled"  # cancelled on Amazon after it was imported
     RECOGNISED = "recognised"  # its buyer was found by identity, without an email
+    CANCEL_APPLIED = "cancel_applied"  # Annullato: never pushed, or its document's rows annullate
+    CANCEL_SHIPPED = "cancel_shipped"  # cancelled after a delivery document evaded it: a return to handle
+    CANCEL_REQUEST = "cancel_request"  # the buyer asked to cancel; the merchant decides on Amazon
+    CANCEL_PENDING = "cancel_pending"  # the gestionale document could not be annulled yet: retried
+

@@ -337,3 +337,24 @@ class SyncRun(Base):
     # The gestionale's clock (AAAAMMGG HHMMSS) when a changed/total sync began reading: the next
     # changed one reads what the gestionale changed from then on.
     gestionale_time: Mapped[str | None] = mapped_column(String(15))
+
+
+class OrderCancellation(Base):
+    """What Amazon says about cancelling an imported order (domain.md §7), one row per order.
+
+    ``status``: ``pending`` (Amazon cancelled it, the gestionale document is still to annul: the
+    intent, written before any request, so a crash or a lost answer never loses or doubles it),
+    ``applied`` (the order is Annullato), ``after_shipping`` (cancelled after a delivery document
+    evaded it: the operator handles the return); None while only the buyer asked.
+    ``requested_at``: when the buyer's request to cancel was first seen."""
+
+    __tablename__ = "order_cancellations"
+    __table_args__ = (Index(None, "account", "status"),)
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    account: Mapped[str] = mapped_column(ACCOUNT)
+    status: Mapped[str | None] = mapped_column(String(16))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first seen cancelled
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # applied or alerted
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    request_reason: Mapped[str | None] = mapped_column(String(100))  # Amazon's reason code, no buyer data

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .articles import ArticleRepository, GestionaleCopyRepository
+from .cancellations import CancellationRepository
 from .crypto import PiiCipher, load_pii_key
 from .customers import CustomerRepository
 from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_database_url
@@ -39,6 +40,7 @@ class UnitOfWork:
     accounts: AccountStateRepository
     imports: ImportRunRepository
     syncs: SyncRunRepository
+    cancellations: CancellationRepository
 
     def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher) -> None:
         self._session_factory = session_factory
@@ -57,6 +59,7 @@ class UnitOfWork:
         self.accounts = AccountStateRepository(session)
         self.imports = ImportRunRepository(session)
         self.syncs = SyncRunRepository(session)
+        self.cancellations = CancellationRepository(session)
         return self
 
     def __exit__(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from amazon_passweb.notify.formatting import ROME
 from amazon_passweb.orders.status import HistoryOutcome
-from amazon_passweb.site.models import AccountState, ImportRun, InboxEntry, InboxHistory, Order
+from amazon_passweb.site.models import AccountState, ImportRun, InboxEntry, InboxHistory, Order, OrderCancellation
 from amazon_passweb.site.runs import DEFAULT_STALE_AFTER
 from amazon_passweb.site.states import InboxStatus, OrderState, RunOutcome
 
@@ -24,6 +24,7 @@ INBOX = InboxEntry.__table__
 ORDERS = Order.__table__
 HISTORY = InboxHistory.__table__
 IMPORTS = ImportRun.__table__
+CANCELLATIONS = OrderCancellation.__table__
 
 PAGE_SIZE = 50
 PUSHED, PUSH_FAILED = HistoryOutcome.PUSHED.value, HistoryOutcome.PUSH_FAILED.value  # written by the partial sync
@@ -73,6 +74,8 @@ class OrderListEntry:
     import_error: str | None
     push_error: str | None
     attempts: int
+    cancellation: str | None = None  # site.cancellations.CancellationStatus value: Amazon cancelled it
+    cancel_requested: bool = False  # the buyer asked to cancel (domain.md §7)
 
     @property
     def site_number(self) -> str | None:
@@ -93,6 +96,17 @@ class OrderListEntry:
         if self.push_error:
             return self.push_error
         return self.import_error if self.failed or self.rejected else None
+
+    @property
+    def cancellation_note(self) -> str | None:
+        """What Amazon said about cancelling it, when the operator has something to know or do."""
+        if self.cancellation == "after_shipping":
+            return "Annullato su Amazon dopo la spedizione: gestire il reso"
+        if self.cancellation == "pending":
+            return "Annullato su Amazon: righe da annullare nel gestionale al prossimo invio"
+        if self.cancel_requested and self.cancellation is None:
+            return "L'acquirente ha chiesto di annullarlo: decidi in Seller Central"
+        return None
 
     @property
     def state_label(self) -> str:
@@ -164,10 +178,13 @@ def _base_query():
         ORDERS.c.total_gross,
         push.c.message.label("push_message"),
         push_failed.label("push_failed"),
+        CANCELLATIONS.c.status.label("cancellation"),
+        CANCELLATIONS.c.requested_at.label("cancel_requested_at"),
     ]
     joined = INBOX.outerjoin(
         ORDERS, and_(ORDERS.c.account == INBOX.c.account, ORDERS.c.amazon_order_id == INBOX.c.amazon_order_id)
-    ).outerjoin(push, and_(push.c.account == INBOX.c.account, push.c.amazon_order_id == INBOX.c.amazon_order_id))
+    ).outerjoin(push, and_(push.c.account == INBOX.c.account, push.c.amazon_order_id == INBOX.c.amazon_order_id)
+                ).outerjoin(CANCELLATIONS, CANCELLATIONS.c.order_id == ORDERS.c.id)
     return select(*columns).select_from(joined), order_date, push_failed
 
 
@@ -220,6 +237,8 @@ def _line(row) -> OrderListEntry:
         import_error=m["last_error"],
         push_error=m["push_message"] if m["push_failed"] else None,
         attempts=m["attempts"] or 0,
+        cancellation=m["cancellation"],
+        cancel_requested=m["cancel_requested_at"] is not None,
     )
 
 

@@ -1,0 +1,156 @@
+"""Imported orders that change on Amazon: cancellations and buyers' requests to cancel (domain.md §7).
+
+Two halves, so that each event happens exactly once:
+
+- :func:`record_change`, inside the fetch's transaction, when a newer version of an imported order
+  arrives. A Registrato order Amazon cancelled becomes Annullato there and then (the push, which
+  takes Registrato orders only, never sees it). An order already in the gestionale gets a
+  ``pending`` cancellation: the intent, stored before anything is asked of the gestionale. A
+  buyer's request is flagged. Seen again (the same version re-read, or a later one), nothing is
+  recorded twice.
+- :func:`apply_cancellations`, with the gestionale client, before the push: each pending one is
+  either annulled (every row of its document set to annullata, the document kept) or, when a
+  delivery document already evades it, left as it is for the operator to handle the return. The
+  outcome and the order's state are written in one transaction after the gestionale answered; a
+  crash or a lost answer before that leaves it pending, and the next attempt finds the rows
+  already annullate (the revision is idempotent) or sends it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from amazon_passweb.amazon.models import AmazonOrder
+from amazon_passweb.config import AccountConfig
+from amazon_passweb.gestionale.cancellation import annul_rows, evading_movements
+from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.errors import GestionaleError, GestionaleUnavailable, PushStopped
+from amazon_passweb.notify.messages import Kind, message
+from amazon_passweb.orders.cancellation import (
+    CLOSED_STATES,
+    NOT_SENT_STATES,
+    AmazonCancel,
+    buyer_request_open,
+    on_amazon_cancel,
+)
+from amazon_passweb.orders.status import AmazonStatus, HistoryOutcome, OrderState
+from amazon_passweb.site.cancellations import CancellationStatus
+from amazon_passweb.site.records import OrderRecord
+from amazon_passweb.site.unit_of_work import SiteStore, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CANCELLED, REQUESTED = "cancelled", "requested"
+# States an order in the gestionale may be in when its rows are annulled (ship-flow's included).
+IN_GESTIONALE = [state for state in OrderState if state not in CLOSED_STATES | NOT_SENT_STATES]
+
+
+def record_change(uow: UnitOfWork, account: AccountConfig, order: AmazonOrder, run_id: str) -> str | None:
+    """A newer version of an order: if it is imported, record its Amazon status and what changed.
+    Returns ``"cancelled"`` (Amazon cancelled it, first seen now), ``"requested"`` (the buyer asked
+    to cancel, first seen now) or None."""
+    site = uow.orders.find(account.id, order.amazon_order_id)
+    if site is None:
+        return None
+    if site.amazon_status_latest != order.status.value:
+        uow.orders.record_amazon_status(site.id, order.status.value)
+    if order.status is AmazonStatus.CANCELLED:
+        return CANCELLED if _cancelled(uow, account, site, run_id) else None
+    if not (order.buyer_cancel_requested and buyer_request_open(order.status, site.state)):
+        return None
+    if not uow.cancellations.record_request(site.id, account.id, order.buyer_cancel_reason):
+        return None
+    text = message(Kind.CANCEL_REQUESTED, reason=order.buyer_cancel_reason or "motivo non indicato").text
+    _history(uow, account, site, run_id, HistoryOutcome.CANCEL_REQUEST, text)
+    return REQUESTED
+
+
+def _cancelled(uow: UnitOfWork, account: AccountConfig, site: OrderRecord, run_id: str) -> bool:
+    action = on_amazon_cancel(site.state)
+    if action is AmazonCancel.NOTHING:
+        return False
+    if action is AmazonCancel.NOT_SENT:
+        if not uow.cancellations.record_cancelled(site.id, account.id, CancellationStatus.APPLIED):
+            return False
+        uow.orders.set_state(site.id, OrderState.ANNULLATO, expected=NOT_SENT_STATES)
+        _history(uow, account, site, run_id, HistoryOutcome.CANCEL_APPLIED, message(Kind.CANCELLED_NOT_SENT).text)
+        return True
+    if not uow.cancellations.record_cancelled(site.id, account.id, CancellationStatus.PENDING):
+        return False
+    _history(uow, account, site, run_id, HistoryOutcome.CANCELLED, message(Kind.CANCELLED_AFTER_IMPORT).text)
+    return True
+
+
+def _history(uow: UnitOfWork, account: AccountConfig, site: OrderRecord, run_id: str, outcome: HistoryOutcome,
+             text: str, detail: str | None = None) -> None:
+    uow.inbox.add_history(account.id, site.amazon_order_id, run_id=run_id, outcome=outcome.value, message=text,
+                          detail=detail)
+
+
+def apply_cancellations(store: SiteStore, client: GestionaleClient, account: AccountConfig, run_id: str
+                        ) -> Counter[str]:
+    """Every pending cancellation of the account, in the gestionale. ``annulled``: rows annullate,
+    order Annullato; ``after_shipping``: a delivery document evades it, the operator is alerted;
+    ``pending``: the gestionale refused or could not answer, tried again next time. An unreachable
+    gestionale stops here (the push after it would meet the same); ``PushStopped`` is raised."""
+    outcome: Counter[str] = Counter()
+    last_id = 0
+    while True:
+        with store.unit_of_work(read_only=True) as uow:
+            pending = uow.cancellations.pending(account.id, after_id=last_id)
+            orders = uow.orders.many(pending)
+        if not pending:
+            break
+        last_id = pending[-1]
+        for order_id in pending:
+            try:
+                outcome[_apply(store, client, account, orders[order_id], run_id)] += 1
+            except PushStopped:
+                raise
+            except GestionaleUnavailable as error:
+                _still_pending(store, account, orders[order_id], run_id, error)
+                outcome["pending"] += 1
+                log.warning("gestionale unreachable: the other cancellations wait for the next push")
+                return outcome
+            except GestionaleError as error:
+                _still_pending(store, account, orders[order_id], run_id, error)
+                outcome["pending"] += 1
+    if outcome:
+        log.info("cancellations of %s: %s", account.id, dict(outcome))
+    return outcome
+
+
+def _apply(store: SiteStore, client: GestionaleClient, account: AccountConfig, order: OrderRecord,
+           run_id: str) -> str:
+    key = order.gestionale_document_key
+    if order.state in CLOSED_STATES or not key:  # closed meanwhile; or never pushed (not reachable)
+        with store.unit_of_work() as uow:
+            uow.cancellations.settle(order.id, CancellationStatus.APPLIED)
+        return "annulled"
+    evading = evading_movements(client, key)
+    if evading:
+        with store.unit_of_work() as uow:
+            if uow.cancellations.settle(order.id, CancellationStatus.AFTER_SHIPPING):
+                alert = message(Kind.CANCELLED_AFTER_SHIPPING, document=key, delivery=", ".join(evading))
+                _history(uow, account, order, run_id, HistoryOutcome.CANCEL_SHIPPED, alert.text)
+        log.warning("order %s cancelled on Amazon after %s evaded it: left for the operator",
+                    order.amazon_order_id, ", ".join(evading))
+        return "after_shipping"
+    annulment = annul_rows(client, key, account.cancellation_category)
+    with store.unit_of_work() as uow:
+        if uow.cancellations.settle(order.id, CancellationStatus.APPLIED):
+            uow.orders.set_state(order.id, OrderState.ANNULLATO, expected=IN_GESTIONALE)
+            done = message(Kind.CANCELLED_ROWS_ANNULLED, document=key,
+                           detail=f"{annulment.rows} rows, revision {'sent' if annulment.sent else 'already applied'}")
+            _history(uow, account, order, run_id, HistoryOutcome.CANCEL_APPLIED, done.text, done.detail)
+    return "annulled"
+
+
+def _still_pending(store: SiteStore, account: AccountConfig, order: OrderRecord, run_id: str,
+                   error: GestionaleError) -> None:
+    log.warning("order %s: cancellation not applied in the gestionale yet: %s", order.amazon_order_id, error)
+    with store.unit_of_work() as uow:
+        wait = message(Kind.CANCEL_NOT_APPLIED, document=order.gestionale_document_key,
+                       detail=f"{type(error).__name__}: {error}")
+        _history(uow, account, order, run_id, HistoryOutcome.CANCEL_PENDING, wait.text, wait.detail)
