@@ -11,16 +11,21 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the lock or the direct requirements change.
-$(STAMP): $(BIN)/python requirements.txt constraints.txt
+# Reinstall only when the lock or the direct requirements change. Development installs
+# requirements-dev.txt: the runtime requirements, the stand-ins' (sandbox/requirements.txt), the tools.
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt sandbox/requirements.txt constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# bandit scans the code that ships (the runtime image's include/, dags/, plugins/). Not sandbox/
+# nor tests/: the stand-ins and fixtures carry fake credentials, pseudo-random data, subprocesses
+# and SQL built for test tooling by design, which bandit reports (B105, B311, B404/B603, B608).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r include dags plugins
 
 # The browser tests drive Debian's chromium (a browser downloaded by a test tool would not install).
 browser:

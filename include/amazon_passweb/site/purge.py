@@ -46,8 +46,7 @@ def purge_buyer_data(
     now = now or utcnow()
     cutoff = now - timedelta(days=older_than_days)
     with store.unit_of_work() as uow:
-        session = uow.session
-        assert session is not None
+        session = uow.active_session
 
         expired = _expired_orders(cutoff)
         orders = session.execute(update(ORDERS).where(expired).values(pii_purged_at=now)).rowcount
@@ -146,7 +145,6 @@ def orders_awaiting_purge(store: SiteStore, *, older_than_days: int = DEFAULT_RE
     """How many orders the next purge would touch (for reports and monitoring)."""
     cutoff = utcnow() - timedelta(days=older_than_days)
     with store.unit_of_work() as uow:
-        assert uow.session is not None
-        return uow.session.execute(
+        return uow.active_session.execute(
             select(func.count()).select_from(ORDERS).where(_expired_orders(cutoff))
         ).scalar_one()

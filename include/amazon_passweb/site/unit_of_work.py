@@ -26,6 +26,7 @@ from .cancellations import CancellationRepository
 from .crypto import PiiCipher, load_pii_key
 from .customers import CustomerRepository
 from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_database_url
+from .errors import StoreError
 from .inbox import InboxRepository
 from .orders import OrderRepository
 from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
@@ -62,29 +63,36 @@ class UnitOfWork:
         self.cancellations = CancellationRepository(session)
         return self
 
+    @property
+    def active_session(self) -> Session:
+        """The open session; an explicit check rather than an ``assert``, which ``python -O`` drops."""
+        if self.session is None:
+            raise StoreError("unit of work used outside its with block")
+        return self.session
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        assert self.session is not None
+        session = self.active_session
         try:
             if exc_type is None:
-                self.session.commit()
+                session.commit()
             else:
-                self.session.rollback()
+                session.rollback()
         finally:
-            self.session.close()
+            session.close()
             self.session = None
 
     def commit(self) -> None:
         """Commit now and start a new transaction in the same unit of work."""
-        assert self.session is not None
-        self.session.commit()
-        self.session.begin()
+        session = self.active_session
+        session.commit()
+        session.begin()
 
     def rollback(self) -> None:
-        assert self.session is not None
-        self.session.rollback()
-        self.session.begin()
+        session = self.active_session
+        session.rollback()
+        session.begin()
 
 
 class SiteStore:
