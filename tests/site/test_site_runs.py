@@ -61,6 +61,24 @@ def test_a_dead_run_stops_blocking_after_the_stale_period(store: SiteStore) -> N
         assert uow.imports.get(dead).outcome == "abandoned"
 
 
+def test_an_open_run_is_never_closed_for_its_age_alone(store: SiteStore) -> None:
+    # A v0 backfill can run for hours: only the scheduler can tell it is over (airflow_runs).
+    with store.unit_of_work() as uow:
+        backfill = uow.imports.start("acc", run_id="backfill__1")
+        sync = uow.syncs.start(SyncType.TOTAL, run_id="sync__1")
+        uow.session.execute(update(ImportRun).where(ImportRun.id == backfill).values(started_at=T0))
+        uow.session.execute(update(SyncRun).where(SyncRun.id == sync).values(started_at=T0))
+    with store.unit_of_work() as uow:
+        with pytest.raises(ImportAlreadyRunning):
+            uow.imports.start("acc")
+        with pytest.raises(SyncAlreadyRunning):
+            uow.syncs.start(SyncType.CHANGED)
+        assert [run.id for run in uow.syncs.running_exclusive()] == [sync]
+        uow.syncs.abandon(sync, "terminata senza chiudersi")
+        assert uow.syncs.get(sync).outcome == "abandoned" and not uow.syncs.get(sync).counted
+        assert uow.syncs.running_exclusive() == []
+
+
 def test_changed_and_total_syncs_exclude_each_other_but_not_partial(store: SiteStore) -> None:
     with store.unit_of_work() as uow:
         total = uow.syncs.start(SyncType.TOTAL)

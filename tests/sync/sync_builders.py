@@ -53,7 +53,7 @@ def order_states(store: SiteStore) -> dict[str, str]:
 
 def sync_runs(store: SiteStore) -> list[dict]:
     with store.engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, sync_type, outcome, counted, message FROM sync_runs ORDER BY id"))
+        rows = conn.execute(text("SELECT id, run_id, sync_type, outcome, counted, message FROM sync_runs ORDER BY id"))
         return [dict(row._mapping) for row in rows]
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sync_builders import STORED, SlowArticles, order_states, read_emails, registrato_order, sync_runs
 
 from amazon_passweb.gestionale.errors import GestionaleUnavailable
 from amazon_passweb.importer.partial_push import push_registrato
-from amazon_passweb.importer.sync import SyncStatus, run_site_sync
+from amazon_passweb.importer.sync import SyncStatus, WaitPolicy, run_site_sync
 from amazon_passweb.orchestration import sync_tasks
 from amazon_passweb.site import runs
 from amazon_passweb.site.states import SyncType
@@ -136,3 +136,17 @@ def test_a_sync_that_fails_is_not_counted(store, accounts):
     assert "connection refused" not in report.message, "the technical detail goes to the log, not to the operator"
     assert [(r["outcome"], bool(r["counted"])) for r in sync_runs(store)] == [("failed", False)]
     assert report.quota.used == 0
+
+
+def test_a_sync_killed_while_running_stops_blocking_once_airflow_says_it_is_over(store, client, accounts):
+    # The killed sync opened its run as every sync does, then its worker died before closing it.
+    with store.unit_of_work() as uow:
+        uow.syncs.start(SyncType.CHANGED, run_id="killed")
+    still_running = run_site_sync(store, client, accounts, SyncType.CHANGED, "sync-1",
+                                  wait=WaitPolicy(timeout=timedelta(0)), is_active=lambda run_id: True)
+    assert still_running.status is SyncStatus.BUSY
+    over = run_site_sync(store, client, accounts, SyncType.CHANGED, "sync-2",
+                         wait=WaitPolicy(timeout=timedelta(0)), is_active=lambda run_id: run_id != "killed")
+    assert over.status is SyncStatus.COMPLETED
+    runs_seen = [(r["run_id"], r["outcome"], bool(r["counted"])) for r in sync_runs(store)]
+    assert runs_seen == [("killed", "abandoned", False), ("sync-2", "success", True)]

@@ -194,10 +194,11 @@ class AccountImport:
 
 
 def sync_and_notify(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, sync_type: SyncType,
-                    run_id: str, failed: dict[str, str], *,
-                    wait: WaitPolicy | None = None) -> tuple[SyncReport, SendResult]:
-    """Run the sync and email its report (or its refusal); a failed email never fails the sync."""
-    report = run_site_sync(store, client, accounts, sync_type, run_id, failed, wait=wait)
+                    run_id: str, failed: dict[str, str], *, wait: WaitPolicy | None = None,
+                    is_active: Callable[[str | None], bool] | None = None) -> tuple[SyncReport, SendResult]:
+    """Run the sync and email its report (or its refusal); a failed email never fails the sync.
+    ``is_active``: asks the scheduler whether a sync that left its run open still runs."""
+    report = run_site_sync(store, client, accounts, sync_type, run_id, failed, wait=wait, is_active=is_active)
     log.info("%s; quota %s: %d used, %d available", report.message, f"{report.quota.month:%m/%Y}",
              report.quota.used, report.quota.available)
     email = send_email(build_sync_email(report), report_recipients(accounts), conn_id=accounts.smtp_conn_id)

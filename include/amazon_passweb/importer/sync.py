@@ -108,12 +108,15 @@ def run_site_sync(
     *,
     wait: WaitPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    is_active: Callable[[str | None], bool] | None = None,
 ) -> SyncReport:
-    """Run one changed/total sync. ``failed_imports`` maps account id → why its import failed."""
+    """Run one changed/total sync. ``failed_imports`` maps account id → why its import failed.
+    ``is_active(run_id)``: whether the scheduler still runs the sync that left a run open; without
+    it, an open run is waited for as if it were running."""
     if sync_type is SyncType.PARTIAL:
         raise ValueError("a partial sync is the account import's own push, not run_site_sync")
     failed_imports = dict(failed_imports or {})
-    sync_run_id = _start_exclusive(store, sync_type, run_id, wait or WaitPolicy(), sleep)
+    sync_run_id = _start_exclusive(store, sync_type, run_id, wait or WaitPolicy(), sleep, is_active)
     if sync_run_id is None:  # the running one carries the orders: pushing them too could duplicate them
         busy = message(Kind.SYNC_BUSY, sync_type=sync_label(sync_type)).text
         log.warning(busy)
@@ -153,18 +156,31 @@ def run_site_sync(
 
 
 def _start_exclusive(store: SiteStore, sync_type: SyncType, run_id: str, wait: WaitPolicy,
-                     sleep: Callable[[float], None]) -> int | None:
-    """Open the changed/total run, waiting for one already running; None if it never ends in time."""
+                     sleep: Callable[[float], None],
+                     is_active: Callable[[str | None], bool] | None) -> int | None:
+    """Open the changed/total run, waiting for one already running; None if it never ends in time.
+    A run the scheduler no longer runs (a killed worker) is closed as abandoned at once."""
     deadline = time.monotonic() + wait.timeout.total_seconds()
     while True:
         try:
             with store.unit_of_work() as uow:
                 return uow.syncs.start(sync_type, run_id=run_id)
         except SyncAlreadyRunning:
+            if is_active is not None and _abandon_dead_runs(store, is_active):
+                continue
             if time.monotonic() >= deadline:
                 return None
             log.info("a changed or total sync is running: waiting for it to end")
             sleep(wait.poll_seconds)
+
+
+def _abandon_dead_runs(store: SiteStore, is_active: Callable[[str | None], bool]) -> bool:
+    with store.unit_of_work() as uow:
+        dead = [run for run in uow.syncs.running_exclusive() if not is_active(run.run_id)]
+        for run in dead:
+            log.warning("closing the sync of run %s: it no longer runs", run.run_id)
+            uow.syncs.abandon(run.id, message(Kind.SYNC_ABANDONED, run_id=run.run_id).text)
+    return bool(dead)
 
 
 def _quota(store: SiteStore, accounts: AccountsFile, sync_run_id: int | None = None) -> QuotaUsage:

@@ -86,6 +86,7 @@ class Kind(StrEnum):
     # an account's import run as a whole (orchestration.account_tasks, importer.notify_run), on the accounts page
     IMPORT_FETCH_FAILED = "import_fetch_failed"
     IMPORT_ABANDONED = "import_abandoned"
+    SYNC_ABANDONED = "sync_abandoned"
     IMPORT_PUSH_FAILED = "import_push_failed"
     IMPORT_PUSH_ERROR = "import_push_error"
     EMAIL_SENT = "email_sent"
@@ -287,6 +288,9 @@ TEXTS: dict[Kind, str] = {
     Kind.IMPORT_ABANDONED: (
         "L'esecuzione {run_id} è terminata senza chiudere la sua importazione (processo interrotto): "
         "la successiva riprende gli ordini da dove era arrivata"
+    ),
+    Kind.SYNC_ABANDONED: (
+        "La sincronizzazione {run_id} è terminata senza chiudersi (processo interrotto): non è conteggiata"
     ),
     Kind.EMAIL_SENT: "invio {what} riuscito",
     Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",

@@ -28,6 +28,7 @@ from amazon_passweb.importer.window import (
     parse_requested_start,
 )
 from amazon_passweb.notify.messages import Kind, message
+from amazon_passweb.orchestration.airflow_runs import run_is_active
 from amazon_passweb.site.errors import ImportAlreadyRunning
 from amazon_passweb.site.records import ImportRunCounts
 from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
@@ -139,16 +140,7 @@ def fetch(account_id: str) -> dict:
 
 def _airflow_run_is_active(context: Any, account: AccountConfig):
     """Whether an Airflow run of this account's DAG is still queued or running."""
-    def is_active(run_id: str | None) -> bool:
-        if not run_id:
-            return False
-        try:
-            state = context["ti"].get_dagrun_state(dag_id=account.dag_id, run_id=run_id)
-        except Exception:  # the run is gone from Airflow's database
-            return False
-        return str(state).lower().rsplit(".", 1)[-1] in ("queued", "running")
-
-    return is_active
+    return run_is_active(context["ti"], account.dag_id)
 
 
 def select(account_id: str, summary: dict) -> dict:

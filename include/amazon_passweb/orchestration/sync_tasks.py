@@ -20,6 +20,7 @@ from amazon_passweb.importer.pipeline import sync_and_notify
 from amazon_passweb.importer.sync import SyncReport, SyncStatus
 from amazon_passweb.notify import SendResult
 from amazon_passweb.notify.messages import Kind, import_outcome, message
+from amazon_passweb.orchestration.airflow_runs import run_is_active
 from amazon_passweb.orchestration.import_wait import DEFAULT_WAIT_MINUTES
 from amazon_passweb.orchestration.task_ids import import_task_id, pre_sync_run_id
 from amazon_passweb.site.states import SyncType
@@ -40,7 +41,8 @@ def run_sync(context: Any) -> dict:
     store = open_site_store()  # the task's one store; the schema is the deployment's
     try:
         report, email = sync_and_notify(store, GestionaleHook().get_client(), accounts, sync_type,
-                                        context["run_id"], failed)
+                                        context["run_id"], failed,
+                                        is_active=run_is_active(context["ti"], context["ti"].dag_id))
     finally:
         store.dispose()
     if report.status.refused:

@@ -22,8 +22,8 @@ STATE = AccountState.__table__
 IMPORTS = ImportRun.__table__
 SYNCS = SyncRun.__table__
 
-# A run still "running" after this long is taken to be dead (worker killed) and
-# no longer blocks new runs.
+# How long the operator pages show an open run as "in corso" without asking Airflow. Runs are never
+# closed for their age: whether a run still runs is Airflow's answer (orchestration/airflow_runs.py).
 DEFAULT_STALE_AFTER = timedelta(hours=6)
 QUOTA_TIME_ZONE = ROME_ZONE_NAME  # the merchant's month, not UTC's
 _COUNTED_TYPES = (SyncType.CHANGED.value, SyncType.TOTAL.value)
@@ -75,20 +75,25 @@ class ImportRunRepository:
         run_id: str | None = None,
         window_start: datetime | None = None,
         window_end: datetime | None = None,
-        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        stale_after: timedelta | None = None,
     ) -> int:
         """Open a run; raises ``ImportAlreadyRunning`` while another one of the
-        same account is open (a unique partial index decides, not this code)."""
+        same account is open (a unique partial index decides, not this code).
+
+        An open run is never closed here for its age alone (a long backfill can last hours): the
+        caller asks the scheduler whether it still runs. ``stale_after``, for callers without a
+        scheduler to ask, closes runs open longer than that first."""
         now = utcnow()
-        self._session.execute(
-            update(IMPORTS)
-            .where(
-                IMPORTS.c.account == account,
-                IMPORTS.c.outcome == RunOutcome.RUNNING.value,
-                IMPORTS.c.started_at < now - stale_after,
+        if stale_after is not None:
+            self._session.execute(
+                update(IMPORTS)
+                .where(
+                    IMPORTS.c.account == account,
+                    IMPORTS.c.outcome == RunOutcome.RUNNING.value,
+                    IMPORTS.c.started_at < now - stale_after,
+                )
+                .values(outcome=RunOutcome.ABANDONED.value, finished_at=now, message="no longer running")
             )
-            .values(outcome=RunOutcome.ABANDONED.value, finished_at=now, message="no longer running")
-        )
         try:
             with self._session.begin_nested():
                 return self._session.execute(
@@ -153,16 +158,18 @@ class SyncRunRepository:
         self._session = session
 
     def start(
-        self, sync_type: SyncType, *, run_id: str | None = None, stale_after: timedelta = DEFAULT_STALE_AFTER
+        self, sync_type: SyncType, *, run_id: str | None = None, stale_after: timedelta | None = None
     ) -> int:
         """Open a sync run. A changed or total sync raises ``SyncAlreadyRunning``
-        while another changed/total one is open; partial syncs always start."""
+        while another changed/total one is open; partial syncs always start. Open runs are closed
+        for their age only when ``stale_after`` is given (see :meth:`ImportRunRepository.start`)."""
         now = utcnow()
-        self._session.execute(
-            update(SYNCS)
-            .where(SYNCS.c.outcome == RunOutcome.RUNNING.value, SYNCS.c.started_at < now - stale_after)
-            .values(outcome=RunOutcome.ABANDONED.value, finished_at=now, message="no longer running")
-        )
+        if stale_after is not None:
+            self._session.execute(
+                update(SYNCS)
+                .where(SYNCS.c.outcome == RunOutcome.RUNNING.value, SYNCS.c.started_at < now - stale_after)
+                .values(outcome=RunOutcome.ABANDONED.value, finished_at=now, message="no longer running")
+            )
         try:
             with self._session.begin_nested():
                 return self._session.execute(
@@ -196,6 +203,19 @@ class SyncRunRepository:
                 gestionale_time=gestionale_time if success else None,
             )
         )
+
+    def running_exclusive(self) -> list[SyncRunRecord]:
+        """The changed/total runs still open (at most one, unless a killed one was never closed)."""
+        rows = self._session.execute(
+            select(SYNCS).where(SYNCS.c.outcome == RunOutcome.RUNNING.value,
+                                SYNCS.c.sync_type.in_(_COUNTED_TYPES)).order_by(SYNCS.c.id))
+        return [_sync_run(row) for row in rows]
+
+    def abandon(self, sync_run_id: int, message: str) -> None:
+        """Close a run its scheduler no longer runs (a killed worker): never counted."""
+        self._session.execute(
+            update(SYNCS).where(SYNCS.c.id == sync_run_id, SYNCS.c.outcome == RunOutcome.RUNNING.value)
+            .values(outcome=RunOutcome.ABANDONED.value, finished_at=utcnow(), message=message))
 
     def last_gestionale_time(self) -> str | None:
         """Since when (gestionale clock) a changed sync reads: when the latest successful changed/total
