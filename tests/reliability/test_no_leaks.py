@@ -103,8 +103,8 @@ def leak_run(site_db, pii_key, gestionale_client, tmp_path_factory):
         root.setLevel(logging.DEBUG)
         try:
             summaries = [tasks.fetch(ACCOUNT.id)]
-            for step in (tasks.select, tasks.reconcile, tasks.create_orders, tasks.push_partial, tasks.report,
-                         tasks.advance_watermark):
+            for step in (tasks.select, tasks.reconcile, tasks.create_orders, tasks.push_partial,
+                         tasks.confirm_shipments, tasks.report, tasks.advance_watermark):
                 summaries.append(step(ACCOUNT.id, summaries[-1]))
         finally:
             root.removeHandler(handler)

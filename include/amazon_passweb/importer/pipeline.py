@@ -1,9 +1,10 @@
 """Each use case's sequence of steps, written once, over one open site store.
 
 - one account's import: :class:`AccountImport` (fetch → select → reconcile → create → push →
-  report → watermark). The account DAG runs one method per task (``orchestration.account_tasks``);
+  confirm shipments → report → watermark). The account DAG runs one method per task (``orchestration.account_tasks``);
   :meth:`AccountImport.run` runs fetch to push in one process (tests, reliability harness, benchmark);
 - partial push of an account's Registrato orders: :meth:`AccountImport.push`;
+- shipment confirmation to Amazon: :meth:`AccountImport.confirm_shipments`;
 - site–gestionale sync: :func:`sync_and_notify`;
 - buyer-data purge: :func:`purge`.
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig, AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
@@ -26,6 +28,7 @@ from amazon_passweb.importer import steps
 from amazon_passweb.importer.notify_run import send_run_report
 from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.rejected import record_rejected
+from amazon_passweb.importer.shipments import ShipmentCounts, confirm_shipments
 from amazon_passweb.importer.sync import SyncReport, WaitPolicy, run_site_sync
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import SendResult, send_email
@@ -39,7 +42,8 @@ from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
 
-IMPORT_STEPS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "report", "advance_watermark")
+IMPORT_STEPS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "confirm_shipments", "report",
+                "advance_watermark")
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,11 @@ class AccountImport:
     def push(self, client: GestionaleClient) -> Counter[str]:
         """The partial push: raises ``PushStopped`` when the gestionale refuses the whole push."""
         return push_registrato(self.store, client, self.account, self.run_id)
+
+    def confirm_shipments(self, gestionale: GestionaleClient | None, amazon: OrdersClient) -> ShipmentCounts:
+        """Shipments from the gestionale's delivery documents to Amazon (without ``gestionale``: only
+        the ones already read and still pending are sent)."""
+        return confirm_shipments(self.store, gestionale, amazon, self.account, self.run_id)
 
     def report(self, window: Window, watermark_before: datetime | None, watermark_after: datetime | None,
                fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = ()) -> dict:

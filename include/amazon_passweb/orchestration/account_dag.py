@@ -30,7 +30,8 @@ gestionale and Amazon (as `python -m amazon_passweb doctor`) and stops on a prob
 
 Steps: fetch into the inbox → keep the configured statuses → reconcile customers
 and addresses → create site orders (Registrato) → partial sync to the gestionale
-(Memorizzato; never counted in the monthly quota) → report email (also when the push
+(Memorizzato; never counted in the monthly quota) → confirm to Amazon the shipments of
+the gestionale's delivery documents (In attesa di spedizione → Spedito) → report email (also when the push
 failed, naming why) → advance the watermark. A gestionale that refuses the credentials or
 the configuration fails the push at once, without retry (each retry is one more failed login).
 Only one run of this DAG is active at a time; further runs wait.
@@ -107,12 +108,23 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
             return tasks.push_partial(account.id, created)
 
-        # The report goes out whatever the push did: the orders this run created are in the site and
-        # the operator must hear of them and of the failed push. It needs the orders created.
-        @task(trigger_rule="all_done_min_one_success")
-        def report(created: dict, pushed: dict | None) -> dict:
+        # Shipments are confirmed whatever the push did: orders stored by earlier runs ship meanwhile.
+        @task(pool="gestionale_webapi", trigger_rule="all_done_min_one_success")
+        def confirm_shipments(created: dict, pushed: dict | None) -> dict:
             from amazon_passweb.orchestration import account_tasks as tasks
 
+            if pushed is None:  # the push task failed
+                return {**tasks.confirm_shipments(account.id, created, push_failed=True), "push_task_failed": True}
+            return tasks.confirm_shipments(account.id, pushed)
+
+        # The report goes out whatever the push and the confirmations did: the orders this run created
+        # are in the site and the operator must hear of them and of what failed. It needs the orders created.
+        @task(trigger_rule="all_done_min_one_success")
+        def report(created: dict, pushed: dict | None, shipped: dict | None) -> dict:
+            from amazon_passweb.orchestration import account_tasks as tasks
+
+            if shipped is not None:
+                return tasks.report(account.id, shipped, push_failed=bool(shipped.get("push_task_failed")))
             if pushed is None:  # the push task failed
                 return tasks.report(account.id, created, push_failed=True)
             return tasks.report(account.id, pushed)
@@ -124,6 +136,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
             return tasks.advance_watermark(account.id, reported)
 
         created = create_orders(reconcile(select(fetch())))
-        advance_watermark(report(created, push_partial(created)))
+        pushed = push_partial(created)
+        advance_watermark(report(created, pushed, confirm_shipments(created, pushed)))
 
     return account_import()

@@ -35,6 +35,7 @@ from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
 log = logging.getLogger(__name__)
 
 PUSH_FAILURE_KEY = "push_failure"
+PUSH_STOPPED_KEY = "push_stopped"  # the gestionale refused credentials or settings: no more logins this run
 
 
 def _context() -> Any:
@@ -193,11 +194,30 @@ def push_partial(account_id: str, summary: dict) -> dict:
         # closer to being locked: fail now, no Airflow retry. The report task reads why (text only).
         reason = gestionale_stop(stop).text
         ti.xcom_push(key=PUSH_FAILURE_KEY, value=reason)
+        ti.xcom_push(key=PUSH_STOPPED_KEY, value=True)
         raise AirflowFailException(reason) from None
     except Exception:
         ti.xcom_push(key=PUSH_FAILURE_KEY, value=message(Kind.IMPORT_PUSH_ERROR).text)
         raise  # transient (the gestionale unreachable): Airflow retries
     return {**summary, "pushed": counts["pushed"], "push_failed": counts["failed"]}
+
+
+def confirm_shipments(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:
+    """Confirm to Amazon what the gestionale shipped, in every kind of run. After a push the gestionale
+    refused (credentials, settings) its delivery documents are not read (one more refused login
+    each time), and only the shipments already read and pending are sent."""
+    if summary["dry_run"]:
+        return summary
+    account = _accounts().account(account_id)
+    if not account.confirm_shipments:
+        return {**summary, "shipments_disabled": True}
+    from amazon_passweb.gestionale.hook import GestionaleHook
+
+    stopped = push_failed and _context()["ti"].xcom_pull(task_ids="push_partial", key=PUSH_STOPPED_KEY)
+    gestionale = None if stopped else GestionaleHook().get_client()
+    with _task_store() as store, SpApiHook.client_for_account(account) as amazon:
+        counts = _import(store, account, summary).confirm_shipments(gestionale, amazon)
+    return {**summary, **counts.as_summary()}
 
 
 def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:

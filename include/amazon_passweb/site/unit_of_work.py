@@ -28,6 +28,7 @@ from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_d
 from .inbox import InboxRepository
 from .orders import OrderRepository
 from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
+from .shipments import ShipmentRepository
 
 
 class UnitOfWork:
@@ -39,6 +40,7 @@ class UnitOfWork:
     accounts: AccountStateRepository
     imports: ImportRunRepository
     syncs: SyncRunRepository
+    shipments: ShipmentRepository
 
     def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher) -> None:
         self._session_factory = session_factory
@@ -57,6 +59,7 @@ class UnitOfWork:
         self.accounts = AccountStateRepository(session)
         self.imports = ImportRunRepository(session)
         self.syncs = SyncRunRepository(session)
+        self.shipments = ShipmentRepository(session)
         return self
 
     def __exit__(
