@@ -12,6 +12,9 @@ import pytest
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.importer.pipeline import AccountImport
+from amazon_passweb.importer.shipments import shipment_report
+from amazon_passweb.notify import ImportReport, RunCounts, RunKind, should_send
+from amazon_passweb.notify.render import render_report_text
 from amazon_passweb.orders.dates import ROME
 from amazon_passweb.orders.status import OrderState, RowKind, ShipmentStatus
 from sandbox.amazon.generate import generate_orders
@@ -133,3 +136,23 @@ def test_an_account_that_does_not_confirm_reads_and_sends_nothing(world):
     assert counts.disabled and counts.read == 0
     assert not amazon_state(world, world["orders"]["partial"]).tracking_numbers
     assert site(world, world["orders"]["partial"])[1] == []
+
+
+def test_the_report_counts_the_run_and_lists_what_waits(world):
+    counts = confirm(world, "run-2")
+    report = shipment_report(world["store"], world["account"], counts.as_summary())
+    assert (report.confirmed, report.waiting_tracking, report.cancelled, report.shipped_orders) == (3, 1, 1, 1)
+    by_order = {line.amazon_order_id: line for line in report.lines}
+    orders = world["orders"]
+    assert set(by_order) == {orders["untracked"].amazon_order_id, orders["cancelled"].amazon_order_id}
+    assert by_order[orders["untracked"].amazon_order_id].state == "manca il tracking"
+    assert by_order[orders["cancelled"].amazon_order_id].tracking == "SDA-C-1"
+    text = render_report_text(ImportReport(
+        account_id="it_main", account_description="", run_id="run-2", run_kind=RunKind.MANUAL,
+        window_start=WINDOW_START, window_end=WINDOW_START, watermark_before=None, watermark_after=None,
+        counts=RunCounts(), shipments=report))  # fmt: skip
+    assert "Spedizioni confermate ad Amazon: 3" in text and "manca il tracking" in text
+    assert should_send(ImportReport("it_main", "", "r", RunKind.MANUAL, WINDOW_START, WINDOW_START, None, None,
+                                    RunCounts(), shipments=report))
+    quiet = shipment_report(world["store"], world["account"], confirm(world, "run-3").as_summary())
+    assert not quiet.anything and quiet.lines == report.lines  # still listed, but no email for them alone

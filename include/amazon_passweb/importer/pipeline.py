@@ -164,9 +164,10 @@ class AccountImport:
         return confirm_shipments(self.store, gestionale, amazon, self.account, self.run_id)
 
     def report(self, window: Window, watermark_before: datetime | None, watermark_after: datetime | None,
-               fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = ()) -> dict:
+               fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = (),
+               shipments: dict | None = None) -> dict:
         return send_run_report(self.store, self.account, self.run_id, window, watermark_before, watermark_after,
-                               fetched, conn_id=conn_id, notes=notes)
+                               fetched, conn_id=conn_id, notes=notes, shipments=shipments)
 
     def run(self, pages: Iterable[list[AmazonOrder]], client: GestionaleClient | None = None, *,
             rejected: list | None = None, on_step: Callable[[str], None] | None = None) -> ImportCounts:

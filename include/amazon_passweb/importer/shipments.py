@@ -33,10 +33,12 @@ from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError
 from amazon_passweb.gestionale.shipments import DeliveryDocument
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
+from amazon_passweb.notify.report import ShipmentLine, ShipmentReport
 from amazon_passweb.orders.dates import ROME
 from amazon_passweb.orders.shipments import document_lines, fingerprint, is_ready, is_shipped, match_rows
 from amazon_passweb.orders.status import HistoryOutcome, OrderState, ShipmentStatus
 from amazon_passweb.site.records import OrderRecord, ShipmentData, ShipmentRecord
+from amazon_passweb.site.shipments import NEEDS_ATTENTION
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
@@ -276,3 +278,44 @@ def _send(amazon: OrdersClient, account: AccountConfig, order: OrderRecord, ship
     # Amazon's state stays cached for the order's next package: it is read for a cancellation and
     # for that package's own tracking, which this confirmation did not add.
     return ShipmentStatus.CONFIRMED, None
+
+
+# -- what the report says ---------------------------------------------------------------------------
+
+STATE_LABELS = {
+    ShipmentStatus.PENDING: "da confermare",
+    ShipmentStatus.WAITING_TRACKING: "manca il tracking",
+    ShipmentStatus.CONFIRMED: "confermata",
+    ShipmentStatus.REFUSED: "rifiutata da Amazon",
+    ShipmentStatus.CANCELLED: "ordine annullato su Amazon",
+    ShipmentStatus.UNMATCHED: "righe non riconosciute",
+}
+REPORT_LINES = 500  # a bound on the email; the orders page lists them all
+
+
+def shipment_report(store: SiteStore, account: AccountConfig, summary: dict,
+                    now: dt.datetime | None = None) -> ShipmentReport | None:
+    """The report's shipment part: this run's counts (``summary``: the task's ``shipments_*`` values)
+    and every shipment still held up, read or changed in the last ``reread_days`` days (an older one
+    was in earlier reports and stays on the orders page). None when the run confirmed nothing by choice."""
+    if not summary or summary.get("shipments_disabled"):
+        return None
+    since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=account.shipments.reread_days)
+    held = (*NEEDS_ATTENTION, ShipmentStatus.PENDING)
+    with store.unit_of_work(read_only=True) as uow:
+        found = [s for s in uow.shipments.by_status(account.id, held)
+                 if s.updated_at >= since and (s.status is not ShipmentStatus.PENDING or s.last_error)]
+        orders = uow.orders.many(s.order_id for s in found[:REPORT_LINES])
+    lines = tuple(
+        ShipmentLine(amazon_order_id=orders[s.order_id].amazon_order_id, delivery_key=s.delivery_key,
+                     state=STATE_LABELS[s.status], carrier=s.carrier_code, tracking=s.tracking_number,
+                     reason=s.last_error)
+        for s in found[:REPORT_LINES]
+    )  # fmt: skip
+    number = lambda name: int(summary.get(f"shipments_{name}", 0) or 0)  # noqa: E731
+    return ShipmentReport(
+        confirmed=number("confirmed") + number("already_at_amazon"), waiting_tracking=number("waiting_tracking"),
+        refused=number("refused"), cancelled=number("cancelled"), unmatched=number("unmatched"),
+        retry=number("retry"), shipped_orders=number("shipped_orders"),
+        gestionale_failed=bool(summary.get("shipments_gestionale_failed")), lines=lines,
+    )  # fmt: skip

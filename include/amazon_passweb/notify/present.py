@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from amazon_passweb.notify.formatting import EMPTY, format_money, format_when
-from amazon_passweb.notify.report import IMPORTED_OUTCOMES, ImportReport, OrderLine, Outcome
+from amazon_passweb.notify.report import (
+    IMPORTED_OUTCOMES,
+    ImportReport,
+    OrderLine,
+    Outcome,
+    ShipmentLine,
+    ShipmentReport,
+)
 from amazon_passweb.notify.sanitize import clean_text
 
 SUBJECT_PREFIX = "[Amazon → Passweb]"
@@ -47,6 +54,16 @@ class OrderRow:
 
 
 @dataclass(frozen=True)
+class ShipmentRow:
+    amazon_order_id: str
+    delivery_key: str
+    state: str
+    carrier: str
+    tracking: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     subject: str
     heading: str
@@ -64,6 +81,8 @@ class ReportView:
     failed: list[OrderRow]
     failed_accounts: list[str]
     notes: list[str]
+    shipment_counts: list[tuple[str, int]]
+    shipments: list[ShipmentRow]
 
 
 def order_row(line: OrderLine) -> OrderRow:
@@ -83,6 +102,31 @@ def order_row(line: OrderLine) -> OrderRow:
     )
 
 
+def shipment_row(line: ShipmentLine) -> ShipmentRow:
+    return ShipmentRow(
+        amazon_order_id=clean_text(line.amazon_order_id, ID_LENGTH) or EMPTY,
+        delivery_key=clean_text(line.delivery_key, ID_LENGTH) or EMPTY,
+        state=clean_text(line.state, ID_LENGTH) or EMPTY,
+        carrier=clean_text(line.carrier, ID_LENGTH) or EMPTY,
+        tracking=clean_text(line.tracking, ID_LENGTH) or EMPTY,
+        reason=clean_text(line.reason, REASON_LENGTH) or EMPTY,
+    )
+
+
+def shipment_counts(shipments: ShipmentReport | None) -> list[tuple[str, int]]:
+    if shipments is None:
+        return []
+    return [
+        ("Spedizioni confermate ad Amazon", shipments.confirmed),
+        ("Ordini Spediti", shipments.shipped_orders),
+        ("In attesa del tracking", shipments.waiting_tracking),
+        ("Rifiutate da Amazon", shipments.refused),
+        ("Ordini annullati su Amazon", shipments.cancelled),
+        ("Righe non riconosciute", shipments.unmatched),
+        ("Da ritentare", shipments.retry),
+    ]
+
+
 def build_subject(report: ImportReport) -> str:
     counts = report.counts
     account = clean_text(report.account_id, ID_LENGTH)
@@ -94,6 +138,8 @@ def build_subject(report: ImportReport) -> str:
         parts.append(plural(counts.incomplete, "incompleto", "incompleti"))
     if report.error_count:
         parts.append(plural(report.error_count, "errore", "errori"))
+    if report.shipments is not None and report.shipments.confirmed:
+        parts.append(plural(report.shipments.confirmed, "spedizione confermata", "spedizioni confermate"))
     trial = " PROVA" if report.dry_run else ""
     return f"{SUBJECT_PREFIX}{trial} {account}: {', '.join(parts)}"
 
@@ -141,4 +187,6 @@ def build_view(report: ImportReport) -> ReportView:
         failed=[order_row(line) for line in report.orders_with(Outcome.FAILED)],
         failed_accounts=[clean_text(text, TEXT_LENGTH) for text in report.failed_accounts],
         notes=[clean_text(text, TEXT_LENGTH) for text in report.notes],
+        shipment_counts=shipment_counts(report.shipments),
+        shipments=[shipment_row(line) for line in (report.shipments.lines if report.shipments else ())],
     )

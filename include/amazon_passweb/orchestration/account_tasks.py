@@ -237,7 +237,8 @@ def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict
     after = next_watermark(window, before)
     with _task_store() as store:
         sent = _import(store, accounts.account(account_id), summary).report(
-            window, before, after, summary.get("fetched", 0), conn_id=accounts.smtp_conn_id, notes=notes)
+            window, before, after, summary.get("fetched", 0), conn_id=accounts.smtp_conn_id, notes=notes,
+            shipments={k: v for k, v in summary.items() if k.startswith("shipments_")})
     return {**summary, "watermark_after": after.isoformat() if after else None, **sent}
 
 
