@@ -156,3 +156,16 @@ def test_the_report_counts_the_run_and_lists_what_waits(world):
                                     RunCounts(), shipments=report))
     quiet = shipment_report(world["store"], world["account"], confirm(world, "run-3").as_summary())
     assert not quiet.anything and quiet.lines == report.lines  # still listed, but no email for them alone
+
+
+def test_amazon_sending_a_confirmed_order_again_is_a_status_update_of_the_imported_order(world):
+    confirm(world, "run-2")
+    two = world["orders"]["two"]
+    with amazon_client(world["standin"]) as amazon:
+        again = amazon.get_order(two.amazon_order_id)  # as the next window reads it: its lastUpdatedTime moved
+    assert again.status.value == "SHIPPED"
+    counts = AccountImport(world["store"], world["account"], "run-3").run([[again]], world["gestionale"])
+    assert counts.fetch.counts.updated == 1 and counts.create["created"] == 0 and counts.push["pushed"] == 0
+    order, shipments = site(world, two)
+    assert order.state is OrderState.SPEDITO and order.amazon_status_latest == "SHIPPED"
+    assert order.gestionale_document_key == two.gestionale_document_key and len(shipments) == 2
