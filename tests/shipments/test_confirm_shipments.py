@@ -17,6 +17,7 @@ from amazon_passweb.notify import ImportReport, RunCounts, RunKind, should_send
 from amazon_passweb.notify.render import render_report_text
 from amazon_passweb.orders.dates import ROME
 from amazon_passweb.orders.status import OrderState, RowKind, ShipmentStatus
+from amazon_passweb.ui import queries
 from sandbox.amazon.generate import generate_orders
 from tests.shipments.delivery_notes import deliver
 
@@ -169,3 +170,19 @@ def test_amazon_sending_a_confirmed_order_again_is_a_status_update_of_the_import
     order, shipments = site(world, two)
     assert order.state is OrderState.SPEDITO and order.amazon_status_latest == "SHIPPED"
     assert order.gestionale_document_key == two.gestionale_document_key and len(shipments) == 2
+
+
+def test_the_orders_page_shows_shipment_state_carrier_tracking_and_the_last_error(world):
+    confirm(world, "run-2")
+    orders = world["orders"]
+    with world["store"].unit_of_work(read_only=True) as uow:
+        found = {name: queries.find_order(uow.session, "it_main", order.amazon_order_id)
+                 for name, order in orders.items()}
+        page = queries.list_orders(uow.session, queries.OrderFilter(account="it_main", state="Spedito"))
+    assert [line.amazon_order_id for line in page.lines] == [orders["two"].amazon_order_id]
+    assert [(s.label, s.carrier_code, s.tracking_number) for s in page.lines[0].shipments] == [
+        ("confermata ad Amazon", "GLS", "GLS-T-1"), ("confermata ad Amazon", "CORR", "CORR-T-2")]
+    assert found["partial"].state_label == "In attesa di spedizione" and found["partial"].last_error is None
+    assert found["untracked"].shipments[0].label == "manca il tracking"
+    assert "manca il tracking" in found["untracked"].last_error
+    assert found["cancelled"].shipments[0].failed and "annullato su Amazon" in found["cancelled"].last_error
