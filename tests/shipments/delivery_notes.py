@@ -57,3 +57,20 @@ def deliver(base_url: str, order_key: str, rows: list[tuple[str, int]], *, day: 
     answer = requests.post(f"{base_url}risorse/{MOVEMENTS}", json=body, headers=_headers(day.year), timeout=10)
     assert answer.status_code == 201, answer.text
     return answer.headers["Location"].rsplit("/", 1)[-1]
+
+
+def retrack(base_url: str, movement_key: str, *, carrier: str, tracking: str, shipped: dt.datetime,
+            year: int | None = None) -> None:
+    """Change a delivery note's carrier, tracking and transport start (a header revision, as an operator
+    completing the note later)."""
+    sigla, serie, numero, conto = movement_key.split("+")
+    headers = _headers(year or dt.date.today().year)
+    fields = "data_ult_mod,sigla_ordine,serie_ordine,numero_ordine,sigla_doc_orig,serie_doc_orig,numero_doc_orig"
+    read = requests.get(f"{base_url}risorse/{MOVEMENTS}/{movement_key}?fields={fields}", headers=headers, timeout=10)
+    read.raise_for_status()
+    body = {"sigla": sigla, "serie": int(serie), "numero": int(numero), "cod_conto": conto, **read.json(),
+            "cod_vettore": carrier, "nr_tracking": tracking, "dt_spedizione": shipped.strftime("%Y%m%d"),
+            "ora_spedizione": shipped.strftime("%H%M")}
+    answer = requests.put(f"{base_url}risorse/{MOVEMENTS}/{movement_key}?solo_testata=true", json=body,
+                          headers=headers, timeout=10)
+    assert answer.status_code == 204, answer.text

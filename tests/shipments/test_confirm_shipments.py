@@ -11,6 +11,7 @@ import pytest
 
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
+from amazon_passweb.amazon.shipments import PackageConfirmation, ShippedItem
 from amazon_passweb.importer.pipeline import AccountImport
 from amazon_passweb.importer.shipments import shipment_report
 from amazon_passweb.notify import ImportReport, RunCounts, RunKind, should_send
@@ -19,7 +20,7 @@ from amazon_passweb.orders.dates import ROME
 from amazon_passweb.orders.status import OrderState, RowKind, ShipmentStatus
 from amazon_passweb.ui import queries
 from sandbox.amazon.generate import generate_orders
-from tests.shipments.delivery_notes import deliver
+from tests.shipments.delivery_notes import deliver, retrack
 
 WINDOW_START = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -70,7 +71,7 @@ def world(amazon_standins, seeded_store, gestionale_client, gestionale_standin, 
     standin.cancel_order(cancelled.amazon_order_id)
     return {"standin": standin, "store": seeded_store, "gestionale": gestionale_client, "account": it_main,
             "orders": {"partial": partial, "two": two, "untracked": untracked, "cancelled": cancelled},
-            "notes": notes}
+            "notes": notes, "gestionale_base": base}
 
 
 def confirm(world, run_id: str, account=None):
@@ -186,3 +187,26 @@ def test_the_orders_page_shows_shipment_state_carrier_tracking_and_the_last_erro
     assert found["untracked"].shipments[0].label == "manca il tracking"
     assert "manca il tracking" in found["untracked"].last_error
     assert found["cancelled"].shipments[0].failed and "annullato su Amazon" in found["cancelled"].last_error
+
+
+def test_a_refused_package_waits_until_the_delivery_document_changes_and_a_late_tracking_is_confirmed(world):
+    partial = world["orders"]["partial"]
+    others = [ShippedItem(r.order_item_id, int(r.quantity)) for r in _articles(partial)]
+    with amazon_client(world["standin"]) as amazon:  # another system already shipped everything
+        amazon.confirm_shipment(partial.amazon_order_id, partial.marketplace_id, PackageConfirmation(
+            "999999", "UPS", None, "UPS-ELSEWHERE", datetime.now(UTC) - dt.timedelta(hours=2), tuple(others)))
+    first = confirm(world, "run-2")
+    assert first.refused == 1
+    _, (refused,) = site(world, partial)
+    assert refused.status is ShipmentStatus.REFUSED and "PackageToUpdateNotFound" in refused.last_error
+    calls = dict(world["standin"].state.counters.calls)
+    assert confirm(world, "run-3").refused == 0 and world["standin"].state.counters.calls == calls, "not re-sent"
+
+    at = datetime.now(ROME).replace(second=0, microsecond=0) - dt.timedelta(minutes=30)
+    retrack(world["gestionale_base"], world["notes"]["partial"], carrier="BRT", tracking="BRT-P-2", shipped=at)
+    retrack(world["gestionale_base"], world["notes"]["untracked"], carrier="BRT", tracking="BRT-U-1", shipped=at)
+    again = confirm(world, "run-4")
+    assert (again.read, again.refused, again.confirmed) == (2, 1, 1)  # sent again, still refused; the late one sent
+    untracked, (late,) = site(world, world["orders"]["untracked"])
+    assert late.status is ShipmentStatus.CONFIRMED and untracked.state is OrderState.SPEDITO
+    assert amazon_state(world, world["orders"]["untracked"]).tracking_numbers == {"BRT-U-1"}
