@@ -104,7 +104,7 @@ def leak_run(site_db, pii_key, gestionale_client, tmp_path_factory):
         try:
             summaries = [tasks.fetch(ACCOUNT.id)]
             for step in (tasks.select, tasks.reconcile, tasks.create_orders, tasks.push_partial,
-                         tasks.confirm_shipments, tasks.report, tasks.advance_watermark):
+                         tasks.read_shipments, tasks.confirm_shipments, tasks.report, tasks.advance_watermark):
                 summaries.append(step(ACCOUNT.id, summaries[-1]))
         finally:
             root.removeHandler(handler)

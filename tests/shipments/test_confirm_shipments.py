@@ -76,8 +76,7 @@ def world(amazon_standins, seeded_store, gestionale_client, gestionale_standin, 
 
 def confirm(world, run_id: str, account=None):
     with amazon_client(world["standin"]) as amazon:
-        return AccountImport(world["store"], account or world["account"], run_id).confirm_shipments(
-            world["gestionale"], amazon)
+        return AccountImport(world["store"], account or world["account"], run_id).ship(world["gestionale"], amazon)
 
 
 def amazon_state(world, order):

@@ -1,10 +1,12 @@
 """Each use case's sequence of steps, written once, over one open site store.
 
 - one account's import: :class:`AccountImport` (fetch → select → reconcile → create → push →
-  confirm shipments → report → watermark). The account DAG runs one method per task (``orchestration.account_tasks``);
+  read shipments → confirm shipments → report → watermark). The account DAG runs one method per
+  task (``orchestration.account_tasks``);
   :meth:`AccountImport.run` runs fetch to push in one process (tests, reliability harness, benchmark);
 - partial push of an account's Registrato orders: :meth:`AccountImport.push`;
-- shipment confirmation to Amazon: :meth:`AccountImport.confirm_shipments`;
+- shipment confirmation to Amazon: :meth:`AccountImport.read_shipments` then
+  :meth:`AccountImport.confirm_shipments`;
 - site–gestionale sync: :func:`sync_and_notify`;
 - buyer-data purge: :func:`purge`.
 
@@ -28,7 +30,11 @@ from amazon_passweb.importer import steps
 from amazon_passweb.importer.notify_run import send_run_report
 from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.rejected import record_rejected
-from amazon_passweb.importer.shipments import ShipmentCounts, confirm_shipments
+from amazon_passweb.importer.shipments import (
+    ShipmentCounts,
+    read_delivery_documents,
+    send_pending_shipments,
+)
 from amazon_passweb.importer.sync import SyncReport, WaitPolicy, run_site_sync
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import SendResult, send_email
@@ -42,8 +48,8 @@ from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
 
-IMPORT_STEPS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "confirm_shipments", "report",
-                "advance_watermark")
+IMPORT_STEPS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "read_shipments",
+                "confirm_shipments", "report", "advance_watermark")
 
 
 @dataclass(frozen=True)
@@ -158,10 +164,18 @@ class AccountImport:
         """The partial push: raises ``PushStopped`` when the gestionale refuses the whole push."""
         return push_registrato(self.store, client, self.account, self.run_id)
 
-    def confirm_shipments(self, gestionale: GestionaleClient | None, amazon: OrdersClient) -> ShipmentCounts:
-        """Shipments from the gestionale's delivery documents to Amazon (without ``gestionale``: only
-        the ones already read and still pending are sent)."""
-        return confirm_shipments(self.store, gestionale, amazon, self.account, self.run_id)
+    def read_shipments(self, gestionale: GestionaleClient | None) -> ShipmentCounts:
+        """The gestionale's delivery documents of the account's orders become shipments (without
+        ``gestionale``: nothing is read, what earlier runs read is still sent)."""
+        return read_delivery_documents(self.store, gestionale, self.account, self.run_id)
+
+    def confirm_shipments(self, amazon: OrdersClient, read: ShipmentCounts | None = None) -> ShipmentCounts:
+        """Every pending shipment confirmed to Amazon; ``read``: :meth:`read_shipments`' counts, completed."""
+        return send_pending_shipments(self.store, amazon, self.account, self.run_id, read)
+
+    def ship(self, gestionale: GestionaleClient | None, amazon: OrdersClient) -> ShipmentCounts:
+        """Both shipment steps in this process (tests, reliability harness)."""
+        return self.confirm_shipments(amazon, self.read_shipments(gestionale))
 
     def report(self, window: Window, watermark_before: datetime | None, watermark_after: datetime | None,
                fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = (),

@@ -1,7 +1,8 @@
 """Shipment confirmation (domain.md §7, protocols.md "After import"): from the gestionale's delivery
 documents to "Spedito" on the site and a package at Amazon, exactly once.
 
-Two phases, each safe to stop at any point:
+Two phases, each safe to stop at any point (two tasks of the account DAG: only the first holds the
+gestionale's pool slot, the second waits on Amazon's rate limits alone):
 
 1. **read**: the delivery documents dated in the last ``reread_days`` days (tracking is often added
    later, documents are backdated) that evade one of the account's stored orders become shipments,
@@ -23,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.errors import AuthenticationError, SpApiError
@@ -67,22 +68,48 @@ class ShipmentCounts:
     def as_summary(self) -> dict:
         return {f"shipments_{name}": value for name, value in asdict(self).items()}
 
+    @classmethod
+    def from_summary(cls, summary: dict) -> ShipmentCounts:
+        """Back from a task summary (XCom), as :meth:`as_summary` wrote it."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{name: summary[f"shipments_{name}"] for name in names if f"shipments_{name}" in summary})
+
 
 def confirm_shipments(store: SiteStore, gestionale: GestionaleClient | None, amazon: OrdersClient,
                       account: AccountConfig, run_id: str, *, today: dt.date | None = None,
                       now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> ShipmentCounts:
-    """Read the account's delivery documents (without ``gestionale``: only send what is pending), then
-    confirm every pending shipment to Amazon."""
-    counts = ShipmentCounts()
+    """Both phases in this process: read the account's delivery documents (without ``gestionale``:
+    only send what is pending), then confirm every pending shipment to Amazon."""
+    counts = read_delivery_documents(store, gestionale, account, run_id, today=today, now=now)
+    return send_pending_shipments(store, amazon, account, run_id, counts, now=now)
+
+
+def read_delivery_documents(store: SiteStore, gestionale: GestionaleClient | None, account: AccountConfig,
+                            run_id: str, *, today: dt.date | None = None,
+                            now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> ShipmentCounts:
+    """Phase 1 (the gestionale only): the delivery documents become shipments. A gestionale that cannot
+    be read is counted, not raised: what earlier runs read is still sent."""
     if not account.confirm_shipments:
         log.info("account %s: confirm_shipments is off, no shipment is read or confirmed", account.id)
         return ShipmentCounts(disabled=True)
+    counts = ShipmentCounts()
     if gestionale is not None:
         try:
             read_shipments(store, gestionale, account, run_id, counts, today=today or now().astimezone(ROME).date())
         except GestionaleError as error:
             log.error("account %s: reading the delivery documents failed: %s", account.id, error)
             counts.gestionale_failed = True
+    return counts
+
+
+def send_pending_shipments(store: SiteStore, amazon: OrdersClient, account: AccountConfig, run_id: str,
+                           counts: ShipmentCounts | None = None, *,
+                           now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> ShipmentCounts:
+    """Phase 2 (Amazon only): every pending shipment of the account confirmed; ``counts`` (phase 1's)
+    are completed and returned."""
+    counts = counts or ShipmentCounts()
+    if not account.confirm_shipments:
+        return ShipmentCounts(disabled=True)
     send_pending(store, amazon, account, run_id, counts, now=now)
     log.info("account %s shipments: %s", account.id, counts)
     return counts

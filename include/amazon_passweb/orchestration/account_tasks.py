@@ -202,10 +202,10 @@ def push_partial(account_id: str, summary: dict) -> dict:
     return {**summary, "pushed": counts["pushed"], "push_failed": counts["failed"]}
 
 
-def confirm_shipments(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:
-    """Confirm to Amazon what the gestionale shipped, in every kind of run. After a push the gestionale
-    refused (credentials, settings) its delivery documents are not read (one more refused login
-    each time), and only the shipments already read and pending are sent."""
+def read_shipments(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:
+    """The gestionale's delivery documents become shipments, in every kind of run. After a push the
+    gestionale refused (credentials, settings) nothing is read (each try is one more refused login):
+    the shipments read by earlier runs are still confirmed by the next task."""
     if summary["dry_run"]:
         return summary
     account = _accounts().account(account_id)
@@ -214,9 +214,23 @@ def confirm_shipments(account_id: str, summary: dict, *, push_failed: bool = Fal
     from amazon_passweb.gestionale.hook import GestionaleHook
 
     stopped = push_failed and _context()["ti"].xcom_pull(task_ids="push_partial", key=PUSH_STOPPED_KEY)
-    gestionale = None if stopped else GestionaleHook().get_client()
+    with _task_store() as store:
+        counts = _import(store, account, summary).read_shipments(None if stopped else GestionaleHook().get_client())
+    return {**summary, **counts.as_summary()}
+
+
+def confirm_shipments(account_id: str, summary: dict) -> dict:
+    """Every pending shipment of the account confirmed to Amazon (``summary``: read_shipments', or the
+    orders' when reading failed)."""
+    if summary["dry_run"]:
+        return summary
+    account = _accounts().account(account_id)
+    if not account.confirm_shipments:
+        return {**summary, "shipments_disabled": True}
+    from amazon_passweb.importer.shipments import ShipmentCounts
+
     with _task_store() as store, SpApiHook.client_for_account(account) as amazon:
-        counts = _import(store, account, summary).confirm_shipments(gestionale, amazon)
+        counts = _import(store, account, summary).confirm_shipments(amazon, ShipmentCounts.from_summary(summary))
     return {**summary, **counts.as_summary()}
 
 
