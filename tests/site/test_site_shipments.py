@@ -88,3 +88,11 @@ def test_one_shipment_per_delivery_document_and_order_even_if_two_writers_race(s
         assert len(uow.shipments.of_orders([order_id, other])[other]) == 1
     with store.unit_of_work(read_only=True) as uow:
         assert uow.orders.get(order_id).state is OrderState.MEMORIZZATO
+
+
+def test_an_order_moves_only_from_the_expected_states(store: SiteStore):
+    order_id = _stored_order(store)
+    with store.unit_of_work() as uow:
+        assert uow.orders.move_state(order_id, OrderState.ATTESA_SPEDIZIONE, [OrderState.MEMORIZZATO])
+        assert not uow.orders.move_state(order_id, OrderState.ATTESA_SPEDIZIONE, [OrderState.MEMORIZZATO])
+        assert uow.orders.get(order_id).state is OrderState.ATTESA_SPEDIZIONE

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.errors import AuthenticationError, SpApiError
@@ -139,6 +139,7 @@ def read_shipments(store: SiteStore, gestionale: GestionaleClient, account: Acco
             candidates.setdefault(order.gestionale_document_key or "", []).append(order)
         known = uow.shipments.of_orders(o.id for found in candidates.values() for o in found)
     lines: dict[str, dict[int, int]] = {}
+    waiting: set[int] = set()  # orders this run moved to In attesa di spedizione
     for document in documents:
         order = order_of(document, candidates.get(document.order_key, []))
         if order is None or order.fulfillment == AFN or order.state not in SHIPPABLE:
@@ -171,11 +172,10 @@ def read_shipments(store: SiteStore, gestionale: GestionaleClient, account: Acco
         )  # fmt: skip
         with store.unit_of_work() as uow:
             recorded = uow.shipments.record(data)
-            if order.state is OrderState.MEMORIZZATO:
-                uow.orders.set_state(order.id, OrderState.ATTESA_SPEDIZIONE, expected=[OrderState.MEMORIZZATO])
-                order = _with_state(order, OrderState.ATTESA_SPEDIZIONE)
-                candidates[document.order_key] = [order if o.id == order.id else o
-                                                  for o in candidates[document.order_key]]
+            if order.state is OrderState.MEMORIZZATO and order.id not in waiting:
+                # in the UPDATE itself: an order an operator moved meanwhile keeps its state
+                uow.orders.move_state(order.id, OrderState.ATTESA_SPEDIZIONE, [OrderState.MEMORIZZATO])
+                waiting.add(order.id)
         known[order.id] = [s for s in known[order.id] if s.id != recorded.id] + [recorded]
         counts.read += 1
         counts.waiting_tracking += recorded.status is ShipmentStatus.WAITING_TRACKING
@@ -213,10 +213,6 @@ def _status(document: DeliveryDocument, problem: str | None) -> tuple[ShipmentSt
                                                     missing=", ".join(missing))
 
 
-def _with_state(order: OrderRecord, state: OrderState) -> OrderRecord:
-    return replace(order, state=state)
-
-
 # -- telling Amazon ---------------------------------------------------------------------------------
 
 
@@ -228,9 +224,9 @@ def send_pending(store: SiteStore, amazon: OrdersClient, account: AccountConfig,
     states: dict[int, AmazonShipmentState] = {}
     for shipment in pending:
         order = orders[shipment.order_id]
-        status, note = _send(amazon, account, order, shipment, states)
+        status, note, called = _send(amazon, account, order, shipment, states)
         with store.unit_of_work() as uow:
-            uow.shipments.mark(shipment.id, status, error=note.text if note and note is not _ALREADY else None,
+            uow.shipments.mark(shipment.id, status, error=note.text if note else None,
                                confirmed_at=now() if status is ShipmentStatus.CONFIRMED else None,
                                attempted=True)
             if status is ShipmentStatus.CONFIRMED:
@@ -241,9 +237,9 @@ def send_pending(store: SiteStore, amazon: OrdersClient, account: AccountConfig,
                 current = uow.orders.get(order.id)
                 if current.state is not OrderState.SPEDITO and current.state in SHIPPABLE \
                         and is_shipped(order.rows, confirmed):
-                    uow.orders.set_state(order.id, OrderState.SPEDITO, expected=SHIPPABLE)
+                    uow.orders.move_state(order.id, OrderState.SPEDITO, SHIPPABLE)
                     counts.shipped_orders += 1
-        _count(counts, status, note)
+        _count(counts, status, called)
 
 
 def _confirmed_note(shipment: ShipmentRecord) -> str:
@@ -251,12 +247,12 @@ def _confirmed_note(shipment: ShipmentRecord) -> str:
                    tracking=shipment.tracking_number).text
 
 
-def _count(counts: ShipmentCounts, status: ShipmentStatus, note: OperatorMessage | None) -> None:
+def _count(counts: ShipmentCounts, status: ShipmentStatus, called: bool) -> None:
     if status is ShipmentStatus.CONFIRMED:
-        if note is _ALREADY:
-            counts.already_at_amazon += 1
-        else:
+        if called:
             counts.confirmed += 1
+        else:
+            counts.already_at_amazon += 1
     elif status is ShipmentStatus.REFUSED:
         counts.refused += 1
     elif status is ShipmentStatus.CANCELLED:
@@ -265,12 +261,10 @@ def _count(counts: ShipmentCounts, status: ShipmentStatus, note: OperatorMessage
         counts.retry += 1
 
 
-_ALREADY = OperatorMessage(Kind.SHIPMENT_CONFIRMED, "")  # a marker: confirmed without a call
-
-
 def _send(amazon: OrdersClient, account: AccountConfig, order: OrderRecord, shipment: ShipmentRecord,
-          states: dict[int, AmazonShipmentState]) -> tuple[ShipmentStatus, OperatorMessage | None]:
-    """What became of one pending shipment; Amazon's state is read once per order and run."""
+          states: dict[int, AmazonShipmentState]) -> tuple[ShipmentStatus, OperatorMessage | None, bool]:
+    """What became of one pending shipment, its note, and whether confirmShipment was called; Amazon's
+    state is read once per order and run."""
     document = shipment.delivery_key
     try:
         if order.id not in states:
@@ -278,10 +272,10 @@ def _send(amazon: OrdersClient, account: AccountConfig, order: OrderRecord, ship
         state = states[order.id]
         if state.cancelled:
             log.warning("order %s is cancelled on Amazon: %s not confirmed", order.amazon_order_id, document)
-            return ShipmentStatus.CANCELLED, message(Kind.SHIPMENT_CANCELLED, document=document)
+            return ShipmentStatus.CANCELLED, message(Kind.SHIPMENT_CANCELLED, document=document), False
         if shipment.tracking_number in state.tracking_numbers:
             log.info("order %s: Amazon already has tracking of %s", order.amazon_order_id, document)
-            return ShipmentStatus.CONFIRMED, _ALREADY
+            return ShipmentStatus.CONFIRMED, None, False
         carrier_code, carrier_name = account.shipments.carrier(shipment.carrier_code or "")
         package = PackageConfirmation(
             package_reference_id=shipment.package_reference_id, carrier_code=carrier_code,
@@ -292,19 +286,19 @@ def _send(amazon: OrdersClient, account: AccountConfig, order: OrderRecord, ship
         amazon.confirm_shipment(order.amazon_order_id, order.marketplace_id, package)
     except ShipmentRefused as refused:
         return ShipmentStatus.REFUSED, message(Kind.SHIPMENT_REFUSED, document=document, code=refused.code,
-                                               reason=refused.amazon_message, detail=str(refused))
+                                               reason=refused.amazon_message, detail=str(refused)), True
     except AuthenticationError:
         raise  # the account's credentials: every shipment would fail alike; the task fails and says so
     except SpApiError as error:
         log.warning("order %s, %s: confirmation not done, retried next run: %s", order.amazon_order_id,
                     document, error)
-        return ShipmentStatus.PENDING, message(Kind.SHIPMENT_RETRY, document=document, detail=str(error))
+        return ShipmentStatus.PENDING, message(Kind.SHIPMENT_RETRY, document=document, detail=str(error)), True
     except ValueError as error:  # a package Amazon could not take (checked before the call)
         return ShipmentStatus.REFUSED, message(Kind.SHIPMENT_REFUSED, document=document, code="InvalidInput",
-                                               reason=str(error), detail=str(error))
+                                               reason=str(error), detail=str(error)), False
     # Amazon's state stays cached for the order's next package: it is read for a cancellation and
     # for that package's own tracking, which this confirmation did not add.
-    return ShipmentStatus.CONFIRMED, None
+    return ShipmentStatus.CONFIRMED, None, True
 
 
 # -- what the report says ---------------------------------------------------------------------------

@@ -219,6 +219,14 @@ class OrderRepository:
             current = self.get(order_id).state  # raises NotFound for a missing order
             raise StateConflict(f"order {order_id} is {current.value!r}, expected one of {allowed}")
 
+    def move_state(self, order_id: int, state: OrderState, expected: Iterable[OrderState]) -> bool:
+        """Move the order to ``state`` only from one of ``expected`` (in the UPDATE itself); False,
+        and nothing changed, when it is in another state by now."""
+        allowed = [s.value for s in expected]
+        stmt = (update(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.state.in_(allowed))
+                .values(state=state.value, updated_at=utcnow()))
+        return self._session.execute(stmt).rowcount == 1
+
     def mark_stored(self, order_id: int, document_key: str) -> None:
         """Registrato → Memorizzato once the gestionale has the document."""
         self.set_state(order_id, OrderState.MEMORIZZATO, expected=[OrderState.REGISTRATO])
