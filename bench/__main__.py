@@ -19,13 +19,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import amazon_fetch, amazon_library, dag_parse, gestionale_push, import_throughput
+from bench import amazon_fetch, amazon_library, dag_parse, gestionale_push, import_throughput, shipment_confirmations
 from bench.report import write_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 MARKDOWN = ROOT / "BENCHMARKS.md"
-SECTIONS = ("amazon", "import", "gestionale", "dag_parse")
+SECTIONS = ("amazon", "import", "gestionale", "dag_parse", "shipments")
 
 # (orders, v2026 time scale, v0 time scale): v0 makes one call per order, so its scale is lower
 # to keep each call's share of the bound (1 / (0.5 × scale) s) above the round-trip time.
@@ -36,6 +36,7 @@ FULL = {
     "documents": 2_000,
     "accounts": "1,10,100",
     "repeat": 5,
+    "packages": 1_000,
 }
 QUICK = {
     "amazon": [(500, 1000.0, 200.0)],
@@ -44,6 +45,7 @@ QUICK = {
     "documents": 200,
     "accounts": "1,10",
     "repeat": 2,
+    "packages": 100,
 }
 
 
@@ -108,6 +110,13 @@ def bench_gestionale(documents: int, latencies=(10.0, 50.0)) -> list[dict]:
     return rows
 
 
+def bench_shipments(packages: int, samples: int, scale: float = 50.0) -> dict:
+    """confirmShipment at its usage plan (2/s, burst 10): achieved rate against the bound, 429s."""
+    result = shipment_confirmations.summary([shipment_confirmations.run(packages, scale) for _ in range(samples)])
+    print(f"  {result}", flush=True)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the wiring")
@@ -125,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": lambda: import_throughput.run(["sqlite", "postgresql"], sizes["import"], sizes["customers"], 42),
         "gestionale": lambda: bench_gestionale(sizes["documents"]),
         "dag_parse": lambda: dag_parse.run([int(n) for n in sizes["accounts"].split(",")], sizes["repeat"]),
+        "shipments": lambda: bench_shipments(sizes["packages"], samples=3),
     }
     for name in SECTIONS:
         if name not in only:

@@ -91,13 +91,22 @@ def _dag_parse(rows: list[dict]) -> list[str]:
     return lines + _table(["accounts", "DAGs", "import errors", "median s", "runs s", "< 2 s at 100"], body)
 
 
+def _shipments(result: dict) -> list[str]:
+    header = ["Packages", "Time scale", "Samples", "Rate per Amazon s (median)", "Bound", "Ratio to bound",
+              "429s"]
+    row = [result["packages"], result["time_scale"], result["samples"], result["median_rate_per_amazon_s"],
+           result["bound_rate_per_amazon_s"], " / ".join(str(r) for r in result["ratio"]),
+           " / ".join(str(n) for n in result["throttled_429"])]
+    return ["### 5. Shipment confirmations (confirmShipment, 2/s burst 10)", "", *_table(header, [row]), ""]
+
+
 def render(results: dict) -> str:
     lines = [START, ""]
     lines += _machine(results["machine"])
     if results.get("quick"):
         lines += ["**Quick run (small sizes): not the reference numbers.**", ""]
     for key, section in (("amazon", _amazon), ("import", _import), ("gestionale", _gestionale),
-                         ("dag_parse", _dag_parse)):
+                         ("dag_parse", _dag_parse), ("shipments", _shipments)):
         if key in results:
             lines += section(results[key])
     durations = results.get("durations_s", {})

@@ -119,6 +119,40 @@ class SpesaArticles(BaseModel):
         return frozenset((self.shipping_discount, self.gift_wrap, self.promotion, self.rounding))
 
 
+class CarrierMapping(BaseModel):
+    """A gestionale carrier (``cod_vettore``) as Amazon knows it: one of Amazon's carrier codes, or
+    ``Other`` with the name Amazon shows the buyer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amazon_code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
+    amazon_name: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _other_is_named(self) -> CarrierMapping:
+        if self.amazon_code == "Other" and not (self.amazon_name or "").strip():
+            raise ValueError('amazon_code "Other" needs amazon_name, the carrier name Amazon shows the buyer')
+        return self
+
+
+class ShipmentSettings(BaseModel):
+    """Company-wide (one gestionale): where shipments are read and how carriers are told to Amazon."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    carriers: dict[str, CarrierMapping] = {}
+    sigle: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)] = ["BC", "FT"]
+    reread_days: Annotated[int, Field(ge=1, le=120)] = 14
+
+    def carrier(self, cod_vettore: str) -> tuple[str, str | None]:
+        """Amazon's (carrierCode, carrierName) for a gestionale carrier; an unmapped one goes as
+        ``Other`` named by its gestionale code (the gestionale publishes no carrier names)."""
+        mapped = self.carriers.get(cod_vettore)
+        if mapped is None:
+            return "Other", cod_vettore
+        return mapped.amazon_code, mapped.amazon_name
+
+
 class AccountConfig(BaseModel):
     """One Amazon seller account as configured by the integrator."""
 
@@ -149,11 +183,14 @@ class AccountConfig(BaseModel):
     api_version: Literal["2026-01-01", "v0"] = "2026-01-01"
     connection_id: str | None = None
     unknown_sku_article: str | None = None
+    # Only one system may confirm this Amazon account's shipments (see README): off when another does.
+    confirm_shipments: bool = True
     # company-wide: copied from the accounts file's ``spesa_articles`` block, never set per account
     # (nor dumped with it, so a dumped accounts file loads again)
     spesa_articles: SpesaArticles = Field(default=SpesaArticles(), exclude=True)
+    shipments: ShipmentSettings = Field(default=ShipmentSettings(), exclude=True)  # likewise company-wide
 
-    @field_validator("create_orders", mode="before")
+    @field_validator("create_orders", "confirm_shipments", mode="before")
     @classmethod
     def _create_orders(cls, value: Any) -> bool:
         return _si_no(value)
@@ -229,18 +266,30 @@ class AccountsFile(BaseModel):
     buyer_data_retention_days: Annotated[int, Field(ge=1, le=30)] = 30
     purge_schedule: str | None = "30 3 * * *"  # every night at 03:30 Italian time
     spesa_articles: SpesaArticles = SpesaArticles()
+    # shipment confirmation, company-wide: gestionale carrier -> Amazon carrier, the delivery
+    # documents' sigle, and how many days of them each run reads again
+    carriers: dict[str, CarrierMapping] = {}
+    shipment_sigle: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)] = ["BC", "FT"]
+    shipment_reread_days: Annotated[int, Field(ge=1, le=120)] = 14
 
     @model_validator(mode="before")
     @classmethod
     def _spesa_articles_once(cls, raw: Any) -> Any:
         for index, entry in enumerate(raw.get("accounts") or [] if isinstance(raw, dict) else []):
-            if isinstance(entry, dict) and "spesa_articles" in entry:
-                name = entry.get("id", f"#{index + 1}")
-                raise ValueError(
-                    f"account {name!r}: field 'spesa_articles': it is company-wide, set it once at the top "
-                    "of the accounts file"
-                )
+            for name in ("spesa_articles", "carriers", "shipment_sigle", "shipment_reread_days"):
+                if isinstance(entry, dict) and name in entry:
+                    account = entry.get("id", f"#{index + 1}")
+                    raise ValueError(
+                        f"account {account!r}: field {name!r}: it is company-wide, set it once at the top "
+                        "of the accounts file"
+                    )
         return raw
+
+    @field_validator("carriers", mode="before")
+    @classmethod
+    def _carrier_codes(cls, value: Any) -> Any:
+        # a YAML key such as 12 is a number: the gestionale's cod_vettore is text
+        return {str(k).strip(): v for k, v in value.items()} if isinstance(value, dict) else value
 
     @field_validator("sync_schedule", "purge_schedule", mode="before")
     @classmethod
@@ -260,7 +309,10 @@ class AccountsFile(BaseModel):
                     f"account {account.id!r}: a shipping article is also one of spesa_articles "
                     f"({', '.join(sorted(shipping & self.spesa_articles.codes))}): each must be its own article"
                 )
-        self.accounts = [a.model_copy(update={"spesa_articles": self.spesa_articles}) for a in self.accounts]
+        shipments = ShipmentSettings(carriers=self.carriers, sigle=self.shipment_sigle,
+                                     reread_days=self.shipment_reread_days)
+        self.accounts = [a.model_copy(update={"spesa_articles": self.spesa_articles, "shipments": shipments})
+                         for a in self.accounts]
         return self
 
     def account(self, account_id: str) -> AccountConfig:

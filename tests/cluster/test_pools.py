@@ -15,7 +15,7 @@ from amazon_passweb.gestionale.settings import MAX_CONCURRENCY
 from sandbox.airflow_cluster import POOLS
 
 ROOT = Path(__file__).resolve().parents[2]
-GESTIONALE_TASKS = {"push_partial", "sync"}
+GESTIONALE_TASKS = {"push_partial", "read_shipments", "sync"}
 WEBAPI_LIMIT = 5  # concurrent requests per WebAPI user (docs/protocols.md)
 
 

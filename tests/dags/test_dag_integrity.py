@@ -43,7 +43,8 @@ def test_account_dag_shape(dagbag):
     assert set(dag.params.keys()) >= {"window_start", "dry_run"}
     order = [t.task_id for t in dag.topological_sort()]
     assert order == [
-        "fetch", "select", "reconcile", "create_orders", "push_partial", "report", "advance_watermark"
+        "fetch", "select", "reconcile", "create_orders", "push_partial", "read_shipments", "confirm_shipments",
+        "report", "advance_watermark",
     ]
     # A cron schedule must give each run a real data interval, so runs can be backfilled.
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"

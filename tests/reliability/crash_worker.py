@@ -33,6 +33,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer import steps
 from amazon_passweb.importer.pipeline import IMPORT_STEPS, AccountImport
@@ -73,6 +74,13 @@ INSIDE_POINTS: dict[str, Wrapped] = {
     "push_document_committed": Wrapped(GestionaleClient, "create_document", 3),
     # push: the site is recording the stored order, its transaction not committed
     "push_record_uncommitted": Wrapped(OrderRepository, "mark_stored", 2),
+}
+# Inside the shipment confirmation: reached only when delivery documents wait (test_shipment_crashes.py).
+SHIPMENT_POINTS: dict[str, Wrapped] = {
+    # shipments: the first package recorded in the site (its packageReferenceId), Amazon not yet called
+    "ship_recorded_unsent": Wrapped(OrdersClient, "confirm_shipment", 1, "before"),
+    # shipments: Amazon accepted the second package, the site has not recorded it
+    "ship_answered_unrecorded": Wrapped(OrdersClient, "confirm_shipment", 2),
 }
 # Between two tasks: the task named has returned (and committed), the next has not started.
 BOUNDARY_POINTS = {f"after_{name}": name for name in TASKS[:-1]}
@@ -147,8 +155,8 @@ def run_import(run_id: str, *, kind: str = "manual", crash: str | None = None, a
     original_context, original_batch = tasks._context, steps.BATCH
     tasks._context = lambda: context
     steps.BATCH = CRASH_BATCH  # small batches: the crash points fall between them
-    if crash in INSIDE_POINTS:
-        arm(INSIDE_POINTS[crash])
+    if crash in INSIDE_POINTS or crash in SHIPMENT_POINTS:
+        arm({**INSIDE_POINTS, **SHIPMENT_POINTS}[crash])
     failures = task_failures if task_failures is not None else []
     try:
         summary: dict = {}
@@ -193,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability.crash_worker", description=__doc__)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--kind", choices=("manual", "scheduled", "pre-sync"), default="manual")
-    parser.add_argument("--crash", choices=CRASH_POINTS)
+    parser.add_argument("--crash", choices=(*CRASH_POINTS, *SHIPMENT_POINTS))
     parser.add_argument("--alive-dir", type=Path)
     parser.add_argument("--wait-for", type=Path, help="start the import once this file exists (a start line)")
     parser.add_argument("--retries", type=int, default=0)

@@ -52,7 +52,7 @@ def reference_counts(tmp_path_factory):
 def test_the_matrix_has_at_least_eight_points_inside_and_between_steps():
     assert len(CRASH_POINTS) >= 8
     assert {"push_document_committed", "create_uncommitted", "create_committed"} <= set(INSIDE_POINTS)
-    assert len(BOUNDARY_POINTS) == 6
+    assert len(BOUNDARY_POINTS) == 8
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)

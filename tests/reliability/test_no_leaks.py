@@ -103,8 +103,8 @@ def leak_run(site_db, pii_key, gestionale_client, tmp_path_factory):
         root.setLevel(logging.DEBUG)
         try:
             summaries = [tasks.fetch(ACCOUNT.id)]
-            for step in (tasks.select, tasks.reconcile, tasks.create_orders, tasks.push_partial, tasks.report,
-                         tasks.advance_watermark):
+            for step in (tasks.select, tasks.reconcile, tasks.create_orders, tasks.push_partial,
+                         tasks.read_shipments, tasks.confirm_shipments, tasks.report, tasks.advance_watermark):
                 summaries.append(step(ACCOUNT.id, summaries[-1]))
         finally:
             root.removeHandler(handler)
@@ -153,7 +153,8 @@ def test_task_logs_hold_no_credential_and_no_buyer_data(leak_run):
 
 def test_xcom_summaries_hold_only_ids_counts_and_dates(leak_run):
     for summary in leak_run.summaries:
-        assert set(summary) <= SUMMARY_KEYS | {k for k in summary if k.startswith("report_")}, set(summary)
+        counts = {k for k in summary if k.startswith(("report_", "shipments_"))}  # numbers and flags only
+        assert set(summary) <= SUMMARY_KEYS | counts, set(summary)
         for key, value in summary.items():
             if isinstance(value, list):
                 assert all(ORDER_ID.match(v) for v in value), (key, value)

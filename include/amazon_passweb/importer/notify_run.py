@@ -11,6 +11,7 @@ from datetime import datetime
 
 from amazon_passweb.config import AccountConfig, load_accounts
 from amazon_passweb.importer.run_outcomes import build_report
+from amazon_passweb.importer.shipments import shipment_report
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import (
     AfnIncompleteNotice,
@@ -37,12 +38,17 @@ def send_run_report(
     *,
     notes: tuple[str, ...] = (),
     conn_id: str | None = None,
+    shipments: dict | None = None,
 ) -> dict:
     """``notes``: what went wrong with the run as a whole (a failed push), shown above the orders.
-    ``conn_id``: the SMTP connection (default: the accounts file's, read here)."""
+    ``conn_id``: the SMTP connection (default: the accounts file's, read here). ``shipments``: the
+    shipment confirmation's counts (its task's ``shipments_*`` summary values), when it ran."""
     report = build_report(store, account, run_id, window, watermark_before, watermark_after, fetched)
-    if notes:
-        report = replace(report, notes=(*notes, *report.notes))
+    shipped = shipment_report(store, account, shipments or {})
+    if shipped is not None and shipped.gestionale_failed:
+        notes = (*notes, message(Kind.SHIPMENTS_GESTIONALE_FAILED).text)
+    if notes or shipped is not None:
+        report = replace(report, notes=(*notes, *report.notes), shipments=shipped)
     counts = report.counts
     log.info("run %s of %s: %d fetched, %d selected, %d skipped, %d created, %d pushed, %d failed, "
              "%d incomplete", run_id, account.id, counts.fetched, counts.selected, counts.skipped,

@@ -65,12 +65,13 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
     if not order.items:
         raise OrderBuildError(Kind.NO_ITEMS, f"order {order.amazon_order_id} has no items")
     resolved = [_resolve_item(order, item, account, articles) for item in order.items]
-    rows: list[tuple[RowKind, str | None, str, Decimal, Decimal, str | None]] = []
+    # kind, article, description, quantity, unit price, VAT rate, Amazon's orderItemId (article rows)
+    rows: list[tuple[RowKind, str | None, str, Decimal, Decimal, str | None, str | None]] = []
 
     for line in resolved:
         title = line.item.title or line.description
         rows.append((RowKind.ARTICLE, line.code, title, Decimal(line.item.quantity), line.item.unit_price,
-                     line.vat_rate))
+                     line.vat_rate, line.item.order_item_id or None))
 
     express = order.shipping_level is ShippingLevel.EXPEDITED
     per_sku = (line.shipping_article_express if express else line.shipping_article for line in resolved)
@@ -78,9 +79,9 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
                                      account.shipping_article_express)
     for field, code, description, sign in spesa_charges(shipping_code, account.spesa_articles):
         for vat_rate, amount in _by_vat_rate(resolved, field).items():
-            rows.append((RowKind.SPESA, code, description, Decimal(1), sign * amount, vat_rate))
+            rows.append((RowKind.SPESA, code, description, Decimal(1), sign * amount, vat_rate, None))
 
-    total = sum((quantity * price for _, _, _, quantity, price, _ in rows), Decimal(0))
+    total = sum((quantity * price for _, _, _, quantity, price, _, _ in rows), Decimal(0))
     expected = order.order_total
     if expected == 0 and cents(total) != 0:
         # A missing total is already the items' sum (amazon.v0/v2026): a zero one is what Amazon said.
@@ -105,9 +106,10 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
         for index, text in enumerate(notes, start=1)
     ]
     first = len(numbered) + 1
-    for index, (kind, code, description, quantity, price, vat_rate) in enumerate(rows, start=first):
+    for index, (kind, code, description, quantity, price, vat_rate, item_id) in enumerate(rows, start=first):
         numbered.append(OrderRowData(kind=kind, line_no=index, article_code=code, description=description,
-                                     quantity=quantity, unit_price_gross=price, vat_rate=vat_rate))
+                                     quantity=quantity, unit_price_gross=price, vat_rate=vat_rate,
+                                     order_item_id=item_id))
     return BuiltOrder(rows=tuple(numbered), total_gross=expected)
 
 

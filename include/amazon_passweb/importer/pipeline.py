@@ -1,10 +1,13 @@
 """Each use case's sequence of steps, written once, over one open site store.
 
 - one account's import: :class:`AccountImport` (fetch → select → reconcile → create → push →
-  report → watermark); its push first applies in the gestionale the cancellations Amazon made
-  after import (``importer.cancellations``). The account DAG runs one method per task (``orchestration.account_tasks``);
+  read shipments → confirm shipments → report → watermark); its push first applies in the gestionale
+  the cancellations Amazon made after import (``importer.cancellations``). The account DAG runs one
+  method per task (``orchestration.account_tasks``);
   :meth:`AccountImport.run` runs fetch to push in one process (tests, reliability harness, benchmark);
 - partial push of an account's Registrato orders: :meth:`AccountImport.push`;
+- shipment confirmation to Amazon: :meth:`AccountImport.read_shipments` then
+  :meth:`AccountImport.confirm_shipments`;
 - site–gestionale sync: :func:`sync_and_notify`;
 - buyer-data purge: :func:`purge`.
 
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig, AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
@@ -28,6 +32,11 @@ from amazon_passweb.importer.cancellations import apply_cancellations
 from amazon_passweb.importer.notify_run import send_run_report
 from amazon_passweb.importer.partial_push import push_registrato
 from amazon_passweb.importer.rejected import record_rejected
+from amazon_passweb.importer.shipments import (
+    ShipmentCounts,
+    read_delivery_documents,
+    send_pending_shipments,
+)
 from amazon_passweb.importer.sync import SyncReport, WaitPolicy, run_site_sync
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify import SendResult, send_email
@@ -41,7 +50,8 @@ from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
 
-IMPORT_STEPS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "report", "advance_watermark")
+IMPORT_STEPS = ("fetch", "select", "reconcile", "create_orders", "push_partial", "read_shipments",
+                "confirm_shipments", "report", "advance_watermark")
 
 
 @dataclass(frozen=True)
@@ -166,10 +176,24 @@ class AccountImport:
         pushed.update({f"cancellations_{name}": count for name, count in cancelled.items()})
         return pushed
 
+    def read_shipments(self, gestionale: GestionaleClient | None) -> ShipmentCounts:
+        """The gestionale's delivery documents of the account's orders become shipments (without
+        ``gestionale``: nothing is read, what earlier runs read is still sent)."""
+        return read_delivery_documents(self.store, gestionale, self.account, self.run_id)
+
+    def confirm_shipments(self, amazon: OrdersClient, read: ShipmentCounts | None = None) -> ShipmentCounts:
+        """Every pending shipment confirmed to Amazon; ``read``: :meth:`read_shipments`' counts, completed."""
+        return send_pending_shipments(self.store, amazon, self.account, self.run_id, read)
+
+    def ship(self, gestionale: GestionaleClient | None, amazon: OrdersClient) -> ShipmentCounts:
+        """Both shipment steps in this process (tests, reliability harness)."""
+        return self.confirm_shipments(amazon, self.read_shipments(gestionale))
+
     def report(self, window: Window, watermark_before: datetime | None, watermark_after: datetime | None,
-               fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = ()) -> dict:
+               fetched: int, *, conn_id: str | None, notes: tuple[str, ...] = (),
+               shipments: dict | None = None) -> dict:
         return send_run_report(self.store, self.account, self.run_id, window, watermark_before, watermark_after,
-                               fetched, conn_id=conn_id, notes=notes)
+                               fetched, conn_id=conn_id, notes=notes, shipments=shipments)
 
     def run(self, pages: Iterable[list[AmazonOrder]], client: GestionaleClient | None = None, *,
             rejected: list | None = None, on_step: Callable[[str], None] | None = None) -> ImportCounts:

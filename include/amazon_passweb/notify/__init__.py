@@ -23,7 +23,16 @@ from amazon_passweb.notify.hook import AirflowSmtpTransport
 from amazon_passweb.notify.message import Attachment, EmailContent, build_mime_message, build_report_email
 from amazon_passweb.notify.present import build_subject
 from amazon_passweb.notify.render import render_report_html, render_report_text
-from amazon_passweb.notify.report import ImportReport, OrderLine, Outcome, RunCounts, RunKind, should_send
+from amazon_passweb.notify.report import (
+    ImportReport,
+    OrderLine,
+    Outcome,
+    RunCounts,
+    RunKind,
+    ShipmentLine,
+    ShipmentReport,
+    should_send,
+)
 from amazon_passweb.notify.sending import (
     RetryPolicy,
     SendResult,
@@ -49,6 +58,8 @@ __all__ = [
     "PlainSmtpTransport",
     "RetryPolicy",
     "RunCounts",
+    "ShipmentLine",
+    "ShipmentReport",
     "RunKind",
     "SendResult",
     "SendStatus",

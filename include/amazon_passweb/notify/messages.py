@@ -91,6 +91,14 @@ class Kind(StrEnum):
     IMPORT_PUSH_ERROR = "import_push_error"
     EMAIL_SENT = "email_sent"
     EMAIL_NOT_SENT = "email_not_sent"
+    # shipment confirmation to Amazon (importer.shipments), on the report and the orders page
+    SHIPMENT_CONFIRMED = "shipment_confirmed"
+    SHIPMENT_WAITING_TRACKING = "shipment_waiting_tracking"
+    SHIPMENT_REFUSED = "shipment_refused"
+    SHIPMENT_CANCELLED = "shipment_cancelled"
+    SHIPMENT_UNMATCHED = "shipment_unmatched"
+    SHIPMENT_RETRY = "shipment_retry"
+    SHIPMENTS_GESTIONALE_FAILED = "shipments_gestionale_failed"
 
 
 _RETRIED = "l'ordine viene ritentato a ogni import"
@@ -291,6 +299,31 @@ TEXTS: dict[Kind, str] = {
     ),
     Kind.SYNC_ABANDONED: (
         "La sincronizzazione {run_id} è terminata senza chiudersi (processo interrotto): non è conteggiata"
+    ),
+    Kind.SHIPMENT_CONFIRMED: "Spedizione {document} confermata ad Amazon ({carrier}, tracking {tracking})",
+    Kind.SHIPMENT_WAITING_TRACKING: (
+        "Documento {document}: manca il tracking ({missing}): spedizione non confermata ad Amazon. Completa "
+        "vettore, numero di tracking e data inizio trasporto nel gestionale; la prossima importazione la conferma"
+    ),
+    Kind.SHIPMENT_REFUSED: (
+        "Documento {document}: Amazon ha rifiutato la conferma di spedizione ({code}: {reason}). Correggi il "
+        "documento nel gestionale (vettore, tracking, data, righe): viene riproposto quando i suoi dati cambiano"
+    ),
+    Kind.SHIPMENT_CANCELLED: (
+        "Documento {document}: l'ordine è annullato su Amazon, spedizione non confermata. Verifica la merce "
+        "spedita e l'ordine in Seller Central"
+    ),
+    Kind.SHIPMENT_UNMATCHED: (
+        "Documento {document}: le sue righe non corrispondono agli articoli dell'ordine Amazon, spedizione "
+        "non confermata. Verifica le righe evase nel gestionale; il dettaglio è nel log del task"
+    ),
+    Kind.SHIPMENT_RETRY: (
+        "Documento {document}: conferma di spedizione ad Amazon non riuscita per un errore temporaneo; "
+        "la prossima importazione la ritenta"
+    ),
+    Kind.SHIPMENTS_GESTIONALE_FAILED: (
+        "Lettura dei documenti di spedizione dal gestionale non riuscita: nessuna spedizione confermata in "
+        "questa esecuzione; la prossima importazione li rilegge"
     ),
     Kind.EMAIL_SENT: "invio {what} riuscito",
     Kind.EMAIL_NOT_SENT: "invio {what} non riuscito: {reason}",

@@ -18,6 +18,8 @@ from amazon_passweb.notify.report import (
     ImportReport,
     OrderLine,
     Outcome,
+    ShipmentLine,
+    ShipmentReport,
 )
 from amazon_passweb.notify.sanitize import clean_text
 
@@ -68,6 +70,16 @@ class AfterImportSection:
 
 
 @dataclass(frozen=True)
+class ShipmentRow:
+    amazon_order_id: str
+    delivery_key: str
+    state: str
+    carrier: str
+    tracking: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ReportView:
     subject: str
     heading: str
@@ -86,6 +98,8 @@ class ReportView:
     failed_accounts: list[str]
     notes: list[str]
     after_import: list[AfterImportSection]
+    shipment_counts: list[tuple[str, int]]
+    shipments: list[ShipmentRow]
 
 
 def order_row(line: OrderLine) -> OrderRow:
@@ -126,6 +140,31 @@ def after_import_sections(report: ImportReport) -> list[AfterImportSection]:
     return sections
 
 
+def shipment_row(line: ShipmentLine) -> ShipmentRow:
+    return ShipmentRow(
+        amazon_order_id=clean_text(line.amazon_order_id, ID_LENGTH) or EMPTY,
+        delivery_key=clean_text(line.delivery_key, ID_LENGTH) or EMPTY,
+        state=clean_text(line.state, ID_LENGTH) or EMPTY,
+        carrier=clean_text(line.carrier, ID_LENGTH) or EMPTY,
+        tracking=clean_text(line.tracking, ID_LENGTH) or EMPTY,
+        reason=clean_text(line.reason, REASON_LENGTH) or EMPTY,
+    )
+
+
+def shipment_counts(shipments: ShipmentReport | None) -> list[tuple[str, int]]:
+    if shipments is None:
+        return []
+    return [
+        ("Spedizioni confermate ad Amazon", shipments.confirmed),
+        ("Ordini Spediti", shipments.shipped_orders),
+        ("In attesa del tracking", shipments.waiting_tracking),
+        ("Rifiutate da Amazon", shipments.refused),
+        ("Ordini annullati su Amazon", shipments.cancelled),
+        ("Righe non riconosciute", shipments.unmatched),
+        ("Da ritentare", shipments.retry),
+    ]
+
+
 def build_subject(report: ImportReport) -> str:
     counts = report.counts
     account = clean_text(report.account_id, ID_LENGTH)
@@ -146,6 +185,8 @@ def build_subject(report: ImportReport) -> str:
     returns = len(report.after_import_with(AfterImport.AFTER_SHIPPING))
     if returns:
         parts.append(plural(returns, "annullato dopo la spedizione", "annullati dopo la spedizione"))
+    if report.shipments is not None and report.shipments.confirmed:
+        parts.append(plural(report.shipments.confirmed, "spedizione confermata", "spedizioni confermate"))
     trial = " PROVA" if report.dry_run else ""
     return f"{SUBJECT_PREFIX}{trial} {account}: {', '.join(parts)}"
 
@@ -194,4 +235,6 @@ def build_view(report: ImportReport) -> ReportView:
         failed_accounts=[clean_text(text, TEXT_LENGTH) for text in report.failed_accounts],
         notes=[clean_text(text, TEXT_LENGTH) for text in report.notes],
         after_import=after_import_sections(report),
+        shipment_counts=shipment_counts(report.shipments),
+        shipments=[shipment_row(line) for line in (report.shipments.lines if report.shipments else ())],
     )

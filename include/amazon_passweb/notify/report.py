@@ -144,6 +144,39 @@ class RunCounts:
 
 
 @dataclass(frozen=True)
+class ShipmentLine:
+    """A shipment the operator must look at (or one confirmed by this run): no buyer data."""
+
+    amazon_order_id: str
+    delivery_key: str  # the gestionale's delivery document, "BC/1/123/2026"
+    state: str  # Italian, e.g. "manca il tracking"
+    carrier: str | None = None
+    tracking: str | None = None
+    reason: str | None = None  # Italian, from notify.messages
+
+
+@dataclass(frozen=True)
+class ShipmentReport:
+    """What this run's shipment confirmation did (counts of this run; ``lines``: every shipment that
+    still needs the operator)."""
+
+    confirmed: int = 0  # packages Amazon accepted (or already had)
+    waiting_tracking: int = 0
+    refused: int = 0
+    cancelled: int = 0
+    unmatched: int = 0
+    retry: int = 0
+    shipped_orders: int = 0
+    gestionale_failed: bool = False
+    lines: tuple[ShipmentLine, ...] = ()
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.confirmed or self.waiting_tracking or self.refused or self.cancelled or self.unmatched
+                    or self.retry or self.gestionale_failed)
+
+
+@dataclass(frozen=True)
 class ImportReport:
     """One account's import run. Watermarks are "Data Ultima Sincronizzazione Ordini"."""
 
@@ -162,6 +195,7 @@ class ImportReport:
     failed_accounts: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     after_import: tuple[AfterImportLine, ...] = ()
+    shipments: ShipmentReport | None = None
 
     @property
     def error_count(self) -> int:
@@ -180,8 +214,9 @@ class ImportReport:
 
 
 def should_send(report: ImportReport) -> bool:
-    """Email the operator when the run imported orders, met errors, or saw imported orders change on
-    Amazon (cancellations, buyers' requests: domain.md §7); never for an empty clean run.
+    """Email the operator when the run imported orders, met errors, saw imported orders change on
+    Amazon (cancellations, buyers' requests: domain.md §7), or confirmed or newly held up
+    shipments; never for an empty clean run.
 
     A dry run counts as "imported" when it would have created orders: the operator
     asked for it and expects the preview.
@@ -190,4 +225,5 @@ def should_send(report: ImportReport) -> bool:
     imported = counts.created or counts.pushed or counts.incomplete
     imported = imported or any(line.outcome.is_imported for line in report.orders)
     failed = report.error_count or any(line.outcome is Outcome.FAILED for line in report.orders)
-    return bool(imported or failed or report.after_import)
+    shipped = report.shipments is not None and report.shipments.anything
+    return bool(imported or failed or report.after_import or shipped)

@@ -30,7 +30,8 @@ gestionale and Amazon (as `python -m amazon_passweb doctor`) and stops on a prob
 
 Steps: fetch into the inbox → keep the configured statuses → reconcile customers
 and addresses → create site orders (Registrato) → partial sync to the gestionale
-(Memorizzato; never counted in the monthly quota) → report email (also when the push
+(Memorizzato; never counted in the monthly quota) → read the gestionale's delivery
+documents → confirm their shipments to Amazon (In attesa di spedizione → Spedito) → report email (also when the push
 failed, naming why) → advance the watermark. A gestionale that refuses the credentials or
 the configuration fails the push at once, without retry (each retry is one more failed login).
 Only one run of this DAG is active at a time; further runs wait.
@@ -107,15 +108,28 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
 
             return tasks.push_partial(account.id, created)
 
-        # The report goes out whatever the push did: the orders this run created are in the site and
-        # the operator must hear of them and of the failed push. It needs the orders created.
-        @task(trigger_rule="all_done_min_one_success")
-        def report(created: dict, pushed: dict | None) -> dict:
+        # Shipments are read and confirmed whatever the push did: orders stored by earlier runs ship
+        # meanwhile. Only the reading talks to the gestionale (its pool slot); the confirmations wait
+        # on Amazon's rate limits without holding it.
+        @task(pool="gestionale_webapi", trigger_rule="all_done_min_one_success")
+        def read_shipments(created: dict, pushed: dict | None) -> dict:
             from amazon_passweb.orchestration import account_tasks as tasks
 
-            if pushed is None:  # the push task failed
-                return tasks.report(account.id, created, push_failed=True)
-            return tasks.report(account.id, pushed)
+            return tasks.read_shipments(account.id, pushed or created, push_failed=pushed is None)
+
+        @task(trigger_rule="all_done_min_one_success")
+        def confirm_shipments(created: dict, read: dict | None) -> dict:
+            from amazon_passweb.orchestration import account_tasks as tasks
+
+            return tasks.confirm_shipments(account.id, read or created)
+
+        # The report goes out whatever the push and the shipments did: the orders this run created are
+        # in the site and the operator must hear of them and of what failed. It needs the orders created.
+        @task(trigger_rule="all_done_min_one_success")
+        def report(created: dict, pushed: dict | None, shipped: dict | None) -> dict:
+            from amazon_passweb.orchestration import account_tasks as tasks
+
+            return tasks.report(account.id, shipped or pushed or created, push_failed=pushed is None)
 
         @task
         def advance_watermark(reported: dict) -> dict:
@@ -124,6 +138,8 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
             return tasks.advance_watermark(account.id, reported)
 
         created = create_orders(reconcile(select(fetch())))
-        advance_watermark(report(created, push_partial(created)))
+        pushed = push_partial(created)
+        shipped = confirm_shipments(created, read_shipments(created, pushed))
+        advance_watermark(report(created, pushed, shipped))
 
     return account_import()

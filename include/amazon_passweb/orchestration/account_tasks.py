@@ -36,6 +36,7 @@ from amazon_passweb.site.unit_of_work import SiteStore, open_site_store
 log = logging.getLogger(__name__)
 
 PUSH_FAILURE_KEY = "push_failure"
+PUSH_STOPPED_KEY = "push_stopped"  # the gestionale refused credentials or settings: no more logins this run
 
 
 def _context() -> Any:
@@ -186,11 +187,44 @@ def push_partial(account_id: str, summary: dict) -> dict:
         # closer to being locked: fail now, no Airflow retry. The report task reads why (text only).
         reason = gestionale_stop(stop).text
         ti.xcom_push(key=PUSH_FAILURE_KEY, value=reason)
+        ti.xcom_push(key=PUSH_STOPPED_KEY, value=True)
         raise AirflowFailException(reason) from None
     except Exception:
         ti.xcom_push(key=PUSH_FAILURE_KEY, value=message(Kind.IMPORT_PUSH_ERROR).text)
         raise  # transient (the gestionale unreachable): Airflow retries
     return {**summary, "pushed": counts["pushed"], "push_failed": counts["failed"]}
+
+
+def read_shipments(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:
+    """The gestionale's delivery documents become shipments, in every kind of run. After a push the
+    gestionale refused (credentials, settings) nothing is read (each try is one more refused login):
+    the shipments read by earlier runs are still confirmed by the next task."""
+    if summary["dry_run"]:
+        return summary
+    account = _accounts().account(account_id)
+    if not account.confirm_shipments:
+        return {**summary, "shipments_disabled": True}
+    from amazon_passweb.gestionale.hook import GestionaleHook
+
+    stopped = push_failed and _context()["ti"].xcom_pull(task_ids="push_partial", key=PUSH_STOPPED_KEY)
+    with _task_store() as store:
+        counts = _import(store, account, summary).read_shipments(None if stopped else GestionaleHook().get_client())
+    return {**summary, **counts.as_summary()}
+
+
+def confirm_shipments(account_id: str, summary: dict) -> dict:
+    """Every pending shipment of the account confirmed to Amazon (``summary``: read_shipments', or the
+    orders' when reading failed)."""
+    if summary["dry_run"]:
+        return summary
+    account = _accounts().account(account_id)
+    if not account.confirm_shipments:
+        return {**summary, "shipments_disabled": True}
+    from amazon_passweb.importer.shipments import ShipmentCounts
+
+    with _task_store() as store, SpApiHook.client_for_account(account) as amazon:
+        counts = _import(store, account, summary).confirm_shipments(amazon, ShipmentCounts.from_summary(summary))
+    return {**summary, **counts.as_summary()}
 
 
 def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict:
@@ -210,7 +244,8 @@ def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict
     after = next_watermark(window, before)
     with _task_store() as store:
         sent = _import(store, accounts.account(account_id), summary).report(
-            window, before, after, summary.get("fetched", 0), conn_id=accounts.smtp_conn_id, notes=notes)
+            window, before, after, summary.get("fetched", 0), conn_id=accounts.smtp_conn_id, notes=notes,
+            shipments={k: v for k, v in summary.items() if k.startswith("shipments_")})
     return {**summary, "watermark_after": after.isoformat() if after else None, **sent}
 
 

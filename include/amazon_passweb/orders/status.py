@@ -85,4 +85,15 @@ class HistoryOutcome(StrEnum):
     CANCEL_SHIPPED = "cancel_shipped"  # cancelled after a delivery document evaded it: a return to handle
     CANCEL_REQUEST = "cancel_request"  # the buyer asked to cancel; the merchant decides on Amazon
     CANCEL_PENDING = "cancel_pending"  # the gestionale document could not be annulled yet: retried
+    SHIPPED = "shipped"  # Amazon accepted the confirmation of every item (Spedito)
 
+
+class ShipmentStatus(StrEnum):
+    """Where one delivery document of an order stands with Amazon (domain.md §7)."""
+
+    PENDING = "pending"  # ready (carrier, tracking, date): to confirm, or retried after a transient error
+    WAITING_TRACKING = "waiting_tracking"  # carrier, tracking or transport date missing in the gestionale
+    CONFIRMED = "confirmed"  # Amazon has the package
+    REFUSED = "refused"  # Amazon answered 400: sent again only once the document's data change
+    CANCELLED = "cancelled"  # the order is cancelled on Amazon: never confirmed
+    UNMATCHED = "unmatched"  # its rows name no item of the order: nothing Amazon could be told

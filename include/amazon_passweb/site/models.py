@@ -9,11 +9,12 @@ personal data.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -222,6 +223,34 @@ class OrderRow(Base):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     unit_price_gross: Mapped[Decimal] = mapped_column(UNIT_PRICE)  # VAT included, as Amazon gives it
     vat_rate: Mapped[str | None] = mapped_column(String(8))
+    order_item_id: Mapped[str | None] = mapped_column(String(64))  # Amazon's orderItemId (article rows)
+
+
+class Shipment(Base):
+    """One delivery document of the gestionale for one order, and what Amazon was told of it. ``id`` is
+    the package's ``packageReferenceId``: recorded before the call, so a retry edits the same package."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("delivery_key", "order_key"), Index(None, "account", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    account: Mapped[str] = mapped_column(ACCOUNT)
+    delivery_key: Mapped[str] = mapped_column(String(64))  # "BC/1/123/2026"
+    order_key: Mapped[str] = mapped_column(String(64))  # "OX+2+541", the order document it evades
+    document_date: Mapped[date] = mapped_column(Date)
+    carrier_code: Mapped[str | None] = mapped_column(String(32))  # the gestionale's cod_vettore
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items: Mapped[str] = mapped_column(Text)  # JSON: [{"order_item_id", "quantity", "line_no"}]
+    matched_by: Mapped[str] = mapped_column(String(8))  # "row", "article" or "none"
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of the document's data: a change re-sends
+    status: Mapped[str] = mapped_column(String(16))  # ShipmentStatus
+    last_error: Mapped[str | None] = mapped_column(Text)  # Italian, for the operator
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class InboxEntry(Base):

@@ -57,6 +57,19 @@ class OrderRepository:
             query = query.where(ORDERS.c.account == account)
         return self._orders(self._session.execute(query).all())
 
+    def by_document_keys(self, account: str, keys: Iterable[str]) -> list[OrderRecord]:
+        """The account's orders stored in the gestionale under these document keys ("OX+2+541"), with
+        their rows; a key may name orders of several years (numbers start again each year)."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        found: list[OrderRecord] = []
+        for start in range(0, len(wanted), 500):  # bounded IN lists
+            query = select(ORDERS).where(ORDERS.c.account == account,
+                                         ORDERS.c.gestionale_document_key.in_(wanted[start:start + 500]))
+            found += self._orders(self._session.execute(query.order_by(ORDERS.c.id)).all())
+        return found
+
     def many(self, order_ids: Iterable[int]) -> dict[int, OrderRecord]:
         """Orders by id, with their rows, in two queries whatever their number."""
         ids = list(set(order_ids))
@@ -206,6 +219,14 @@ class OrderRepository:
             current = self.get(order_id).state  # raises NotFound for a missing order
             raise StateConflict(f"order {order_id} is {current.value!r}, expected one of {allowed}")
 
+    def move_state(self, order_id: int, state: OrderState, expected: Iterable[OrderState]) -> bool:
+        """Move the order to ``state`` only from one of ``expected`` (in the UPDATE itself); False,
+        and nothing changed, when it is in another state by now."""
+        allowed = [s.value for s in expected]
+        stmt = (update(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.state.in_(allowed))
+                .values(state=state.value, updated_at=utcnow()))
+        return self._session.execute(stmt).rowcount == 1
+
     def mark_stored(self, order_id: int, document_key: str) -> None:
         """Registrato → Memorizzato once the gestionale has the document."""
         self.set_state(order_id, OrderState.MEMORIZZATO, expected=[OrderState.REGISTRATO])
@@ -255,6 +276,7 @@ class OrderRepository:
                 quantity=r.quantity,
                 unit_price_gross=r.unit_price_gross,
                 vat_rate=r.vat_rate,
+                order_item_id=r.order_item_id,
             ))
         return {order_id: tuple(found) for order_id, found in rows.items()}
 
@@ -323,6 +345,7 @@ def _row_values(order_id: int, rows: Iterable[OrderRowData]) -> list[dict[str, o
             "quantity": r.quantity,
             "unit_price_gross": r.unit_price_gross,
             "vat_rate": r.vat_rate,
+            "order_item_id": r.order_item_id,
         }
         for r in rows
     ]

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from amazon_passweb.orders.identity import address_key, identity_key, usable_email
+from amazon_passweb.orders.shipments import PackageItem
+from amazon_passweb.orders.status import ShipmentStatus
 
 from .states import (
     CustomerKind,
@@ -157,6 +159,7 @@ class OrderRowData:
     quantity: Decimal
     unit_price_gross: Decimal
     vat_rate: str | None
+    order_item_id: str | None = None  # Amazon's orderItemId of an article row
 
 
 @dataclass(frozen=True)
@@ -352,3 +355,47 @@ class SkuMappingRecord:
     article_code: str
     shipping_article_code: str | None  # standard shipping
     shipping_article_express_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentData:
+    """One delivery document of an order as read from the gestionale, with its matched items."""
+
+    order_id: int
+    account: str
+    delivery_key: str  # "BC/1/123/2026"
+    order_key: str  # "OX+2+541"
+    document_date: date
+    carrier_code: str | None
+    tracking_number: str | None
+    shipped_at: datetime | None
+    items: tuple[PackageItem, ...]
+    matched_by: str
+    fingerprint: str
+    status: ShipmentStatus
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    id: int  # also the packageReferenceId told to Amazon
+    order_id: int
+    account: str
+    delivery_key: str
+    order_key: str
+    document_date: date
+    carrier_code: str | None
+    tracking_number: str | None
+    shipped_at: datetime | None
+    items: tuple[PackageItem, ...]
+    matched_by: str
+    fingerprint: str
+    status: ShipmentStatus
+    last_error: str | None
+    attempts: int
+    confirmed_at: datetime | None
+    updated_at: datetime
+
+    @property
+    def package_reference_id(self) -> str:
+        return str(self.id)

@@ -30,6 +30,7 @@ from .errors import StoreError
 from .inbox import InboxRepository
 from .orders import OrderRepository
 from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
+from .shipments import ShipmentRepository
 
 
 class UnitOfWork:
@@ -42,6 +43,7 @@ class UnitOfWork:
     imports: ImportRunRepository
     syncs: SyncRunRepository
     cancellations: CancellationRepository
+    shipments: ShipmentRepository
 
     def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher) -> None:
         self._session_factory = session_factory
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.imports = ImportRunRepository(session)
         self.syncs = SyncRunRepository(session)
         self.cancellations = CancellationRepository(session)
+        self.shipments = ShipmentRepository(session)
         return self
 
     @property

@@ -7,7 +7,7 @@ buyer personal data is read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -15,8 +15,16 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from amazon_passweb.notify.formatting import ROME
-from amazon_passweb.orders.status import HistoryOutcome
-from amazon_passweb.site.models import AccountState, ImportRun, InboxEntry, InboxHistory, Order, OrderCancellation
+from amazon_passweb.orders.status import HistoryOutcome, ShipmentStatus
+from amazon_passweb.site.models import (
+    AccountState,
+    ImportRun,
+    InboxEntry,
+    InboxHistory,
+    Order,
+    OrderCancellation,
+    Shipment,
+)
 from amazon_passweb.site.runs import DEFAULT_STALE_AFTER
 from amazon_passweb.site.states import InboxStatus, OrderState, RunOutcome
 
@@ -25,6 +33,7 @@ ORDERS = Order.__table__
 HISTORY = InboxHistory.__table__
 IMPORTS = ImportRun.__table__
 CANCELLATIONS = OrderCancellation.__table__
+SHIPMENTS = Shipment.__table__
 
 PAGE_SIZE = 50
 PUSHED, PUSH_FAILED = HistoryOutcome.PUSHED.value, HistoryOutcome.PUSH_FAILED.value  # written by the partial sync
@@ -53,6 +62,35 @@ class OrderFilter:
     page: int = 1
 
 
+SHIPMENT_LABELS = {
+    ShipmentStatus.PENDING: "da confermare ad Amazon",
+    ShipmentStatus.WAITING_TRACKING: "manca il tracking",
+    ShipmentStatus.CONFIRMED: "confermata ad Amazon",
+    ShipmentStatus.REFUSED: "rifiutata da Amazon",
+    ShipmentStatus.CANCELLED: "ordine annullato su Amazon",
+    ShipmentStatus.UNMATCHED: "righe non riconosciute",
+}
+
+
+@dataclass(frozen=True)
+class ShipmentEntry:
+    """A delivery document of the order and what Amazon was told of it."""
+
+    delivery_key: str
+    status: ShipmentStatus
+    carrier_code: str | None
+    tracking_number: str | None
+    last_error: str | None
+
+    @property
+    def label(self) -> str:
+        return SHIPMENT_LABELS[self.status]
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (ShipmentStatus.REFUSED, ShipmentStatus.UNMATCHED, ShipmentStatus.CANCELLED)
+
+
 @dataclass(frozen=True)
 class OrderListEntry:
     """One Amazon order of the operator's list: its inbox entry and, once imported, its site order."""
@@ -76,6 +114,8 @@ class OrderListEntry:
     attempts: int
     cancellation: str | None = None  # site.cancellations.CancellationStatus value: Amazon cancelled it
     cancel_requested: bool = False  # the buyer asked to cancel (domain.md §7)
+    order_id: int | None = None
+    shipments: tuple[ShipmentEntry, ...] = ()
 
     @property
     def site_number(self) -> str | None:
@@ -95,7 +135,10 @@ class OrderListEntry:
     def last_error(self) -> str | None:
         if self.push_error:
             return self.push_error
-        return self.import_error if self.failed or self.rejected else None
+        if self.failed or self.rejected:
+            return self.import_error
+        # the last confirmation error of its shipments (refused, cancelled, tracking missing, retried)
+        return next((s.last_error for s in reversed(self.shipments) if s.last_error), None)
 
     @property
     def cancellation_note(self) -> str | None:
@@ -174,6 +217,7 @@ def _base_query():
         ORDERS.c.number,
         ORDERS.c.sigla,
         ORDERS.c.gestionale_document_key,
+        ORDERS.c.id.label("order_id"),
         ORDERS.c.currency,
         ORDERS.c.total_gross,
         push.c.message.label("push_message"),
@@ -239,6 +283,7 @@ def _line(row) -> OrderListEntry:
         attempts=m["attempts"] or 0,
         cancellation=m["cancellation"],
         cancel_requested=m["cancel_requested_at"] is not None,
+        order_id=m["order_id"],
     )
 
 
@@ -252,7 +297,21 @@ def list_orders(session: Session, flt: OrderFilter, *, page_size: int = PAGE_SIZ
     rows = session.execute(
         query.order_by(order_date.desc(), INBOX.c.id.desc()).limit(page_size).offset((page - 1) * page_size)
     )
-    return OrderPage([_line(row) for row in rows], total, page, page_size)
+    return OrderPage(_with_shipments(session, [_line(row) for row in rows]), total, page, page_size)
+
+
+def _with_shipments(session: Session, lines: list[OrderListEntry]) -> list[OrderListEntry]:
+    """The page's orders with their shipments, in one query."""
+    ids = [line.order_id for line in lines if line.order_id is not None]
+    if not ids:
+        return lines
+    found: dict[int, list[ShipmentEntry]] = {}
+    query = select(SHIPMENTS).where(SHIPMENTS.c.order_id.in_(ids)).order_by(SHIPMENTS.c.id)
+    for row in session.execute(query):
+        found.setdefault(row.order_id, []).append(ShipmentEntry(
+            row.delivery_key, ShipmentStatus(row.status), row.carrier_code, row.tracking_number, row.last_error))
+    return [replace(line, shipments=tuple(found.get(line.order_id, ()))) if line.order_id in found else line
+            for line in lines]
 
 
 def find_order(session: Session, account: str, amazon_order_id: str) -> OrderListEntry | None:
@@ -260,7 +319,7 @@ def find_order(session: Session, account: str, amazon_order_id: str) -> OrderLis
     row = session.execute(
         query.where(INBOX.c.account == account, INBOX.c.amazon_order_id == amazon_order_id)
     ).first()
-    return _line(row) if row else None
+    return _with_shipments(session, [_line(row)])[0] if row else None
 
 
 def failed_counts(session: Session, account: str | None = None) -> dict[str, int]:
