@@ -222,6 +222,7 @@ class OrderRow(Base):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     unit_price_gross: Mapped[Decimal] = mapped_column(UNIT_PRICE)  # VAT included, as Amazon gives it
     vat_rate: Mapped[str | None] = mapped_column(String(8))
+    vat_code: Mapped[str | None] = mapped_column(String(10))  # None: the rate's own code (OrderRowData)
 
 
 class InboxEntry(Base):

@@ -255,6 +255,7 @@ class OrderRepository:
                 quantity=r.quantity,
                 unit_price_gross=r.unit_price_gross,
                 vat_rate=r.vat_rate,
+                vat_code=r.vat_code,
             ))
         return {order_id: tuple(found) for order_id, found in rows.items()}
 
@@ -323,6 +324,7 @@ def _row_values(order_id: int, rows: Iterable[OrderRowData]) -> list[dict[str, o
             "quantity": r.quantity,
             "unit_price_gross": r.unit_price_gross,
             "vat_rate": r.vat_rate,
+            "vat_code": r.vat_code,
         }
         for r in rows
     ]

@@ -157,6 +157,9 @@ class OrderRowData:
     quantity: Decimal
     unit_price_gross: Decimal
     vat_rate: str | None
+    # the gestionale's cod_iva when it is not the rate's own Italian code (domain.md §8: a destination
+    # country's rate, reverse charge, marketplace facilitator); None: derived from vat_rate as always
+    vat_code: str | None = None
 
 
 @dataclass(frozen=True)
