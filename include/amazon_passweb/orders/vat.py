@@ -70,11 +70,12 @@ def tax_tolerance(quantity: int) -> Decimal:
 
 
 def applied_rate(gross: Decimal, tax: Decimal) -> str:
-    """The rate Amazon's tax implies on a gross amount, to two decimals, for messages."""
+    """The rate Amazon's tax implies on a gross amount, to one decimal (its tax is rounded to the cent,
+    so the second decimal is noise: 3.32 of 19.90 is "20.02 %"), for messages."""
     net = gross - tax
     if net <= 0:
         return "?"
-    return rate_text((tax / net * 100).quantize(Decimal("0.01")))
+    return rate_text((tax / net * 100).quantize(Decimal("0.1")))
 
 
 def match_rate(gross: Decimal, tax: Decimal, quantity: int, rates: dict[str, str]) -> str | None:
