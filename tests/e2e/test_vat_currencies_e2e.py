@@ -4,6 +4,8 @@ totals equal to Amazon's to the cent; an order to a country with no configured V
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import sqlite3
 from decimal import Decimal
@@ -48,7 +50,8 @@ def run(tmp_path_factory):
         with sqlite3.connect(stack.site_db) as db:
             history = db.execute("SELECT amazon_order_id, message, detail FROM inbox_history").fetchall()
         documents = {d["rif_nr_attuale"]: d for d in gestionale_documents(stack)}
-        yield {o["orderId"]: o for o in orders}, site_orders(stack), documents, history
+        mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in stack.mail.messages()]
+        yield {o["orderId"]: o for o in orders}, site_orders(stack), documents, history, mails
 
 
 def _codes(document: dict) -> list[str]:
@@ -57,7 +60,7 @@ def _codes(document: dict) -> list[str]:
 
 
 def test_each_case_gets_the_vat_amazon_charged_and_amazons_total(run):
-    orders, site, documents, _ = run
+    orders, site, documents, _, _ = run
     by_case = {order_id[-1]: order_id for order_id in orders}
     expected = {
         "1": {"19"},  # Germany, B2C
@@ -86,7 +89,7 @@ def test_each_case_gets_the_vat_amazon_charged_and_amazons_total(run):
 
 
 def test_an_unconfigured_country_fails_that_order_alone_with_a_clear_message(run):
-    orders, site, documents, history = run
+    orders, site, documents, history, _ = run
     austrian = next(order_id for order_id in orders if order_id.endswith("7"))
     assert austrian not in site and austrian not in documents
     messages = [(message, detail) for order_id, message, detail in history if order_id == austrian]
@@ -94,3 +97,13 @@ def test_an_unconfigured_country_fails_that_order_alone_with_a_clear_message(run
     message, detail = messages[-1]
     assert "paese AT" in message and "aliquota 20 %" in message and "vat.codes" in message
     assert "delivered to AT" in detail
+
+
+def test_the_report_shows_each_order_in_its_currency_and_sums_per_currency(run):
+    orders, _, _, _, mails = run
+    bodies = [m.get_body(("plain",)).get_content() for m in mails if "ordini@example.it" in m["To"]]
+    assert len(bodies) == 1
+    uk = next(o for order_id, o in orders.items() if order_id.endswith("5"))
+    pounds = uk["proceeds"]["grandTotal"]["amount"].replace(".", ",")
+    assert f"{pounds} GBP" in bodies[0]
+    assert " EUR" in bodies[0]
