@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from amazon_passweb.orders.status import AmazonStatus  # a domain type the accounts file names
+from amazon_passweb.orders.vat import EU_MEMBER_STATES
 
 ACCOUNTS_FILE_ENV = "AMAZON_ACCOUNTS_FILE"
 DEFAULT_ACCOUNTS_FILE = Path(__file__).resolve().parent.parent / "config" / "accounts.example.yaml"
@@ -153,6 +154,101 @@ class ShipmentSettings(BaseModel):
         return mapped.amazon_code, mapped.amazon_name
 
 
+# ISO 3166-1 alpha-2 countries a VAT configuration may name: the EU member states (Greece as GR and
+# as its VAT numbers write it, EL), and the European countries Amazon EU ships to with a VAT of their own.
+VAT_COUNTRIES = EU_MEMBER_STATES | {"GB", "XI", "NO", "CH", "LI", "IS", "MC", "SM"}
+ISO_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+VatCode = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^\S+$")]
+
+
+def _rate_text(rate: Any, country: str) -> str:
+    """A configured rate as the domain spells it: "5,5", "5.50", 5.5 -> "5.5"; 19 -> "19"."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(str(rate).strip().rstrip("%").replace(",", "."))
+    except InvalidOperation:
+        raise ValueError(f"vat.codes.{country}: rate {rate!r} is not a number") from None
+    if not value.is_finite() or not 0 <= value < 100:
+        raise ValueError(f"vat.codes.{country}: rate {rate!r} is not a percentage between 0 and 100")
+    return format(value.normalize(), "f")
+
+
+class VatSettings(BaseModel):
+    """Which gestionale VAT code a row gets for the VAT Amazon charged (domain.md §8); company-wide.
+
+    ``codes``: destination country -> rate Amazon applied (percent) -> gestionale VAT code. The WebAPI's
+    row ``cod_iva`` is either the rate itself ("19") or a code of dati-generali/esenzioni-iva, which
+    carries no VAT: a taxed rate's code must therefore be that same number (spelt as the gestionale
+    wants it). Italy keeps today's rule (the article's own code) and needs no entry.
+    ``reverse_charge``, ``marketplace_facilitator``: exemption codes of the untaxed cases;
+    ``rounding``: the exemption of the rounding row (the same setting as ``spesa_articles.rounding_vat_code``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    codes: dict[str, dict[str, VatCode]] = {}
+    reverse_charge: VatCode = "N41"
+    marketplace_facilitator: VatCode = "N74"
+    rounding: VatCode | None = None  # None: spesa_articles.rounding_vat_code (E15 by default)
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _codes(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("vat.codes must map a country code to {rate: gestionale VAT code}")
+        parsed: dict[str, dict[str, str]] = {}
+        for raw_country, rates in value.items():
+            country = str(raw_country).strip().upper()
+            if country not in VAT_COUNTRIES:
+                raise ValueError(
+                    f"vat.codes: unknown country code {raw_country!r}; use ISO 3166-1 alpha-2 codes such as "
+                    "DE, FR, ES (allowed: " + ", ".join(sorted(VAT_COUNTRIES)) + ")"
+                )
+            if country in parsed:
+                raise ValueError(f"vat.codes: country {country} is given twice")
+            if not isinstance(rates, dict) or not rates:
+                raise ValueError(f"vat.codes.{country} must map each rate to its gestionale VAT code, "
+                                 'e.g. {"19": "19", "7": "7"}')
+            parsed[country] = {}
+            for raw_rate, code in rates.items():
+                rate = _rate_text(raw_rate, country)
+                if rate in parsed[country]:
+                    raise ValueError(f"vat.codes.{country}: rate {rate} is given twice")
+                text = str(code).strip()
+                try:
+                    same = _rate_text(text, country) == rate
+                except ValueError:
+                    same = False
+                if not same:
+                    raise ValueError(
+                        f"vat.codes.{country}: rate {rate} has code {code!r}: a taxed row's cod_iva is the rate "
+                        f"itself ({rate!r}); a code of the VAT exemptions would carry no VAT"
+                    )
+                parsed[country][rate] = text
+        return parsed
+
+    @model_validator(mode="after")
+    def _distinct(self) -> VatSettings:
+        if self.reverse_charge == self.marketplace_facilitator:
+            raise ValueError("vat.reverse_charge and vat.marketplace_facilitator must be different exemption codes")
+        for name in ("reverse_charge", "marketplace_facilitator", "rounding"):
+            value = getattr(self, name)
+            if value is not None and re.fullmatch(r"\d+(?:[.,]\d+)?", value):
+                raise ValueError(f"vat.{name}: {value!r} is a VAT rate; it needs a VAT exemption code, e.g. N41")
+        return self
+
+    def rates_of(self, country: str) -> dict[str, str] | None:
+        """The configured rate -> code of a destination country; None when it has none."""
+        return self.codes.get(country.upper())
+
+    @property
+    def exemptions(self) -> frozenset[str]:
+        return frozenset(c for c in (self.reverse_charge, self.marketplace_facilitator, self.rounding) if c)
+
+
 class AccountConfig(BaseModel):
     """One Amazon seller account as configured by the integrator."""
 
@@ -189,6 +285,9 @@ class AccountConfig(BaseModel):
     # (nor dumped with it, so a dumped accounts file loads again)
     spesa_articles: SpesaArticles = Field(default=SpesaArticles(), exclude=True)
     shipments: ShipmentSettings = Field(default=ShipmentSettings(), exclude=True)  # likewise company-wide
+    # company-wide too, copied from the accounts file's ``vat`` and ``currencies``
+    vat: VatSettings = Field(default=VatSettings(), exclude=True)
+    currencies: dict[str, int] = Field(default={}, exclude=True)
 
     @field_validator("create_orders", "confirm_shipments", mode="before")
     @classmethod
@@ -271,12 +370,16 @@ class AccountsFile(BaseModel):
     carriers: dict[str, CarrierMapping] = {}
     shipment_sigle: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)] = ["BC", "FT"]
     shipment_reread_days: Annotated[int, Field(ge=1, le=120)] = 14
+    vat: VatSettings = VatSettings()
+    # ISO 4217 code -> the gestionale's id_valuta (dati-generali/valute); EUR is the base currency
+    currencies: dict[str, Annotated[int, Field(ge=1)]] = {}
 
     @model_validator(mode="before")
     @classmethod
     def _spesa_articles_once(cls, raw: Any) -> Any:
         for index, entry in enumerate(raw.get("accounts") or [] if isinstance(raw, dict) else []):
-            for name in ("spesa_articles", "carriers", "shipment_sigle", "shipment_reread_days"):
+            for name in ("spesa_articles", "carriers", "shipment_sigle", "shipment_reread_days", "vat",
+                         "currencies"):
                 if isinstance(entry, dict) and name in entry:
                     account = entry.get("id", f"#{index + 1}")
                     raise ValueError(
@@ -290,6 +393,52 @@ class AccountsFile(BaseModel):
     def _carrier_codes(cls, value: Any) -> Any:
         # a YAML key such as 12 is a number: the gestionale's cod_vettore is text
         return {str(k).strip(): v for k, v in value.items()} if isinstance(value, dict) else value
+
+
+    @field_validator("currencies", mode="before")
+    @classmethod
+    def _currencies(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("currencies must map an ISO 4217 code to the gestionale's id_valuta, e.g. {GBP: 2}")
+        seen: dict[int, str] = {}
+        parsed = {}
+        for raw_code, currency_id in value.items():
+            code = str(raw_code).strip().upper()
+            if not ISO_CURRENCY_RE.match(code):
+                raise ValueError(f"currencies: {raw_code!r} is not an ISO 4217 currency code such as GBP")
+            if code == "EUR":
+                raise ValueError("currencies: EUR is the gestionale's base currency and needs no id_valuta")
+            if code in parsed:
+                raise ValueError(f"currencies: {code} is given twice")
+            if isinstance(currency_id, bool) or not isinstance(currency_id, int):
+                raise ValueError(f"currencies.{code}: {currency_id!r} is not an id_valuta (a whole number)")
+            if currency_id in seen:
+                raise ValueError(f"currencies: {seen[currency_id]} and {code} have the same id_valuta {currency_id}")
+            seen[currency_id] = code
+            parsed[code] = currency_id
+        return parsed
+
+    @model_validator(mode="after")
+    def _one_rounding_code(self) -> AccountsFile:
+        """``vat.rounding`` and ``spesa_articles.rounding_vat_code`` are one setting: the rounding row's
+        exemption; either spelling sets it, two different values are refused."""
+        given = self.vat.rounding
+        if given is None:
+            self.vat = self.vat.model_copy(update={"rounding": self.spesa_articles.rounding_vat_code})
+        elif "rounding_vat_code" in self.spesa_articles.model_fields_set:
+            if self.spesa_articles.rounding_vat_code != given:
+                raise ValueError(
+                    f"vat.rounding {given!r} and spesa_articles.rounding_vat_code "
+                    f"{self.spesa_articles.rounding_vat_code!r} are the same setting: give it once"
+                )
+        else:
+            self.spesa_articles = self.spesa_articles.model_copy(update={"rounding_vat_code": given})
+        if self.vat.rounding in (self.vat.reverse_charge, self.vat.marketplace_facilitator):
+            raise ValueError(f"vat.rounding {self.vat.rounding!r} must differ from the reverse-charge and "
+                             "marketplace-facilitator codes")
+        return self
 
     @field_validator("sync_schedule", "purge_schedule", mode="before")
     @classmethod
@@ -311,8 +460,9 @@ class AccountsFile(BaseModel):
                 )
         shipments = ShipmentSettings(carriers=self.carriers, sigle=self.shipment_sigle,
                                      reread_days=self.shipment_reread_days)
-        self.accounts = [a.model_copy(update={"spesa_articles": self.spesa_articles, "shipments": shipments})
-                         for a in self.accounts]
+        company = {"spesa_articles": self.spesa_articles, "vat": self.vat, "currencies": self.currencies,
+                   "shipments": shipments}
+        self.accounts = [a.model_copy(update=company) for a in self.accounts]
         return self
 
     def account(self, account_id: str) -> AccountConfig:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from amazon_passweb.config import AccountConfig, SpesaArticles
+from amazon_passweb.config import AccountConfig, SpesaArticles, VatSettings
 from amazon_passweb.gestionale.client import CUSTOMERS, GestionaleClient
 from amazon_passweb.gestionale.errors import ConfigurationRefused, CredentialsRefused, GestionaleError
 
@@ -86,6 +86,9 @@ def check_gestionale(client: GestionaleClient, accounts: Iterable[AccountConfig]
     # company-wide, copied into every account: the defaults when no account is configured
     for spesa in dict.fromkeys(a.spesa_articles for a in accounts) or [SpesaArticles()]:
         _check_spesa_articles(client, tables, findings, subject, spesa)
+    vat = accounts[0].vat if accounts else VatSettings()
+    _check_vat_and_currencies(findings, subject, tables, vat, accounts[0].currencies if accounts else {},
+                              currencies)
     for account in accounts:
         _check_account(client, tables, findings, account)
     return findings
@@ -102,6 +105,27 @@ def _check_spesa_articles(
         )
     for name in ("shipping_discount", "gift_wrap", "promotion", "rounding"):
         _article(client, findings, subject, getattr(spesa, name), f"spesa_articles.{name}")
+
+
+def _check_vat_and_currencies(findings: Findings, subject: str, tables: _Tables, vat: VatSettings,
+                              configured: dict[str, int], currencies: list[dict]) -> None:
+    """The exemption codes of vat (reverse charge, marketplace facilitator) and every configured currency."""
+    for name in ("reverse_charge", "marketplace_facilitator"):
+        code = getattr(vat, name)
+        if not tables.has(EXEMPTIONS, "codice", code):
+            findings.problem(subject, f"vat.{name} {code} is not in the VAT exemptions (dati-generali/esenzioni-iva)")
+    by_id = {str(row.get("id")): str(row.get("sigla", "")).strip().upper() for row in currencies}
+    for iso, currency_id in configured.items():
+        sigla = by_id.get(str(currency_id))
+        if sigla is None:
+            findings.problem(subject, f"currencies.{iso}: id_valuta {currency_id} is not in dati-generali/valute")
+        elif sigla != iso:
+            findings.problem(subject, f"currencies.{iso}: id_valuta {currency_id} is {sigla} in dati-generali/valute")
+    rates = sorted({f"{country} {rate}" for country, codes in vat.codes.items() for rate in codes})
+    if rates:
+        # a row's cod_iva is the rate itself; the published description has no table of rates to read
+        findings.note(subject, f"VAT rates {', '.join(rates)} cannot be checked: the WebAPI's published "
+                      "description has no table of VAT rates; check them in the gestionale")
 
 
 def _check_account(client: GestionaleClient, tables: _Tables, findings: Findings, account: AccountConfig) -> None:

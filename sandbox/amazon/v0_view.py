@@ -307,6 +307,12 @@ def items_v0(order: dict[str, Any], restricted: bool) -> Any:
             "IsTransparency": False,
             "SerialNumberRequired": False,
         }
+        collections = (item.get("tax") or {}).get("taxCollections") or ()
+        facilitator = next((c for c in collections if isinstance(c, dict)
+                            and c.get("model") == "MARKETPLACE_FACILITATOR"), None)
+        if facilitator is not None:  # v0's TaxCollection: the same model, in its own spelling; v0's model
+            # allows one ResponsibleParty only, whichever Amazon entity v2026 names
+            row["TaxCollection"] = {"Model": "MarketplaceFacilitator", "ResponsibleParty": "Amazon Services, Inc."}
         request = (item.get("cancellation") or {}).get("cancellationRequest") or {}
         if request.get("requester") == "BUYER":
             row["BuyerRequestedCancel"] = {"IsBuyerRequestedCancel": "true",

@@ -23,7 +23,11 @@ from sandbox.gestionale.tables import TABLE_KEYS, seed_tables
 from sandbox.gestionale.totals import document_totals
 from sandbox.gestionale.webapi import Answer, Request, WebApi, find_route, wait_disconnect
 
-VAT_RATES = ("22", "10", "5", "4", "0")
+# The rates a row's cod_iva may name. The reference publishes no table of VAT rates (only
+# dati-generali/esenzioni-iva, and the rate as cod_iva "22" in the row list): a real gestionale knows
+# the rates its company set up, and refuses any other. The stand-in's company sells in Italy and, under
+# the One-Stop-Shop, in Germany (19, 7), France (20, 5.5), Spain (21, 10) and the United Kingdom (20).
+VAT_RATES = ("22", "10", "5", "4", "0", "19", "7", "20", "5.5", "21")
 
 
 class StandIn:
@@ -123,7 +127,8 @@ class StandIn:
         return self.store.get("tabelle", "risorsa = ? AND chiave = ?", (name, str(key)))
 
     def vat_code_known(self, code: str) -> bool:
-        return code in self.vat_rates or self.table_row("dati-generali/esenzioni-iva", code) is not None
+        rate = str(code).replace(",", ".")  # a rate may be written with the Italian decimal comma
+        return rate in self.vat_rates or self.table_row("dati-generali/esenzioni-iva", code) is not None
 
     def evaded(self, order_key: str, id_riga: int) -> Decimal:
         rows = self.store.run("SELECT quantita FROM evasioni WHERE ordine = ? AND id_riga = ?", (order_key, id_riga))

@@ -32,6 +32,7 @@ from amazon_passweb.gestionale.mapping import OrderInput, OrderRowInput, Unmappa
 from amazon_passweb.importer import buyer
 from amazon_passweb.importer.order_builder import OrderBuildError, build_rows
 from amazon_passweb.orders.document import document_sigla
+from sandbox.amazon.cross_border import cross_border_orders
 from sandbox.amazon.generate import generate_orders
 from tests.amazon.conftest import SPEC_DIR
 from tests.fixtures.stores import open_seeded_store
@@ -305,6 +306,7 @@ def document(order: AmazonOrder, articles, account=ACCOUNT) -> tuple[str, Any]:
                 quantity=row.quantity,
                 unit_price_gross=row.unit_price_gross,
                 vat_rate=row.vat_rate or "22",
+                vat_code=row.vat_code,
             )
             for row in built.rows
         )
@@ -399,3 +401,37 @@ def test_amazon_model_examples(standin_factory, client_factory, articles):
     assert len(orders) == 6
     outcome = assert_parity("examples", orders, standin_factory, client_factory, articles, account=PLACEHOLDER_ACCOUNT)
     assert sum(outcome.values()) == len(orders), outcome
+
+
+def test_cross_border_orders_read_alike_and_carry_the_vat_amazon_charged(standin_factory, client_factory, articles):
+    """Issue #20: the generator's cross-border orders are valid against both models (responses validated), both
+    readers give the same orders and documents, each row carries the VAT Amazon charged, and the
+    unconfigured country is refused naming country and rate."""
+    from amazon_passweb.config import parse_accounts
+
+    codes = {"DE": {"19": "19", "7": "7"}, "FR": {"20": "20", "5.5": "5.5"}, "ES": {"21": "21"}, "GB": {"20": "20"}}
+    raw = load_accounts().model_dump() | {"vat": {"codes": codes}, "currencies": {"GBP": 2}}
+    account = parse_accounts(raw).account("it_main")
+    orders = cross_border_orders()
+    outcome = assert_parity("cross-border", orders, standin_factory, client_factory, articles, account=account)
+    assert outcome == {"document": len(orders) - 1, "refused": 1, "rejected": 0}
+    codes = {}
+    totals = {}
+    for order in orders:
+        from amazon_passweb.amazon.v2026 import order_from_v2026
+
+        kind, result = document(order_from_v2026(order), articles, account)
+        if kind == "document":
+            payload, total, _ = result
+            codes[order["orderId"][-1]] = [code for _, code in payload["cod_iva"]]
+            totals[order["orderId"][-1]] = (total, payload.get("id_valuta"))
+            assert total == Decimal(order["proceeds"]["grandTotal"]["amount"])
+        else:
+            assert "delivered to AT" in result and "20 %" in result
+    assert codes["1"][:3] == ["19", "19", "19"]  # DE: two articles and shipping
+    assert codes["2"][:3] == ["5.5", "20", "5.5"]  # FR: the book at 5.5, shipping with the first item
+    assert codes["3"][:2] == ["21", "21"]
+    assert set(codes["4"]) <= {"N41"}  # reverse charge on every row
+    assert codes["5"][:2] == ["20", "20"] and totals["5"][1] == 2  # GBP
+    assert set(codes["6"]) <= {"N74"}  # marketplace facilitator
+    assert codes["8"][:2] == ["22", "22"]  # Italy: the article's own code

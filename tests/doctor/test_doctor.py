@@ -167,3 +167,21 @@ def test_an_account_without_causale_and_cost_centre_gets_a_note_not_a_problem(st
     assert not any("account it_main" in p for p in problems(result)), result.stdout
     assert "note    account it_main: causale and cost_centre not set: documents are sent without them" in result.stdout
     assert "account eu_de_fr: causale" not in result.stdout
+
+
+def test_the_configured_vat_exemptions_and_currencies_are_checked(stack, tmp_path):
+    """Issue #20 item 6: the reverse-charge and marketplace-facilitator exemptions and every configured currency
+    are looked up in the gestionale; the rates, which no published table lists, get a note."""
+    config = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    config["vat"] = {"codes": {"DE": {"19": "19"}}, "reverse_charge": "N41", "marketplace_facilitator": "N99"}
+    config["currencies"] = {"GBP": 2, "PLN": 4, "CHF": 9}
+    accounts_file = tmp_path / "accounts.yaml"
+    accounts_file.write_text(yaml.safe_dump(config))
+    result = doctor(stack, accounts_file)
+    found = problems(result)
+    assert "PROBLEM gestionale: vat.marketplace_facilitator N99 is not in the VAT exemptions " \
+           "(dati-generali/esenzioni-iva)" in found, result.stdout
+    assert "PROBLEM gestionale: currencies.PLN: id_valuta 4 is SEK in dati-generali/valute" in found
+    assert "PROBLEM gestionale: currencies.CHF: id_valuta 9 is not in dati-generali/valute" in found
+    assert not any("N41" in p or "GBP" in p for p in found), result.stdout
+    assert "note    gestionale: VAT rates DE 19 cannot be checked" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -162,7 +163,7 @@ def test_a_difference_beyond_rounding_is_an_error(account):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"currency": "GBP"}, "currency GBP"),
+        ({"currency": "CHF"}, "currency CHF"),  # not in the configuration's currencies
         ({"rows": [row(1, "ART001", "10.00", vat="21")], "total": "10.00"}, "no gestionale VAT code"),
         ({"rows": [row(1, None, "10.00")], "total": "10.00"}, "no article code"),
         ({"amazon_id": "X" * 21}, "longer than the external reference"),
@@ -368,3 +369,33 @@ def test_a_known_shipping_address_id_is_used_as_is(standin, client, account):
     item = OrderPush(order(shipping=shipping(2)), customer_code=code, shipping_address_id=known)
     assert push_order(client, account, item).shipping_address_id == known
     assert standin.standin.count_addresses() == 1
+
+
+def _abroad(line_no, code, price, rate, vat_code, qty=1, kind="article"):
+    return replace(row(line_no, code, price, qty, vat=rate, kind=kind), vat_code=vat_code)
+
+
+def test_rows_taxed_abroad_carry_their_code_and_the_rate_amazon_applied(account):
+    """A German company (OC): net prices at 19 % and 7 %, each code's VAT on its own net sum."""
+    rows = [_abroad(1, "ART001", "29.90", "19", "19"), _abroad(2, "ART002", "10.70", "7", "7", qty=2),
+            _abroad(3, "SPEDSTD", "4.90", "19", "19", kind="spesa")]
+    mapped = build_document(order(is_company=True, rows=rows, total="56.20"), account, "501.00001")
+    cod_iva = [value for _, value in mapped.payload["cod_iva"]]
+    prices = [value for _, value in mapped.payload["prezzo"]]
+    assert cod_iva[:3] == ["19", "7", "19"] and prices[:3] == [Decimal("25.13"), Decimal("10.00"), Decimal("4.12")]
+    assert mapped.total == Decimal("56.20")
+
+
+def test_reverse_charge_rows_are_exempt_and_the_total_is_amazons(account):
+    rows = [_abroad(1, "ART001", "25.13", "0", "N41", qty=3), _abroad(2, "SPEDSTD", "4.12", "0", "N41", kind="spesa")]
+    mapped = build_document(order(is_company=True, rows=rows), account, "501.00001")
+    assert [v for _, v in mapped.payload["cod_iva"]] == ["N41", "N41"]
+    assert mapped.total == Decimal("79.51") and mapped.adjustment == 0
+
+
+def test_an_order_in_pounds_carries_its_currency_and_the_gestionale_exchange_rate(account):
+    mapped = build_document(order(currency="GBP"), account, "501.00001", exchange_rates={2: Decimal("0.85")})
+    assert mapped.payload["id_valuta"] == 2 and mapped.payload["cambio_vlt_euro"] == Decimal("0.85")
+    assert mapped.total == Decimal("54.70")  # 2 × 24.40 + 5.90, in pounds
+    euro = build_document(order(), account, "501.00001", exchange_rates={2: Decimal("0.85")})
+    assert "id_valuta" not in euro.payload and "cambio_vlt_euro" not in euro.payload

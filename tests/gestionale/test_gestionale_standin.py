@@ -184,7 +184,7 @@ def test_totals_follow_the_gestionale_rules(standin):
         ({"sigla": "FT"}, "Sigla documento 'FT' non gestita"),
         ({"cod_conto": "501.00099"}, "Conto 501.00099 inesistente"),
         ({"codice_articolo": [[2, "NOPE"]]}, "Articolo NOPE inesistente"),
-        ({"cod_iva": [[2, "21"]]}, "Aliquota IVA '21' inesistente"),
+        ({"cod_iva": [[2, "16"]]}, "Aliquota IVA '16' inesistente"),  # a rate the company never set up
         ({"cod_iva": [[2, " 22,0"]]}, "Aliquota IVA ' 22,0' inesistente"),
         ({"cod_iva": [[2, "N99"]]}, "Aliquota IVA 'N99' inesistente"),
         ({"id_valuta": 9}, "Valore 9 del campo 'id_valuta' inesistente in dati-generali/valute"),
@@ -529,3 +529,22 @@ def test_command_line_server(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_rates_abroad_exemptions_and_currencies_with_their_totals_per_vat_code(standin):
+    """An OC in pounds with German 19 %, French 5.5 %, reverse charge and the rounding exemption: the
+    gestionale's VAT is per code on that code's net sum; an unknown exemption is refused."""
+    code = new_customer(standin)
+    rows = {"id_riga": [[i, 0] for i in range(1, 5)], "tp_riga": [[i, "R"] for i in range(1, 5)],
+            "codice_articolo": [[i, "ART001"] for i in range(1, 5)], "quantita": [[1, 2], [2, 1], [3, 1], [4, 1]],
+            "prezzo": [[1, 25.13], [2, 10.0], [3, 30.0], [4, 0.01]],
+            "cod_iva": [[1, "19"], [2, "5.5"], [3, "N41"], [4, "E15"]]}
+    body = order(code, sigla="OC", id_valuta=2, cambio_vlt_euro=0.85, **rows)
+    key = created_key(post(standin, "documenti/ordini-clienti", body))
+    totals = standin.standin.totals(key)
+    assert totals["imponibile"] == {"19": Decimal("50.26"), "5.5": Decimal("10.00"), "N41": Decimal("30.00"),
+                                    "E15": Decimal("0.01")}
+    assert totals["imposta"] == {"19": Decimal("9.55"), "5.5": Decimal("0.55"), "N41": 0, "E15": 0}
+    assert totals["totale_documento"] == Decimal("100.37")
+    unknown = order(code, cod_iva=[[2, "N99"]], rif_nr_attuale="405-2")
+    assert refused(post(standin, "documenti/ordini-clienti", unknown), "Aliquota IVA 'N99' inesistente")

@@ -1,4 +1,6 @@
-"""Property: the document total, as the gestionale computes it, equals the Amazon total to the cent."""
+"""Property: the document total, as the gestionale computes it, equals the Amazon total to the cent,
+with Italian rates, the rates of other EU countries (domain.md §8), the reverse-charge and
+marketplace-facilitator exemptions mixed in one order, and in every configured currency."""
 
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ from amazon_passweb.gestionale.mapping import (
 from amazon_passweb.orders.document import document_sigla
 from sandbox.gestionale.totals import totals as standin_totals
 
-RATES = ["22", "10", "5", "4"]
+# (rate, stored code): Italian rates keep no code (the rate's own), rates abroad and exemptions carry one
+VATS = [("22", None), ("10", None), ("5", None), ("4", None), ("19", "19"), ("7", "7"), ("20", "20"),
+        ("5.5", "5.5"), ("21", "21"), ("0", "N41"), ("0", "N74")]
+CURRENCIES = ["EUR", "GBP", "PLN", "SEK"]
 SPESA = SpesaArticles()  # the default codes
 SHIPPING_DISCOUNT_ARTICLE, GIFT_WRAP_ARTICLE, PROMOTION_ARTICLE = (
     SPESA.shipping_discount, SPESA.gift_wrap, SPESA.promotion)
@@ -37,17 +42,19 @@ def money(low: int, high: int):
 def amazon_orders(draw) -> OrderInput:
     rows: list[OrderRowInput] = []
 
-    def add(kind, code, quantity, line_total, rate):
+    def add(kind, code, quantity, line_total, vat):
         # Amazon gives line totals; the unit price is what is left after dividing by the quantity
         unit = line_total / quantity
         rows.append(
-            OrderRowInput(kind, len(rows) + 1, code, f"{kind} {len(rows) + 1}", Decimal(quantity), unit, rate)
+            OrderRowInput(kind, len(rows) + 1, code, f"{kind} {len(rows) + 1}", Decimal(quantity), unit, *vat)
         )
         return line_total
 
     total = Decimal(0)
+    shipping_vat = ("22", None)
     for _ in range(draw(st.integers(1, 6))):
-        rate = draw(st.sampled_from(RATES))
+        rate = draw(st.sampled_from(VATS))
+        shipping_vat = rate  # shipping follows the goods
         total += add(
             "article",
             f"ART{draw(st.integers(1, 40)):03d}",
@@ -58,11 +65,11 @@ def amazon_orders(draw) -> OrderInput:
         if draw(st.booleans()):
             total += add("spesa", PROMOTION_ARTICLE, 1, -draw(money(1, 500)), rate)
     shipping = draw(money(0, 2_000))
-    total += add("spesa", "SPEDSTD", 1, shipping, "22")
+    total += add("spesa", "SPEDSTD", 1, shipping, shipping_vat)
     if shipping and draw(st.booleans()):
-        total += add("spesa", SHIPPING_DISCOUNT_ARTICLE, 1, -draw(money(1, int(shipping * 100))), "22")
+        total += add("spesa", SHIPPING_DISCOUNT_ARTICLE, 1, -draw(money(1, int(shipping * 100))), shipping_vat)
     if draw(st.booleans()):
-        total += add("spesa", GIFT_WRAP_ARTICLE, draw(st.integers(1, 3)), draw(money(100, 900)), "22")
+        total += add("spesa", GIFT_WRAP_ARTICLE, draw(st.integers(1, 3)), draw(money(100, 900)), shipping_vat)
     if draw(st.booleans()):
         rows.append(
             OrderRowInput("note", len(rows) + 1, None, "Messaggio regalo", Decimal(0), Decimal(0), "22")
@@ -72,7 +79,7 @@ def amazon_orders(draw) -> OrderInput:
         purchase_date=dt.date(2026, 11, 20),
         fulfilment_channel=draw(st.sampled_from(["MFN", "AFN"])),
         sigla=document_sigla(draw(st.booleans())),
-        currency="EUR",
+        currency=draw(st.sampled_from(CURRENCIES)),
         total_gross=total,
         rows=tuple(rows),
     )
@@ -97,6 +104,7 @@ def standin_total(payload: dict) -> Decimal:
 def test_document_total_equals_the_amazon_total(account, amazon_order):
     mapped = build_document(amazon_order, account, "501.00001")
     assert mapped.total == amazon_order.total_gross
+    assert mapped.payload.get("id_valuta") == account.currencies.get(amazon_order.currency)
     assert standin_total(mapped.payload) == amazon_order.total_gross
     value_rows = [r for r in amazon_order.rows if r.kind != "note"]
     assert abs(mapped.adjustment) <= rounding_bound(amazon_order.sigla, value_rows)

@@ -83,6 +83,9 @@ class OrderItem:
     gift_wrap_price: Decimal = ZERO
     gift_wrap_tax: Decimal = ZERO
     promotion_ids: tuple[str, ...] = ()
+    # Amazon withholds and remits this item's tax itself (v2026 tax.taxCollections[].model
+    # MARKETPLACE_FACILITATOR, v0 TaxCollection.Model MarketplaceFacilitator)
+    marketplace_facilitator: bool = False
 
     @property
     def line_total(self) -> Decimal:
@@ -174,6 +177,7 @@ class AmazonOrder:
                     "quantity": item.quantity,
                     **{name: str(getattr(item, name)) for name in _MONEY_FIELDS},
                     "promotion_ids": list(item.promotion_ids),
+                    "marketplace_facilitator": item.marketplace_facilitator,
                 }
                 for item in self.items
             ],
@@ -209,6 +213,7 @@ class AmazonOrder:
                     title=item.get("title"),
                     quantity=int(item["quantity"]),
                     promotion_ids=tuple(item.get("promotion_ids") or ()),
+                    marketplace_facilitator=bool(item.get("marketplace_facilitator")),
                     **{name: Decimal(item.get(name) or "0") for name in _MONEY_FIELDS},
                 )
                 for item in data.get("items") or ()

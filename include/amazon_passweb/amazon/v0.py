@@ -161,4 +161,5 @@ def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
         gift_wrap_price=_money(gift, "GiftWrapPrice", order_id),
         gift_wrap_tax=_money(gift, "GiftWrapTax", order_id),
         promotion_ids=tuple(str(p) for p in raw.get("PromotionIds") or ()),
+        marketplace_facilitator=(raw.get("TaxCollection") or {}).get("Model") == "MarketplaceFacilitator",
     )

@@ -188,5 +188,9 @@ def _item(order_id: str, raw: dict[str, Any]) -> OrderItem:
         quantity=parse_quantity(raw.get("quantityOrdered"), order_id, "quantityOrdered"),
         unit_price=parse_amount((unit or {}).get("amount"), order_id, "unitPrice"),
         promotion_ids=promotions,
+        marketplace_facilitator=any(
+            (collection or {}).get("model") == "MARKETPLACE_FACILITATOR"
+            for collection in (raw.get("tax") or {}).get("taxCollections") or ()
+        ),
         **amounts,
     )

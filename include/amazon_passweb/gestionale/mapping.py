@@ -49,8 +49,13 @@ from amazon_passweb.orders.status import DocumentSigla
 # (``AccountConfig.spesa_articles``, company-wide).
 ROUNDING_DESCRIPTION = "Arrotondamento al totale Amazon"
 
-# Currencies the documents may carry: ISO code -> gestionale id_valuta (None: the base currency).
+# Currencies the documents may carry: ISO code -> gestionale id_valuta (None: the base currency);
+# the others come from the configuration's ``currencies`` (``AccountConfig.currencies``).
 DEFAULT_CURRENCY_IDS: dict[str, int | None] = {"EUR": None}
+
+
+def configured_currency_ids(account: AccountConfig) -> dict[str, int | None]:
+    return {**DEFAULT_CURRENCY_IDS, **account.currencies}
 
 
 class UnmappableDocument(ValueError):
@@ -94,7 +99,8 @@ class OrderRowInput:
     description: str
     quantity: Decimal
     unit_price_gross: Decimal  # VAT included, as Amazon gives it; negative for discounts
-    vat_rate: str  # "22", "10", "5", "4"
+    vat_rate: str  # "22", "10", "5", "4"; abroad the rate Amazon applied ("19", "5.5"), "0" when exempt
+    vat_code: str | None = None  # the cod_iva when it is not vat_rate's Italian code (domain.md §8)
 
 
 @dataclass(frozen=True)
@@ -329,11 +335,22 @@ def vat_code(rate: str) -> str:
         raise UnmappableDocument(str(error)) from None
 
 
+def row_vat(row: OrderRowInput) -> tuple[str, Decimal]:
+    """(cod_iva, rate) of a row: the stored code with the rate Amazon applied, else the rate's Italian code."""
+    if row.vat_code:
+        try:
+            return row.vat_code, Decimal(row.vat_rate or 0)
+        except ArithmeticError:
+            raise UnmappableDocument(f"VAT rate {row.vat_rate!r} of code {row.vat_code} is not a number") from None
+    code = vat_code(row.vat_rate)
+    return code, VAT_RATES[code]
+
+
 def document_price(row: OrderRowInput, sigla: str) -> Decimal:
     """The row's unit price as the document carries it: gross for OX, net of VAT for OC."""
     price = Decimal(row.unit_price_gross)
     if sigla == DocumentSigla.OC:
-        return money.net_of_vat(price, VAT_RATES[vat_code(row.vat_rate)])
+        return money.net_of_vat(price, row_vat(row)[1])
     return cents(price)
 
 
@@ -342,10 +359,10 @@ def rounding_bound(sigla: str, rows: list[OrderRowInput]) -> Decimal:
     half_unit = money.CENT / 2
     bound = Decimal("0.01")
     for row in rows:
-        rate = 1 + VAT_RATES[vat_code(row.vat_rate)] / 100
+        rate = 1 + row_vat(row)[1] / 100
         bound += (abs(row.quantity) * half_unit + Decimal("0.005")) * rate
     if sigla == "OC":
-        bound += Decimal("0.005") * len({vat_code(r.vat_rate) for r in rows})
+        bound += Decimal("0.005") * len({row_vat(r)[0] for r in rows})
     return bound
 
 
@@ -357,12 +374,18 @@ def build_document(
     *,
     document_date: dt.date | None = None,
     currency_ids: dict[str, int | None] | None = None,
+    exchange_rates: dict[int, Decimal] | None = None,
 ) -> MappedDocument:
     """The ``documenti/ordini-clienti`` payload. ``document_date`` defaults to today: it must
-    fall in the gestionale's working year (Anno); the Amazon date goes in ``rif_dt_attuale``."""
+    fall in the gestionale's working year (Anno); the Amazon date goes in ``rif_dt_attuale``.
+    An order in another currency carries its ``id_valuta`` (the configuration's ``currencies``,
+    or ``currency_ids``) and, when ``exchange_rates`` (id_valuta -> the gestionale's ``cambio_euro``
+    of dati-generali/valute) has it, ``cambio_vlt_euro``; rows and total stay in that currency."""
     warnings: list[str] = []
     where = f"order {order.amazon_order_id}"
     header = _document_header(order, account, cod_conto, id_ind_sped, document_date, currency_ids, warnings)
+    if header.get("id_valuta") is not None and header["id_valuta"] in (exchange_rates or {}):
+        header["cambio_vlt_euro"] = Decimal(exchange_rates[header["id_valuta"]])
 
     rows: list[dict] = []
     value_rows = []
@@ -373,7 +396,9 @@ def build_document(
             rows.append(_value_row(row, order.sigla, f"{where} row {row.line_no}", warnings))
             value_rows.append(row)
 
-    priced = [PricedRow(r["quantita"], r["prezzo"], r["cod_iva"]) for r in rows if r["tp_riga"] == "R"]
+    rates = {code: rate for code, rate in map(row_vat, value_rows)}
+    priced = [PricedRow(r["quantita"], r["prezzo"], r["cod_iva"], rates.get(r["cod_iva"]))
+              for r in rows if r["tp_riga"] == "R"]
     target = cents(Decimal(order.total_gross))
     spesa = account.spesa_articles
     exempt = frozenset([spesa.rounding_vat_code])
@@ -410,9 +435,10 @@ def _document_header(
     where = f"order {order.amazon_order_id}"
     if len(order.amazon_order_id) > DOCUMENT_LIMITS["rif_nr_attuale"]:
         raise UnmappableDocument(f"{where}: the Amazon order id is longer than the external reference field")
-    currencies = DEFAULT_CURRENCY_IDS if currency_ids is None else currency_ids
+    currencies = configured_currency_ids(account) if currency_ids is None else currency_ids
     if order.currency not in currencies:
-        raise UnmappableDocument(f"{where}: currency {order.currency} has no gestionale id_valuta configured")
+        raise UnmappableDocument(f"{where}: currency {order.currency} has no gestionale id_valuta configured "
+                                 f"(currencies.{order.currency} in the accounts file)")
     header: dict = {
         "sigla": DocumentSigla(order.sigla).value,
         "serie": account.orders_series,
@@ -454,7 +480,7 @@ def _value_row(row: OrderRowInput, sigla: str, where: str, warnings: list[str]) 
         "descr_riga": fit(row.description, ROW_LIMITS["descr_riga"], "descr_riga", warnings, where),
         "quantita": Decimal(row.quantity),
         "prezzo": document_price(row, sigla),
-        "cod_iva": vat_code(row.vat_rate),
+        "cod_iva": row_vat(row)[0],
     }
 
 

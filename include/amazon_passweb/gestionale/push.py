@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
@@ -79,6 +80,7 @@ def push_order(
     *,
     document_date: dt.date | None = None,
     locks: _KeyedLocks | None = None,
+    exchange_rates: dict[int, Decimal] | None = None,
 ) -> PushResult:
     """Store one order; per-order problems are returned in ``PushResult.error``."""
     locks = locks or _KeyedLocks()
@@ -99,7 +101,8 @@ def push_order(
             code, result.customer_created = created.key, created.created
         result.customer_code = code
         result.shipping_address_id = _shipping_address(client, account, item, code, built_from_order, result, locks)
-        document = build_document(order, account, code, result.shipping_address_id, document_date=document_date)
+        document = build_document(order, account, code, result.shipping_address_id, document_date=document_date,
+                                  exchange_rates=exchange_rates)
         result.warnings += document.warnings
         created = client.create_document(document, may_exist=item.may_exist)
         result.document_key, result.document_created = created.key, created.created
@@ -152,6 +155,19 @@ def _customer_lives_there(client: GestionaleClient, code: str, address: MappedRe
     return all(clean(record.get(f)).casefold() == clean(address.payload.get(f)).casefold() for f in fields)
 
 
+CURRENCIES = "risorse/dati-generali/valute"
+
+
+def exchange_rates(client: GestionaleClient) -> dict[int, Decimal]:
+    """id_valuta -> the gestionale's own exchange rate (``cambio_euro``, "Cambio fisso Euro"), read once
+    per batch: a document in another currency carries it as ``cambio_vlt_euro``."""
+    rates = {}
+    for row in client.records(CURRENCIES, fields=["id", "sigla", "cambio_euro"], page_size=1000):
+        if row.get("id") is not None and row.get("cambio_euro") not in (None, "", 0):
+            rates[int(row["id"])] = Decimal(str(row["cambio_euro"]))
+    return rates
+
+
 def push_orders(
     client: GestionaleClient,
     account: AccountConfig,
@@ -162,9 +178,19 @@ def push_orders(
     """Push orders ``client.settings.max_concurrency`` at a time; results in input order."""
     items = list(items)
     locks = _KeyedLocks()
+    rates: dict[int, Decimal] = {}
+    if any(item.order.currency != "EUR" for item in items):
+        try:
+            rates = exchange_rates(client)
+        except PushStopped:
+            raise
+        except GestionaleError:  # the documents go without it: the gestionale applies its own table's rate
+            rates = {}
     with ThreadPoolExecutor(max_workers=client.settings.max_concurrency, thread_name_prefix="gestionale-push") as pool:
         futures = [
-            pool.submit(push_order, client, account, item, document_date=document_date, locks=locks) for item in items
+            pool.submit(push_order, client, account, item, document_date=document_date, locks=locks,
+                        exchange_rates=rates)
+            for item in items
         ]
         for future in as_completed(futures):
             stopped = future.exception()

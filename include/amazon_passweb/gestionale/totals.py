@@ -23,15 +23,18 @@ class PricedRow:
     quantity: Decimal
     price: Decimal  # net for OC, gross for OX
     vat_code: str
+    rate: Decimal | None = None  # the code's rate when it is not an Italian one (a destination's, domain.md §8)
 
 
 def document_total(sigla: str, rows: Iterable[PricedRow], exempt: frozenset[str] = frozenset()) -> Decimal:
     """``exempt``: further VAT exemption codes (outside the VAT base), e.g. the configured rounding one."""
     by_code: dict[str, Decimal] = {}
+    rates: dict[str, Decimal] = {}
     for row in rows:
         by_code[row.vat_code] = by_code.get(row.vat_code, Decimal(0)) + cents(row.quantity * row.price)
+        rates[row.vat_code] = row.rate if row.rate is not None else rate_of(row.vat_code, exempt)
     if sigla == "OX":
         return sum(by_code.values(), Decimal(0))
     if sigla == "OC":
-        return sum((net + cents(net * rate_of(code, exempt) / 100) for code, net in by_code.items()), Decimal(0))
+        return sum((net + cents(net * rates[code] / 100) for code, net in by_code.items()), Decimal(0))
     raise ValueError(f"unknown document sigla {sigla!r}")

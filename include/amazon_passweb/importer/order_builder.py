@@ -11,6 +11,10 @@
   the goods it goes with;
 - the two note rows (Amazon order date and id; Amazon status at import): the site
   order owns them and the gestionale document carries them as stored;
+- the VAT of each row (domain.md §8, ``orders.vat``): in Italy the article's own rate, as always;
+  delivered to another country, the rate Amazon applied (its TAX breakdown) with the code configured
+  for that country and rate, or the reverse-charge or marketplace-facilitator exemption. The
+  accessory rows (shipping, gift wrap, discounts) follow the goods they go with;
 - the rows add up to Amazon's order total to the cent, or the order is refused (a zero total with
   non-zero rows too: it is never replaced by the rows' sum).
 
@@ -20,7 +24,7 @@ Prices are gross (VAT included), as Amazon EU gives them.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from amazon_passweb.amazon.models import AmazonOrder, OrderItem, ShippingLevel
@@ -31,6 +35,7 @@ from amazon_passweb.notify.present import format_money
 from amazon_passweb.orders.document import shipping_article, spesa_charges, standard_notes
 from amazon_passweb.orders.money import cents, vat_rate_from_tax
 from amazon_passweb.orders.status import RowKind
+from amazon_passweb.orders.vat import VatRegime, VatRuleError, destination_vat, regime
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.records import OrderRowData
 
@@ -50,6 +55,7 @@ class _ItemArticle:
     code: str
     description: str
     vat_rate: str
+    vat_code: str | None  # None: the Italian code of vat_rate
     shipping_article: str | None  # the SKU's own spesa article for standard shipping
     shipping_article_express: str | None
 
@@ -65,21 +71,22 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
     if not order.items:
         raise OrderBuildError(Kind.NO_ITEMS, f"order {order.amazon_order_id} has no items")
     resolved = [_resolve_item(order, item, account, articles) for item in order.items]
-    # kind, article, description, quantity, unit price, VAT rate, Amazon's orderItemId (article rows)
-    rows: list[tuple[RowKind, str | None, str, Decimal, Decimal, str | None, str | None]] = []
+    resolved = _with_vat_abroad(order, account, resolved)
+    # kind, article, description, quantity, unit price, (VAT rate, VAT code), Amazon's orderItemId
+    rows: list[tuple[RowKind, str | None, str, Decimal, Decimal, tuple[str, str | None], str | None]] = []
 
     for line in resolved:
         title = line.item.title or line.description
         rows.append((RowKind.ARTICLE, line.code, title, Decimal(line.item.quantity), line.item.unit_price,
-                     line.vat_rate, line.item.order_item_id or None))
+                     (line.vat_rate, line.vat_code), line.item.order_item_id or None))
 
     express = order.shipping_level is ShippingLevel.EXPEDITED
     per_sku = (line.shipping_article_express if express else line.shipping_article for line in resolved)
     shipping_code = shipping_article(express, per_sku, account.shipping_article_standard,
                                      account.shipping_article_express)
     for field, code, description, sign in spesa_charges(shipping_code, account.spesa_articles):
-        for vat_rate, amount in _by_vat_rate(resolved, field).items():
-            rows.append((RowKind.SPESA, code, description, Decimal(1), sign * amount, vat_rate, None))
+        for vat, amount in _by_vat_rate(resolved, field).items():
+            rows.append((RowKind.SPESA, code, description, Decimal(1), sign * amount, vat, None))
 
     total = sum((quantity * price for _, _, _, quantity, price, _, _ in rows), Decimal(0))
     expected = order.order_total
@@ -106,10 +113,11 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
         for index, text in enumerate(notes, start=1)
     ]
     first = len(numbered) + 1
-    for index, (kind, code, description, quantity, price, vat_rate, item_id) in enumerate(rows, start=first):
+    for index, (kind, code, description, quantity, price, (vat_rate, vat_code), item_id) in enumerate(
+            rows, start=first):
         numbered.append(OrderRowData(kind=kind, line_no=index, article_code=code, description=description,
                                      quantity=quantity, unit_price_gross=price, vat_rate=vat_rate,
-                                     order_item_id=item_id))
+                                     order_item_id=item_id, vat_code=vat_code))
     return BuiltOrder(rows=tuple(numbered), total_gross=expected)
 
 
@@ -154,6 +162,7 @@ def _resolve_item(
         code=article.code,
         description=article.description,
         vat_rate=vat_rate,
+        vat_code=None,
         shipping_article=mapping.shipping_article_code if mapping else None,
         shipping_article_express=mapping.shipping_article_express_code if mapping else None,
     )
@@ -163,11 +172,43 @@ def _vat_rate_from_amazon(item: OrderItem) -> str | None:
     return vat_rate_from_tax(item.unit_price * item.quantity, item.item_tax)
 
 
-def _by_vat_rate(resolved: list[_ItemArticle], field: str) -> dict[str, Decimal]:
-    amounts: dict[str, Decimal] = defaultdict(Decimal)
+def _with_vat_abroad(order: AmazonOrder, account: AccountConfig, resolved: list[_ItemArticle]
+                     ) -> list[_ItemArticle]:
+    """The lines with the VAT of goods that leave Italy (orders.vat); unchanged in Italy."""
+    destination = order.delivery_address.country_code if order.delivery_address else None
+    vat = account.vat
+    tax_charged = sum((line.item.item_tax + line.item.shipping_tax + line.item.gift_wrap_tax for line in resolved),
+                      Decimal(0))
+    facilitated = any(line.item.marketplace_facilitator for line in resolved)
+    found = regime(destination, order.buyer.vat_number, tax_charged, facilitated)
+    if found is VatRegime.DOMESTIC:
+        return resolved
+    if found is not VatRegime.DESTINATION:
+        code = vat.reverse_charge if found is VatRegime.REVERSE_CHARGE else vat.marketplace_facilitator
+        return [replace(line, vat_rate="0", vat_code=code) for line in resolved]
+    lines = []
+    for line in resolved:
+        gross = line.item.unit_price * line.item.quantity
+        if gross == 0:  # nothing to tax: the article's own rate, as in Italy
+            lines.append(line)
+            continue
+        try:
+            row_vat = destination_vat(destination or "", gross, line.item.item_tax, line.item.quantity, vat.codes)
+        except VatRuleError as error:
+            item = line.item.seller_sku or line.item.asin
+            raise OrderBuildError(
+                Kind.VAT_NOT_CONFIGURED, f"order {order.amazon_order_id}: item {item}: {error}",
+                reason=str(error), country=error.country, rate=f"{error.rate} %" if error.rate else "-",
+            ) from None
+        lines.append(line if row_vat is None else replace(line, vat_rate=row_vat.rate, vat_code=row_vat.code))
+    return lines
+
+
+def _by_vat_rate(resolved: list[_ItemArticle], field: str) -> dict[tuple[str, str | None], Decimal]:
+    amounts: dict[tuple[str, str | None], Decimal] = defaultdict(Decimal)
     for line in resolved:
         amount = getattr(line.item, field)
         if amount:
-            amounts[line.vat_rate] += amount
+            amounts[(line.vat_rate, line.vat_code)] += amount
     return {rate: amount for rate, amount in amounts.items() if amount}
 

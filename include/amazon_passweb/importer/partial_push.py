@@ -167,7 +167,8 @@ def _order_push(order: OrderRecord, customer: CustomerRecord | None, address: Ad
     rows = tuple(  # the note rows too: the site order owns them, the document carries them as stored
         OrderRowInput(kind=row.kind.value, line_no=row.line_no, article_code=row.article_code,
                       description=row.description, quantity=row.quantity,
-                      unit_price_gross=row.unit_price_gross, vat_rate=row.vat_rate or "22")
+                      unit_price_gross=row.unit_price_gross, vat_rate=row.vat_rate or "22",
+                      vat_code=row.vat_code)
         for row in order.rows
     )
     return OrderPush(

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     NEGATIVE_PRICE = "negative_price"
     UNKNOWN_SKU = "unknown_sku"
     MISSING_VAT = "missing_vat"
+    VAT_NOT_CONFIGURED = "vat_not_configured"
     TOTALS_MISMATCH = "totals_mismatch"
     ZERO_AMAZON_TOTAL = "zero_amazon_total"
     NO_BUYER_DATA = "no_buyer_data"
@@ -125,6 +126,11 @@ TEXTS: dict[Kind, str] = {
     Kind.MISSING_VAT: (
         "L'articolo {article} non ha l'aliquota IVA e Amazon non la indica: ordine non importato. Imposta "
         "l'aliquota sull'articolo nel gestionale e sincronizza gli articoli; il prossimo import importerà l'ordine"
+    ),
+    Kind.VAT_NOT_CONFIGURED: (
+        "IVA estera non configurata: {reason} (paese {country}, aliquota {rate}): ordine non importato. "
+        "Aggiungi il codice IVA del gestionale per quel paese e quell'aliquota in vat.codes del file degli "
+        "account; il prossimo import importerà l'ordine"
     ),
     Kind.TOTALS_MISMATCH: (
         "Importi non coerenti: articoli, spedizione, confezioni regalo e promozioni sommano {total}, "

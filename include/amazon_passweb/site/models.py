@@ -224,6 +224,7 @@ class OrderRow(Base):
     unit_price_gross: Mapped[Decimal] = mapped_column(UNIT_PRICE)  # VAT included, as Amazon gives it
     vat_rate: Mapped[str | None] = mapped_column(String(8))
     order_item_id: Mapped[str | None] = mapped_column(String(64))  # Amazon's orderItemId (article rows)
+    vat_code: Mapped[str | None] = mapped_column(String(10))  # None: the rate's own code (OrderRowData)
 
 
 class Shipment(Base):

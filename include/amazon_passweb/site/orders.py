@@ -277,6 +277,7 @@ class OrderRepository:
                 unit_price_gross=r.unit_price_gross,
                 vat_rate=r.vat_rate,
                 order_item_id=r.order_item_id,
+                vat_code=r.vat_code,
             ))
         return {order_id: tuple(found) for order_id, found in rows.items()}
 
@@ -346,6 +347,7 @@ def _row_values(order_id: int, rows: Iterable[OrderRowData]) -> list[dict[str, o
             "unit_price_gross": r.unit_price_gross,
             "vat_rate": r.vat_rate,
             "order_item_id": r.order_item_id,
+            "vat_code": r.vat_code,
         }
         for r in rows
     ]

@@ -160,6 +160,9 @@ class OrderRowData:
     unit_price_gross: Decimal
     vat_rate: str | None
     order_item_id: str | None = None  # Amazon's orderItemId of an article row
+    # the gestionale's cod_iva when it is not the rate's own Italian code (domain.md §8: a destination
+    # country's rate, reverse charge, marketplace facilitator); None: derived from vat_rate as always
+    vat_code: str | None = None
 
 
 @dataclass(frozen=True)
