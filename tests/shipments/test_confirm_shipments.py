@@ -209,3 +209,37 @@ def test_a_refused_package_waits_until_the_delivery_document_changes_and_a_late_
     untracked, (late,) = site(world, world["orders"]["untracked"])
     assert late.status is ShipmentStatus.CONFIRMED and untracked.state is OrderState.SPEDITO
     assert amazon_state(world, world["orders"]["untracked"]).tracking_numbers == {"BRT-U-1"}
+
+
+def test_an_amazon_fulfilled_order_is_never_confirmed(amazon_standins, seeded_store, gestionale_client,
+                                                       gestionale_standin, it_main):
+    # Amazon ships AFN orders itself: a delivery document the merchant writes for one tells Amazon nothing.
+    # AFN orders come without a buyer: with a placeholder customer they reach the gestionale (Memorizzato).
+    gestionale_standin.store.insert_customer({"codice": "501.99999", "ragione_sociale": "Clienti Amazon FBA"})
+    it_main = it_main.model_copy(update={"afn_placeholder_customer": "501.99999"})
+    raw = [o for o in generate_orders(200, 22)
+           if o["salesChannel"]["marketplaceId"] in it_main.marketplaces and o["fulfillment"]["fulfilledBy"] == "AMAZON"
+           and o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"]
+    standin = amazon_standins(raw)
+    with amazon_client(standin) as amazon:
+        pages = amazon.iter_pages(WINDOW_START, None, marketplace_ids=it_main.marketplaces)
+        AccountImport(seeded_store, it_main, "run-1").run(pages, gestionale_client)
+    with seeded_store.unit_of_work(read_only=True) as uow:
+        stored = [o for o in uow.orders.by_state(OrderState.MEMORIZZATO, account=it_main.id) if o.fulfillment == "AFN"]
+    assert stored, "the generated orders hold an AFN order, stored in the gestionale under the placeholder"
+    afn = stored[0]
+    deliver(gestionale_standin.base_url, afn.gestionale_document_key,
+            [(r.article_code, int(r.quantity)) for r in _articles(afn)], carrier="BRT", tracking="BRT-AFN-1",
+            shipped=datetime.combine(dt.date.today(), dt.time(9, 30), tzinfo=ROME))
+    calls = dict(standin.state.counters.calls)
+
+    with amazon_client(standin) as amazon:
+        counts = AccountImport(seeded_store, it_main, "run-2").ship(gestionale_client, amazon)
+
+    assert counts.confirmed == 0
+    assert standin.state.counters.calls.get("confirmShipment", 0) == calls.get("confirmShipment", 0)
+    with seeded_store.unit_of_work(read_only=True) as uow:
+        assert uow.orders.get(afn.id).state is OrderState.MEMORIZZATO
+        assert uow.shipments.of_orders([afn.id]).get(afn.id, []) == []
+    with amazon_client(standin) as amazon:
+        assert not amazon.shipment_state(afn.amazon_order_id).tracking_numbers
