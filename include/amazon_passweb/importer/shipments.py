@@ -36,7 +36,14 @@ from amazon_passweb.gestionale.shipments import DeliveryDocument
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.notify.report import ShipmentLine, ShipmentReport
 from amazon_passweb.orders.dates import ROME
-from amazon_passweb.orders.shipments import document_lines, fingerprint, is_ready, is_shipped, match_rows
+from amazon_passweb.orders.shipments import (
+    assumed_delivery,
+    document_lines,
+    fingerprint,
+    is_ready,
+    is_shipped,
+    match_rows,
+)
 from amazon_passweb.orders.status import HistoryOutcome, OrderState, ShipmentStatus
 from amazon_passweb.site.records import OrderRecord, ShipmentData, ShipmentRecord
 from amazon_passweb.site.shipments import NEEDS_ATTENTION
@@ -249,7 +256,7 @@ def _life_end(account: AccountConfig, state: AmazonShipmentState | None, confirm
     DELIVERED, else the confirmation date + ``delivery_margin_days`` (carriers deliver within it)."""
     if state is not None and state.delivered:
         return now()
-    return (confirmed_at or now()) + dt.timedelta(days=account.shipments.delivery_margin_days)
+    return assumed_delivery(confirmed_at or now(), account.shipments.delivery_margin_days)
 
 
 def _confirmed_note(shipment: ShipmentRecord) -> str:
