@@ -144,6 +144,9 @@ class ShipmentSettings(BaseModel):
     carriers: dict[str, CarrierMapping] = {}
     sigle: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)] = ["BC", "FT"]
     reread_days: Annotated[int, Field(ge=1, le=120)] = 14
+    # Days from a confirmed shipment to its assumed delivery when Amazon does not report the
+    # packages DELIVERED: the order's life (and the buyer-data retention clock) ends then.
+    delivery_margin_days: Annotated[int, Field(ge=0, le=30)] = 10
 
     def carrier(self, cod_vettore: str) -> tuple[str, str | None]:
         """Amazon's (carrierCode, carrierName) for a gestionale carrier; an unmapped one goes as
@@ -370,6 +373,7 @@ class AccountsFile(BaseModel):
     carriers: dict[str, CarrierMapping] = {}
     shipment_sigle: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)] = ["BC", "FT"]
     shipment_reread_days: Annotated[int, Field(ge=1, le=120)] = 14
+    delivery_margin_days: Annotated[int, Field(ge=0, le=30)] = 10  # shipment date -> assumed delivery
     vat: VatSettings = VatSettings()
     # ISO 4217 code -> the gestionale's id_valuta (dati-generali/valute); EUR is the base currency
     currencies: dict[str, Annotated[int, Field(ge=1)]] = {}
@@ -379,6 +383,7 @@ class AccountsFile(BaseModel):
     def _spesa_articles_once(cls, raw: Any) -> Any:
         for index, entry in enumerate(raw.get("accounts") or [] if isinstance(raw, dict) else []):
             for name in ("spesa_articles", "carriers", "shipment_sigle", "shipment_reread_days", "vat",
+                         "delivery_margin_days",
                          "currencies"):
                 if isinstance(entry, dict) and name in entry:
                     account = entry.get("id", f"#{index + 1}")
@@ -459,7 +464,8 @@ class AccountsFile(BaseModel):
                     f"({', '.join(sorted(shipping & self.spesa_articles.codes))}): each must be its own article"
                 )
         shipments = ShipmentSettings(carriers=self.carriers, sigle=self.shipment_sigle,
-                                     reread_days=self.shipment_reread_days)
+                                     reread_days=self.shipment_reread_days,
+                                     delivery_margin_days=self.delivery_margin_days)
         company = {"spesa_articles": self.spesa_articles, "vat": self.vat, "currencies": self.currencies,
                    "shipments": shipments}
         self.accounts = [a.model_copy(update=company) for a in self.accounts]

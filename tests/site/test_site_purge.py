@@ -2,35 +2,33 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from site_builders import ACCOUNT, address, company_buyer, order, private_buyer
-from sqlalchemy import update
 
 from amazon_passweb.orchestration.purge_tasks import purge as purge_task
-from amazon_passweb.site import InboxItem, InboxStatus, OrderState, Origin, SiteStore, purge_buyer_data
-from amazon_passweb.site.models import Address, Customer, Order
+from amazon_passweb.site import InboxItem, InboxStatus, Origin, SiteStore, purge_buyer_data
 from amazon_passweb.site.purge import orders_awaiting_purge
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+# The purge runs in the future (its ``now``): what is stored today is old by then.
+NOW = datetime.now(UTC) + timedelta(days=90)
 LONG_AGO = NOW - timedelta(days=60)
 
 
-def _import(store: SiteStore, amazon_id: str, buyer, ship_to, delivered_at=None) -> tuple[int, int, int]:
+def _import(store: SiteStore, amazon_id: str, buyer, ship_to, ended_at=None) -> tuple[int, int, int]:
+    """An imported order; ``ended_at``: its life ended then, as the shipment step records it (every
+    flow reaching an end is in tests/shipments/test_retention.py)."""
     with store.unit_of_work() as uow:
         customer = uow.customers.get_or_create(buyer, ship_to).customer
         addr = uow.customers.get_or_add_address(customer.id, ship_to).address
         created = uow.orders.create(order(amazon_id, customer_id=customer.id, address_id=addr.id)).order
         uow.inbox.upsert(ACCOUNT, InboxItem(amazon_id, LONG_AGO, {"buyer": "personal data"}))
         uow.inbox.mark(ACCOUNT, amazon_id, InboxStatus.IMPORTED, order_id=created.id)
-        if delivered_at is not None:
-            uow.orders.record_amazon_status(created.id, "SHIPPED", delivered_at=delivered_at)
-        # Pretend the rows were created long ago, as they would have been.
-        uow.session.execute(update(Customer).where(Customer.id == customer.id).values(created_at=LONG_AGO))
-        uow.session.execute(update(Address).where(Address.id == addr.id).values(created_at=LONG_AGO))
+        if ended_at is not None:
+            uow.orders.end_life(created.id, ended_at)
     return customer.id, addr.id, created.id
 
 
 def test_purge_erases_buyer_data_of_orders_delivered_long_ago(store: SiteStore) -> None:
-    old_c, old_a, old_o = _import(store, "OLD", private_buyer(1), address(1), delivered_at=NOW - timedelta(days=31))
-    new_c, new_a, new_o = _import(store, "NEW", private_buyer(2), address(2), delivered_at=NOW - timedelta(days=5))
+    old_c, old_a, old_o = _import(store, "OLD", private_buyer(1), address(1), ended_at=NOW - timedelta(days=31))
+    new_c, new_a, new_o = _import(store, "NEW", private_buyer(2), address(2), ended_at=NOW - timedelta(days=5))
     open_c, _, _ = _import(store, "OPEN", private_buyer(3), address(3))  # not delivered yet
 
     report = purge_buyer_data(store, older_than_days=30, now=NOW)
@@ -57,7 +55,7 @@ def test_purge_erases_buyer_data_of_orders_delivered_long_ago(store: SiteStore) 
 
 
 def test_a_customer_with_a_live_order_keeps_its_data(store: SiteStore) -> None:
-    c1, _, _ = _import(store, "OLD", private_buyer(1), address(1), delivered_at=LONG_AGO)
+    c1, _, _ = _import(store, "OLD", private_buyer(1), address(1), ended_at=LONG_AGO)
     c2, _, _ = _import(store, "LIVE", private_buyer(1), address(1))  # same buyer, new order
     assert c1 == c2
     report = purge_buyer_data(store, now=NOW)
@@ -67,7 +65,7 @@ def test_a_customer_with_a_live_order_keeps_its_data(store: SiteStore) -> None:
 
 
 def test_a_company_keeps_name_and_vat_number(store: SiteStore) -> None:
-    company_id, _, _ = _import(store, "B2B", company_buyer(), address(1), delivered_at=LONG_AGO)
+    company_id, _, _ = _import(store, "B2B", company_buyer(), address(1), ended_at=LONG_AGO)
     purge_buyer_data(store, now=NOW)
     with store.unit_of_work() as uow:
         company = uow.customers.get(company_id)
@@ -79,50 +77,35 @@ def test_a_company_keeps_name_and_vat_number(store: SiteStore) -> None:
 
 def test_site_customers_are_never_purged(store: SiteStore) -> None:
     site_customer = private_buyer(1, origin=Origin.SITE, can_login=True)
-    customer_id, _, _ = _import(store, "S-1", site_customer, address(1, origin=Origin.SITE), delivered_at=LONG_AGO)
+    customer_id, _, _ = _import(store, "S-1", site_customer, address(1, origin=Origin.SITE), ended_at=LONG_AGO)
     report = purge_buyer_data(store, now=NOW)
     assert report.customers == 0 and report.addresses == 0
     with store.unit_of_work() as uow:
         assert uow.customers.get(customer_id).email == "buyer1@marketplace.amazon.it"
 
 
-def test_skipped_inbox_entries_lose_their_payload_after_the_period(store: SiteStore) -> None:
+def test_the_earliest_end_counts_and_an_open_order_never_expires(store: SiteStore, monkeypatch) -> None:
+    _, _, ended = _import(store, "ENDED", private_buyer(1), address(1), ended_at=NOW - timedelta(days=5))
+    _import(store, "OPEN", private_buyer(2), address(2))
     with store.unit_of_work() as uow:
-        uow.inbox.upsert(ACCOUNT, InboxItem("SKIP-OLD", LONG_AGO, {"buyer": "x"}))
-        uow.inbox.upsert(ACCOUNT, InboxItem("SKIP-NEW", NOW - timedelta(days=1), {"buyer": "y"}))
-        uow.inbox.mark(ACCOUNT, "SKIP-OLD", InboxStatus.SKIPPED)
-        uow.inbox.mark(ACCOUNT, "SKIP-NEW", InboxStatus.SKIPPED)
-    assert purge_buyer_data(store, now=NOW).inbox_payloads == 1
-    with store.unit_of_work() as uow:
-        assert uow.inbox.get(ACCOUNT, "SKIP-OLD").payload is None
-        assert uow.inbox.get(ACCOUNT, "SKIP-NEW").payload == {"buyer": "y"}
-
-
-def test_shipped_orders_without_delivery_date_and_cancelled_ones_expire_too(store: SiteStore) -> None:
-    _, _, shipped = _import(store, "SHIPPED", private_buyer(1), address(1))
-    _, _, cancelled = _import(store, "CANCELLED", private_buyer(2), address(2))
-    _, _, recent = _import(store, "RECENT", private_buyer(3), address(3))
-    with store.unit_of_work() as uow:
-        uow.orders.record_amazon_status(shipped, "SHIPPED")  # no delivery date from Amazon
-        uow.orders.set_state(cancelled, OrderState.ANNULLATO)
-        uow.orders.record_amazon_status(recent, "SHIPPED")
-        for order_id in (shipped, cancelled):
-            uow.session.execute(update(Order).where(Order.id == order_id).values(updated_at=LONG_AGO))
-    assert orders_awaiting_purge(store) == 2
-    assert purge_buyer_data(store).orders == 2
-    with store.unit_of_work() as uow:
-        assert uow.orders.get(shipped).pii_purged_at is not None
-        assert uow.orders.get(cancelled).pii_purged_at is not None
-        assert uow.orders.get(recent).pii_purged_at is None
+        uow.orders.end_life(ended, NOW - timedelta(days=40))  # Amazon: delivered before the assumed date
+        uow.orders.end_life(ended, NOW)  # a later date never moves the clock forward
+    monkeypatch.setattr("amazon_passweb.site.purge.utcnow", lambda: NOW)
+    assert orders_awaiting_purge(store) == 1
+    assert purge_buyer_data(store).orders == 1
     assert orders_awaiting_purge(store) == 0
+    assert purge_buyer_data(store, now=NOW + timedelta(days=3650)).orders == 0  # OPEN: never
+    with store.unit_of_work() as uow:
+        assert uow.orders.get(ended).pii_purged_at == NOW
 
 
 def test_the_scheduled_purge_opens_the_site_database_and_logs_counts_only(store, pii_key, monkeypatch, caplog,
                                                                           capsys):
     """The purge DAG's task, as a worker runs it: the database from its URL, the key from the environment."""
-    now = datetime.now(UTC)
-    _import(store, "OLD", private_buyer(1), address(1), delivered_at=now - timedelta(days=31))
-    _import(store, "NEW", private_buyer(2), address(2), delivered_at=now - timedelta(days=2))
+    now = NOW
+    monkeypatch.setattr("amazon_passweb.site.purge.utcnow", lambda: now)  # the clock the purge reads
+    _import(store, "OLD", private_buyer(1), address(1), ended_at=now - timedelta(days=31))
+    _import(store, "NEW", private_buyer(2), address(2), ended_at=now - timedelta(days=2))
     monkeypatch.setenv("SITE_PII_KEY", pii_key)
     caplog.set_level(logging.DEBUG)
 

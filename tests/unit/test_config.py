@@ -158,6 +158,19 @@ def test_buyer_data_cannot_be_kept_past_amazons_30_days(raw, days):
         parse_accounts(raw | {"buyer_data_retention_days": days})
 
 
+@pytest.mark.parametrize("days", [-1, 31])
+def test_the_delivery_margin_is_company_wide_ten_days_by_default_and_bounded(raw, days):
+    """A confirmed shipment counts as delivered this long after, for retention (domain.md §7)."""
+    assert {a.shipments.delivery_margin_days for a in parse_accounts(copy.deepcopy(raw)).accounts} == {10}
+    assert {a.shipments.delivery_margin_days
+            for a in parse_accounts(copy.deepcopy(raw) | {"delivery_margin_days": 5}).accounts} == {5}
+    with pytest.raises(ConfigError, match="delivery_margin_days"):
+        parse_accounts(copy.deepcopy(raw) | {"delivery_margin_days": days})
+    raw["accounts"][0]["delivery_margin_days"] = 5
+    with pytest.raises(ConfigError, match="it is company-wide"):
+        parse_accounts(raw)
+
+
 def test_spesa_articles_are_company_wide_configuration_with_the_usual_defaults(raw):
     """Proves issue #17 item 8: the spesa articles and the rounding VAT exemption are read from the accounts file,
     default to SCSPED/CONFREG/PROMO/ARROTOND/E15, and reach every account."""

@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 
+from amazon_passweb.amazon.shipments import AmazonShipmentState
 from amazon_passweb.config import ConfigError, parse_accounts
 from amazon_passweb.importer.shipments import reread_window
 from amazon_passweb.orders.shipments import (
     PackageItem,
+    assumed_delivery,
     document_lines,
     fingerprint,
     is_ready,
@@ -142,3 +144,17 @@ def test_shipment_settings_are_checked_at_load():
         parse_accounts(MINIMAL | {"shipment_reread_days": 0})
     assert not parse_accounts({"accounts": [MINIMAL["accounts"][0] | {"confirm_shipments": "NO"}]}
                               ).account("a").confirm_shipments
+
+
+def test_a_shipped_order_counts_as_delivered_after_the_margin_unless_amazon_says_delivered():
+    """Retention (domain.md §7): the end of a shipped order's life."""
+    shipped = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+    assert assumed_delivery(shipped, 10) == shipped + dt.timedelta(days=10)
+
+    def state(*statuses):
+        return AmazonShipmentState.from_v2026({"fulfillment": {"fulfillmentStatus": "SHIPPED"}, "packages": [
+            {"packageReferenceId": str(i), "packageStatus": {"status": s}} for i, s in enumerate(statuses)]})
+
+    assert state("DELIVERED", "DELIVERED").delivered
+    assert not state("DELIVERED", "SHIPPED").delivered  # one parcel still travelling
+    assert not state().delivered  # no package yet

@@ -91,6 +91,8 @@ class AmazonShipmentState:
     tracking_numbers: frozenset[str]  # of the packages Amazon already has
     package_reference_ids: frozenset[str]
     quantity_shipped: Mapping[str, int]  # orderItemId -> quantityFulfilled
+    # every package Amazon has is packageStatus.status DELIVERED (and there is at least one)
+    delivered: bool = False
 
     @classmethod
     def from_v2026(cls, order: dict[str, Any]) -> AmazonShipmentState:
@@ -119,6 +121,9 @@ class AmazonShipmentState:
                 str(p["packageReferenceId"]) for p in packages if p.get("packageReferenceId")
             ),
             quantity_shipped=MappingProxyType(shipped),
+            delivered=bool(packages) and all(
+                isinstance(p.get("packageStatus"), dict) and p["packageStatus"].get("status") == "DELIVERED"
+                for p in packages),
         )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import UTC, datetime
 
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig
@@ -34,6 +35,7 @@ from amazon_passweb.orders.cancellation import (
     buyer_request_open,
     on_amazon_cancel,
 )
+from amazon_passweb.orders.shipments import assumed_delivery
 from amazon_passweb.orders.status import AmazonStatus, HistoryOutcome, OrderState
 from amazon_passweb.site.cancellations import CancellationStatus
 from amazon_passweb.site.records import OrderRecord
@@ -55,6 +57,8 @@ def record_change(uow: UnitOfWork, account: AccountConfig, order: AmazonOrder, r
         return None
     if site.amazon_status_latest != order.status.value:
         uow.orders.record_amazon_status(site.id, order.status.value)
+        if order.status is AmazonStatus.SHIPPED:  # shipped elsewhere (AFN, another tool): life ends
+            uow.orders.end_life(site.id, assumed_delivery(datetime.now(UTC), account.shipments.delivery_margin_days))
     if order.status is AmazonStatus.CANCELLED:
         return CANCELLED if _cancelled(uow, account, site, run_id) else None
     if not (order.buyer_cancel_requested and buyer_request_open(order.status, site.state)):

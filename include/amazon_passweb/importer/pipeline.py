@@ -243,7 +243,8 @@ def report_recipients(accounts: AccountsFile) -> list[str]:
 
 
 def purge(store: SiteStore, older_than_days: int) -> PurgeReport:
-    """Erase what is past retention; the counts (numbers only) go to the log."""
+    """Erase what is past retention (``site.purge``: from each order's recorded end of life, and
+    from never imported inbox entries' last update); the counts (numbers only) go to the log."""
     report = purge_buyer_data(store, older_than_days=older_than_days)
     log.info("%d orders past %d days after delivery or cancellation: buyer data erased from %d orders, "
              "%d inbox payloads, %d addresses, %d customers", report.orders, older_than_days, report.orders,

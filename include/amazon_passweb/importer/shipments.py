@@ -36,7 +36,14 @@ from amazon_passweb.gestionale.shipments import DeliveryDocument
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.notify.report import ShipmentLine, ShipmentReport
 from amazon_passweb.orders.dates import ROME
-from amazon_passweb.orders.shipments import document_lines, fingerprint, is_ready, is_shipped, match_rows
+from amazon_passweb.orders.shipments import (
+    assumed_delivery,
+    document_lines,
+    fingerprint,
+    is_ready,
+    is_shipped,
+    match_rows,
+)
 from amazon_passweb.orders.status import HistoryOutcome, OrderState, ShipmentStatus
 from amazon_passweb.site.records import OrderRecord, ShipmentData, ShipmentRecord
 from amazon_passweb.site.shipments import NEEDS_ATTENTION
@@ -225,10 +232,10 @@ def send_pending(store: SiteStore, amazon: OrdersClient, account: AccountConfig,
     for shipment in pending:
         order = orders[shipment.order_id]
         status, note, called = _send(amazon, account, order, shipment, states)
+        confirmed_at = now() if status is ShipmentStatus.CONFIRMED else None
         with store.unit_of_work() as uow:
             uow.shipments.mark(shipment.id, status, error=note.text if note else None,
-                               confirmed_at=now() if status is ShipmentStatus.CONFIRMED else None,
-                               attempted=True)
+                               confirmed_at=confirmed_at, attempted=True)
             if status is ShipmentStatus.CONFIRMED:
                 uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id,
                                       outcome=HistoryOutcome.SHIPPED.value, message=_confirmed_note(shipment))
@@ -239,7 +246,17 @@ def send_pending(store: SiteStore, amazon: OrdersClient, account: AccountConfig,
                         and is_shipped(order.rows, confirmed):
                     uow.orders.move_state(order.id, OrderState.SPEDITO, SHIPPABLE)
                     counts.shipped_orders += 1
+                    uow.orders.end_life(order.id, _life_end(account, states.get(order.id), confirmed_at, now))
         _count(counts, status, called)
+
+
+def _life_end(account: AccountConfig, state: AmazonShipmentState | None, confirmed_at: dt.datetime | None,
+              now: Callable[[], dt.datetime]) -> dt.datetime:
+    """When a shipped order's life ends (domain.md §7): now if Amazon already reports every package
+    DELIVERED, else the confirmation date + ``delivery_margin_days`` (carriers deliver within it)."""
+    if state is not None and state.delivered:
+        return now()
+    return assumed_delivery(confirmed_at or now(), account.shipments.delivery_margin_days)
 
 
 def _confirmed_note(shipment: ShipmentRecord) -> str:

@@ -17,6 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig
@@ -27,7 +28,8 @@ from amazon_passweb.importer.window import Window
 from amazon_passweb.notify.messages import IDENTITY_BASIS, Kind, OperatorMessage, message
 from amazon_passweb.orders.document import document_sigla
 from amazon_passweb.orders.identity import identity_basis
-from amazon_passweb.orders.status import HistoryOutcome
+from amazon_passweb.orders.shipments import assumed_delivery
+from amazon_passweb.orders.status import AmazonStatus, HistoryOutcome
 from amazon_passweb.site.errors import UnidentifiableBuyer
 from amazon_passweb.site.inbox import InboxItem, UpsertResult
 from amazon_passweb.site.orders import check_rows
@@ -220,6 +222,10 @@ def create_site_orders(store: SiteStore, account: AccountConfig, run_id: str, im
                 status = InboxStatus.INCOMPLETE if site.state is OrderState.INCOMPLETO_AFN else InboxStatus.IMPORTED
                 text = _created_text(site.sezionale, site.number, site.state, site.created)
                 marks.append(InboxMark(new.amazon_order_id, status, text, site.id))
+                if site.created and new.amazon_status == AmazonStatus.SHIPPED.value:
+                    # Shipped before import (by Amazon for AFN): no confirmation of ours will end it.
+                    uow.orders.end_life(site.id, assumed_delivery(
+                        datetime.now(UTC), account.shipments.delivery_margin_days))
                 if not site.created:  # seen again (a newer version of an incomplete AFN order): nothing new
                     seen_again.append((new.amazon_order_id, InboxStatus.SKIPPED.value, text))
                 outcome[status.value] += 1

@@ -19,11 +19,14 @@ PURGE_DAG_ID = "site_buyer_data_purge"
 DOC_MD = """
 ### Buyer-data purge
 
-Erases buyer personal data (names, emails, phones, addresses, raw Amazon
-payloads) from orders delivered or cancelled more than
-*buyer_data_retention_days* ago (accounts file, at most 30), and from
-Amazon-created customers and addresses no live order uses. Orders, numbers,
-rows, amounts, VAT and gestionale codes stay, and a company keeps its name and
+Erases buyer personal data (names, emails, phones, addresses, the encrypted raw
+Amazon payloads) *buyer_data_retention_days* (accounts file, at most 30) after
+each order's life ended, as the flows recorded it: delivered (Amazon's packages
+DELIVERED, else the confirmed shipment + *delivery_margin_days*), cancelled
+(Annullato), or never imported (inbox entries failed, rejected or skipped: their
+last update); then from Amazon-created customers and addresses no live order
+uses. Orders, numbers, rows, amounts, VAT and gestionale codes stay (the
+gestionale's documents are never touched), and a company keeps its name and
 VAT number. Schedule: *purge_schedule* in the accounts file.
 """
 
@@ -34,7 +37,7 @@ def build_purge_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
 
     @dag(
         dag_id=PURGE_DAG_ID,
-        description=f"Erase buyer personal data {days} days after delivery (Amazon data protection policy)",
+        description=f"Erase buyer personal data {days} days after an order's life ends (Amazon data protection)",
         schedule=CronTriggerTimetable(cron, timezone=timezone) if cron else None,
         catchup=False,
         max_active_runs=1,

@@ -143,3 +143,10 @@ def fingerprint(carrier_code: str | None, tracking_number: str | None, shipped_a
 def is_ready(carrier_code: str | None, tracking_number: str | None, shipped_at: dt.datetime | None) -> bool:
     """Amazon in Italy needs carrier, tracking and the transport start ("manca il tracking" otherwise)."""
     return bool(carrier_code and tracking_number and shipped_at)
+
+
+def assumed_delivery(shipped_at: dt.datetime, margin_days: int) -> dt.datetime:
+    """When a shipped order counts as delivered if Amazon has not said so (domain.md §7): the end
+    of its life, from which buyer data is kept ``buyer_data_retention_days``. Carriers deliver
+    within ``delivery_margin_days`` (accounts file, default 10) of shipping."""
+    return shipped_at + dt.timedelta(days=margin_days)

@@ -183,6 +183,7 @@ class Order(Base):
         UniqueConstraint("sezionale", "number"),
         Index(None, "account", "state"),
         Index(None, "delivered_at"),
+        Index(None, "life_ended_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -205,6 +206,9 @@ class Order(Base):
     gestionale_document_key: Mapped[str | None] = mapped_column(String(64))
     import_run_id: Mapped[int | None] = mapped_column(Integer)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the order's life ended (delivered, or assumed delivered a margin after its confirmed
+    # shipment; cancelled): the buyer-data retention clock starts here (purge.py).
+    life_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -211,7 +211,7 @@ class OrderRepository:
     ) -> None:
         """Move the order to ``state``; with ``expected``, only from one of those
         states (checked in the UPDATE itself, so two workers cannot both win)."""
-        stmt = update(ORDERS).where(ORDERS.c.id == order_id).values(state=state.value, updated_at=utcnow())
+        stmt = update(ORDERS).where(ORDERS.c.id == order_id).values(_state_values(state))
         allowed = None if expected is None else [s.value for s in expected]
         if allowed is not None:
             stmt = stmt.where(ORDERS.c.state.in_(allowed))
@@ -224,8 +224,17 @@ class OrderRepository:
         and nothing changed, when it is in another state by now."""
         allowed = [s.value for s in expected]
         stmt = (update(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.state.in_(allowed))
-                .values(state=state.value, updated_at=utcnow()))
+                .values(_state_values(state)))
         return self._session.execute(stmt).rowcount == 1
+
+    def end_life(self, order_id: int, at: datetime) -> None:
+        """The order's life ended at ``at`` (delivered, or assumed delivered): the buyer-data
+        retention clock starts there. A date already recorded is kept unless this one is earlier
+        (Amazon's DELIVERED read after the assumed date was recorded)."""
+        self._session.execute(
+            update(ORDERS).where(ORDERS.c.id == order_id,
+                                 or_(ORDERS.c.life_ended_at.is_(None), ORDERS.c.life_ended_at > at))
+            .values(life_ended_at=at))
 
     def mark_stored(self, order_id: int, document_key: str) -> None:
         """Registrato → Memorizzato once the gestionale has the document."""
@@ -309,6 +318,7 @@ class OrderRepository:
             pii_purged_at=m["pii_purged_at"],
             created_at=m["created_at"],
             rows=self.rows(m["id"]) if rows is None else rows,
+            life_ended_at=m["life_ended_at"],
         )
 
 
@@ -378,3 +388,16 @@ def check_rows(rows: Iterable[OrderRowData]) -> None:
         seen.add(r.line_no)
         if r.kind != RowKind.NOTE and not r.article_code:
             raise ValueError(f"row {r.line_no}: a {r.kind.value} row needs an article code")
+
+
+def _state_values(state: OrderState) -> dict[str, object]:
+    """An UPDATE's values for a state change; a cancelled or refunded order's life ends with it
+    (the first time: the retention clock never moves forward)."""
+    now = utcnow()
+    values: dict[str, object] = {"state": state.value, "updated_at": now}
+    if state in _LIFE_ENDING:
+        values["life_ended_at"] = func.coalesce(ORDERS.c.life_ended_at, now)
+    return values
+
+
+_LIFE_ENDING = frozenset({OrderState.ANNULLATO, OrderState.RIMBORSATO})

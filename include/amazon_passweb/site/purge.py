@@ -1,13 +1,24 @@
-"""Remove buyer personal data that Amazon no longer lets us keep.
+"""Remove buyer personal data that Amazon no longer lets us keep (domain.md §7).
 
-Amazon's data protection policy allows keeping buyer data only until shortly
-after delivery. ``purge_buyer_data`` erases it from orders delivered (or
-cancelled) more than N days ago, and then from Amazon-created customers and
-addresses that no longer serve a live order. What tax law needs stays: the
-order, its number, rows, amounts and VAT, the gestionale codes, and for a
-company its name and VAT number (business data, on every invoice). Customers
-and addresses that came from the site or the gestionale are never touched.
-Running it twice changes nothing the second time.
+Amazon's data protection policy allows keeping buyer data only until shortly after delivery.
+The clock starts when an order's life ends, recorded by the product's own flows, never guessed
+here:
+
+- **delivered**: ``orders.life_ended_at``, set by the shipment step when the order becomes
+  Spedito: the moment Amazon reports every package DELIVERED, else the confirmation date +
+  ``delivery_margin_days`` (accounts file, default 10); ``delivered_at`` when Amazon gave one;
+- **cancelled or refunded**: ``life_ended_at``, set when the cancellation flow makes it Annullato;
+- **never importable**: an inbox entry failed, rejected or skipped: its last update.
+
+``purge_buyer_data`` erases, ``older_than_days`` after that end: the order's buyer data mark
+(``pii_purged_at``), the encrypted raw Amazon payload of its inbox entry and of every failed,
+rejected or skipped entry, then Amazon-created customers and addresses that no longer serve a
+live order. What tax law needs stays: the order, its number, rows, amounts and VAT, the
+gestionale codes (the gestionale's documents are never touched), and for a company its name and
+VAT number (business data, on every invoice). Customers and addresses that came from the site or
+the gestionale are never touched. On SQLite the erased bytes are overwritten (``secure_delete``)
+and the write-ahead log is emptied, so no copy stays in the file. Running it twice changes
+nothing the second time.
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, upd
 
 from ._sql import utcnow
 from .models import Address, Customer, InboxEntry, Order
-from .states import CustomerKind, InboxStatus, OrderState, Origin
+from .states import CustomerKind, InboxStatus, Origin
 from .unit_of_work import SiteStore
 
 DEFAULT_RETENTION_DAYS = 30
@@ -28,8 +39,8 @@ INBOX = InboxEntry.__table__
 ADDRESSES = Address.__table__
 CUSTOMERS = Customer.__table__
 
-_SHIPPED = "SHIPPED"  # Amazon's status name (v2026; v0 "Shipped" is normalised upstream)
-_CLOSED_WITHOUT_DELIVERY = (OrderState.ANNULLATO.value, OrderState.RIMBORSATO.value)
+# Inbox entries that never became an order: their life ends with their last update.
+NEVER_IMPORTED = (InboxStatus.FAILED.value, InboxStatus.REJECTED.value, InboxStatus.SKIPPED.value)
 
 
 @dataclass(frozen=True)
@@ -51,16 +62,17 @@ def purge_buyer_data(
         expired = _expired_orders(cutoff)
         orders = session.execute(update(ORDERS).where(expired).values(pii_purged_at=now)).rowcount
 
-        # The raw Amazon payload: of purged orders, and of orders never imported.
+        # The raw Amazon payload (encrypted, with the buyer's data): of purged orders, and of
+        # entries that never became an order.
         purged_order = exists().where(
             ORDERS.c.account == INBOX.c.account,
             ORDERS.c.amazon_order_id == INBOX.c.amazon_order_id,
             ORDERS.c.pii_purged_at.is_not(None),
         )
-        stale_skipped = and_(INBOX.c.status == InboxStatus.SKIPPED.value, INBOX.c.last_update < cutoff)
+        never_imported = and_(INBOX.c.status.in_(NEVER_IMPORTED), INBOX.c.updated_at < cutoff)
         inbox_payloads = session.execute(
             update(INBOX)
-            .where(INBOX.c.payload_enc.is_not(None), or_(purged_order, stale_skipped))
+            .where(INBOX.c.payload_enc.is_not(None), or_(purged_order, never_imported))
             .values(payload_enc=None, updated_at=now)
         ).rowcount
 
@@ -117,27 +129,18 @@ def purge_buyer_data(
             .where(purgeable, CUSTOMERS.c.kind == CustomerKind.COMPANY.value)
             .values(**personal)
         ).rowcount
+    _drop_old_copies(store)
     return PurgeReport(
         orders=orders, inbox_payloads=inbox_payloads, addresses=addresses, customers=private + companies
     )
 
 
 def _expired_orders(cutoff: datetime) -> ColumnElement[bool]:
-    """Orders whose buyer data is past retention and not yet erased."""
+    """Orders whose life ended (delivered, assumed delivered, cancelled) before ``cutoff`` and whose
+    buyer data is not yet erased. An open order (not shipped, not cancelled) never expires."""
     return and_(
         ORDERS.c.pii_purged_at.is_(None),
-        or_(
-            ORDERS.c.delivered_at < cutoff,
-            # Shipped with no delivery date known (Amazon often gives none, and an
-            # order imported as SHIPPED gets no later update): its last change,
-            # which is after it was seen shipped, stands in for delivery.
-            and_(
-                ORDERS.c.delivered_at.is_(None),
-                ORDERS.c.amazon_status_latest == _SHIPPED,
-                ORDERS.c.updated_at < cutoff,
-            ),
-            and_(ORDERS.c.state.in_(_CLOSED_WITHOUT_DELIVERY), ORDERS.c.updated_at < cutoff),
-        ),
+        or_(ORDERS.c.life_ended_at < cutoff, ORDERS.c.delivered_at < cutoff),
     )
 
 
@@ -148,3 +151,15 @@ def orders_awaiting_purge(store: SiteStore, *, older_than_days: int = DEFAULT_RE
         return uow.active_session.execute(
             select(func.count()).select_from(ORDERS).where(_expired_orders(cutoff))
         ).scalar_one()
+
+
+def _drop_old_copies(store: SiteStore) -> None:
+    """SQLite keeps the pages written before the erasure in its write-ahead log until a
+    checkpoint: empty it, so the erased ciphertext is gone from the disk too. (PostgreSQL's old
+    row versions are reclaimed by autovacuum and never readable through SQL.)"""
+    if store.engine.dialect.name == "sqlite":
+        raw = store.engine.raw_connection()  # outside a transaction, as a checkpoint must be
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()

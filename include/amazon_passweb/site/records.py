@@ -207,6 +207,7 @@ class OrderRecord:
     pii_purged_at: datetime | None
     created_at: datetime
     rows: tuple[OrderRowData, ...] = field(default=())
+    life_ended_at: datetime | None = None  # delivered or cancelled: the retention clock starts
 
 
 @dataclass(frozen=True)
