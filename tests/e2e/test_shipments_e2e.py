@@ -109,7 +109,9 @@ def shipped(tmp_path_factory, accounts_file):
         third = _site(stack)
         yield {"cases": {"partial": partial, "two": two, "untracked": untracked, "cancelled": cancelled},
                "second": second, "third": third, "amazon": at_amazon, "second_calls": second_calls,
-               "third_calls": _calls(stack), "reports": reports, "third_mails": len(stack.mail.messages()) - mails,
+               "third_calls": _calls(stack), "reports": reports,
+               "third_reports": [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                                 for p in stack.mail.messages()[mails:]],
                "site_rows": site_orders(stack)}
 
 
@@ -157,4 +159,16 @@ def test_the_third_run_changes_nothing_though_amazon_sends_the_shipped_orders_ag
     two = shipped["cases"]["two"].amazon_order_id
     assert third_orders[two].amazon_status_latest == "SHIPPED" and third_orders[two].state is OrderState.SPEDITO
     assert len(third_orders) == len(shipped["site_rows"]) == len(second_orders)
-    assert shipped["third_mails"] == 0, "nothing new: no email"
+    # Its only news is the cancellation of the order Amazon cancelled after its delivery document: read
+    # now (Amazon is read up to two minutes ago), it is reported as a return to handle, nothing else.
+    [report] = shipped["third_reports"]
+    body = report.get_body(preferencelist=("plain",)).get_content()
+    cancelled = shipped["cases"]["cancelled"].amazon_order_id
+    section = body.split("ANNULLATI DOPO LA SPEDIZIONE: GESTIRE IL RESO (1)", 1)[1].split("\n\n", 1)[0]
+    assert cancelled in section
+    assert "0 ordini importati" in report["Subject"] and "spedizioni confermate" not in report["Subject"]
+    # the other cases appear at most in the shipments still waiting (the reminder), none confirmed again
+    others = {shipped["cases"][name].amazon_order_id for name in ("partial", "two", "untracked")}
+    news, _, waiting = body.partition("SPEDIZIONI AD AMAZON")
+    assert not [oid for oid in others if oid in news]
+    assert not waiting or "- Spedizioni confermate ad Amazon: 0" in waiting
