@@ -119,7 +119,7 @@ def fetch(account_id: str) -> dict:
                                                      conn_id=accounts.smtp_conn_id)}
 
         try:
-            run = run.start(window, _airflow_run_is_active(context, account))
+            run = run.start(window, run_is_active(context["ti"], account.dag_id))
         except ImportAlreadyRunning:
             ti = context.get("ti")
             raise ImportBusy(account.id, kind, getattr(ti, "try_number", None),
@@ -137,11 +137,6 @@ def fetch(account_id: str) -> dict:
     return {**summary, "import_run_id": run.import_run_id, "fetched": fetched.fetched, "rejected": fetched.rejected,
             "cancelled_after_import": list(fetched.counts.cancelled_after_import),
             "cancel_requests": list(fetched.counts.cancel_requests)}
-
-
-def _airflow_run_is_active(context: Any, account: AccountConfig):
-    """Whether an Airflow run of this account's DAG is still queued or running."""
-    return run_is_active(context["ti"], account.dag_id)
 
 
 def select(account_id: str, summary: dict) -> dict:

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from amazon_passweb.config import MARKETPLACES, SCHEDULE_PRESETS
-from amazon_passweb.notify.formatting import ROME
+from amazon_passweb.orders.dates import ROME
 
 _SCHEDULE_NAMES = {
     SCHEDULE_PRESETS["hourly"]: "ogni ora",

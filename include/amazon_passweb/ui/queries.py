@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from amazon_passweb.notify.formatting import ROME
+from amazon_passweb.orders.dates import ROME
 from amazon_passweb.orders.status import HistoryOutcome, ShipmentStatus
 from amazon_passweb.site.models import (
     AccountState,

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from amazon_passweb.config import AccountConfig
-from amazon_passweb.notify.formatting import ROME
+from amazon_passweb.orders.dates import ROME
 from amazon_passweb.site.records import ImportRunRecord, QuotaUsage
 from amazon_passweb.ui import queries
 from amazon_passweb.ui.actions import import_in_progress
