@@ -252,6 +252,11 @@ class VatSettings(BaseModel):
         return frozenset(c for c in (self.reverse_charge, self.marketplace_facilitator, self.rounding) if c)
 
 
+def account_dag_id(account_id: str) -> str:
+    """The import DAG of an account; its Airflow permissions decide who sees and changes the account."""
+    return f"amazon_orders__{account_id}"
+
+
 class AccountConfig(BaseModel):
     """One Amazon seller account as configured by the integrator."""
 
@@ -350,7 +355,7 @@ class AccountConfig(BaseModel):
 
     @property
     def dag_id(self) -> str:
-        return f"amazon_orders__{self.id}"
+        return account_dag_id(self.id)
 
     @property
     def sp_api_conn_id(self) -> str:

@@ -76,6 +76,19 @@ def test_pages(seeded):
     assert (first.total, first.pages, len(first.lines), len(second.lines)) == (7, 2, 4, 3)
 
 
+def test_the_visible_accounts_bound_lines_and_total(seeded):
+    """The user's readable accounts bound every filter, and the count with them."""
+    only_it = frozenset({seed.ACCOUNT})
+    with seeded.unit_of_work(read_only=True) as uow:
+        page = queries.list_orders(uow.session, OrderFilter(visible_accounts=only_it))
+        other = queries.list_orders(uow.session, OrderFilter(account=seed.OTHER, visible_accounts=only_it))
+        found = queries.list_orders(uow.session, OrderFilter(amazon_order_id=seed.OTHER_STORED,
+                                                             visible_accounts=only_it))
+        none = queries.list_orders(uow.session, OrderFilter(visible_accounts=frozenset()))
+    assert page.total == 6 and seed.OTHER_STORED not in {line.amazon_order_id for line in page.lines}
+    assert (other.total, found.total, none.total) == (0, 0, 0)
+
+
 def test_failed_counts_per_account(seeded):
     with seeded.unit_of_work(read_only=True) as uow:
         assert queries.failed_counts(uow.session) == {seed.ACCOUNT: 2}

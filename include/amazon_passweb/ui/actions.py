@@ -1,7 +1,8 @@
 """The operator's actions: Sincro Ordini, changing the watermark, retrying a failed order.
 
 Each one either succeeds or raises ``Refused`` with the status code and the
-Italian message the page shows as it is.
+Italian message the page shows as it is. Each one first needs the permissions to read and to
+edit the account's DAG (``access``), before anything of the account is looked up.
 """
 
 from __future__ import annotations
@@ -13,18 +14,13 @@ from typing import Any
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.notify.formatting import format_when
 from amazon_passweb.ui import queries
+from amazon_passweb.ui.access import account_for
 from amazon_passweb.ui.airflow_gateway import DagNotAvailable, DagRunActive, DagRunInfo
+from amazon_passweb.ui.refusals import Refused
 from amazon_passweb.ui.services import UiServices
 
 RETRY_REQUESTED = "retry_requested"  # inbox history outcome; the run report ignores it
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clock skew between the browser and the server
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class ImportBusy(Refused):
@@ -55,11 +51,9 @@ def user_name(user: Any) -> str:
     return str(user.get_name())[:64]
 
 
-def importing_account(services: UiServices, account_id: str) -> AccountConfig:
-    try:
-        account = services.accounts().account(account_id)
-    except KeyError:
-        raise Refused(404, f"L'account {account_id} non è nel file degli account.") from None
+def importing_account(services: UiServices, user: Any, account_id: str) -> AccountConfig:
+    """The account a change names, once the user may read and edit its DAG, if it imports orders."""
+    account = account_for(services, user, account_id, change=True)
     if not account.create_orders:
         raise Refused(409, f"L'account {account_id} ha «Creare ordini in Passweb» = NO: non importa ordini.")
     return account
@@ -83,7 +77,7 @@ def import_in_progress(services: UiServices, account: AccountConfig) -> str | No
 
 def sincro_ordini(services: UiServices, account_id: str, user: Any) -> DagRunInfo:
     """Start the account's import DAG now, unless an import of that account is running."""
-    account = importing_account(services, account_id)
+    account = importing_account(services, user, account_id)
     if not services.airflow.may_trigger(user, account.dag_id):
         raise Refused(403, f"Non hai il permesso di avviare il DAG {account.dag_id}.")
     dag = services.airflow.dag_state(account.dag_id)
@@ -111,9 +105,7 @@ def change_watermark(services: UiServices, account_id: str, user: Any, *, new: d
     ``expected`` is the value the operator saw: if an import moved it since, the
     change is refused so the operator decides again on the current value. It is
     also refused while an import runs, whose end would move it forward again."""
-    account = importing_account(services, account_id)
-    if not services.airflow.may_edit(user, account.dag_id):
-        raise Refused(403, f"Non hai il permesso di modificare il DAG {account.dag_id}.")
+    account = importing_account(services, user, account_id)
     if new.tzinfo is None:
         raise Refused(422, "La data deve avere un fuso orario.")
     if new > services.now() + FUTURE_TOLERANCE:
@@ -137,7 +129,7 @@ def change_watermark(services: UiServices, account_id: str, user: Any, *, new: d
 def retry_order(services: UiServices, account_id: str, amazon_order_id: str, user: Any) -> DagRunInfo:
     """Retry a failed order now: a Sincro Ordini of its account, whose run retries every order
     of the account in error (failed imports are selected again, Registrato orders pushed again)."""
-    account = importing_account(services, account_id)
+    account = importing_account(services, user, account_id)
     with services.store().unit_of_work(read_only=True) as uow:
         line = queries.find_order(uow.session, account.id, amazon_order_id)
     if line is None:

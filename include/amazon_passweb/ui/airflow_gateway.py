@@ -1,5 +1,9 @@
 """What the pages need from Airflow itself: a DAG's state and runs, permissions, and triggering.
 
+Permissions are the auth manager's, on each account's DAG (``DagDetails`` with the DAG's id and
+its team, as Airflow's own REST API asks them): reading the DAG (``GET``) shows the account's
+data, editing it (``PUT``) changes them, creating its runs (``POST`` on ``RUN``) triggers it.
+
 Triggering goes through Airflow's own ``trigger_dag`` in the API server's
 process, after the same permission check Airflow's REST endpoint makes
 (``POST`` on the DAG's runs for this user), so the run is recorded as triggered
@@ -11,6 +15,8 @@ that locks the DAG's row, so two operators pressing at once start one run.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -74,6 +80,8 @@ class AirflowGateway(Protocol):
     def recent_runs(self, dag_id: str, limit: int = 5) -> list[DagRunInfo]: ...
 
     def active_backfill(self, dag_id: str) -> BackfillInfo | None: ...
+
+    def readable_dag_ids(self, user: Any, dag_ids: Collection[str]) -> set[str]: ...
 
     def may_trigger(self, user: Any, dag_id: str) -> bool: ...
 
@@ -150,6 +158,23 @@ class AirflowMetadata:
 
         details = DagDetails(id=dag_id, team_name=DagModel.get_team_name(dag_id))
         return get_auth_manager().is_authorized_dag(method=method, access_entity=entity, details=details, user=user)
+
+    def readable_dag_ids(self, user: Any, dag_ids: Collection[str]) -> set[str]:
+        """The DAGs among ``dag_ids`` the user may read, asked once per team (the auth manager's
+        filter may answer a whole set at once). The ids come from the accounts file, not from
+        Airflow's DAG table, so an account whose DAG is not parsed yet is still decided."""
+        from airflow.api_fastapi.app import get_auth_manager
+        from airflow.models.dag import DagModel
+
+        teams = DagModel.get_dag_id_to_team_name_mapping(list(dag_ids))
+        by_team: dict[str | None, set[str]] = defaultdict(set)
+        for dag_id in dag_ids:
+            by_team[teams.get(dag_id)].add(dag_id)
+        manager = get_auth_manager()
+        readable: set[str] = set()
+        for team_name, ids in by_team.items():
+            readable |= manager.filter_authorized_dag_ids(dag_ids=ids, user=user, method="GET", team_name=team_name)
+        return readable
 
     def may_trigger(self, user: Any, dag_id: str) -> bool:
         from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity

@@ -3,7 +3,8 @@
 Pages are rendered on the server (Jinja2, autoescaped: every value from Amazon
 is escaped); a small script polls a card while its import runs and posts the
 operator's actions as JSON. Every route, static files included, requires an
-authenticated Airflow user (``auth.py``). Imported only by the API server, on
+authenticated Airflow user (``auth.py``); every account's data is shown to, and changed by,
+only the users Airflow allows on the account's DAG (``access.py``). Imported only by the API server, on
 the first request (``plugin.LazyApp``).
 """
 
@@ -22,8 +23,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amazon_passweb.notify.formatting import format_money, format_when
-from amazon_passweb.ui import MOUNT_PREFIX, actions, afn_orders, formatting, queries, sku_mappings, views
+from amazon_passweb.ui import MOUNT_PREFIX, access, actions, afn_orders, formatting, queries, sku_mappings, views
 from amazon_passweb.ui.auth import login_url, require_same_origin, wants_html
+from amazon_passweb.ui.refusals import Refused
 from amazon_passweb.ui.services import UiServices
 
 HERE = Path(__file__).resolve().parent
@@ -68,7 +70,7 @@ def _parse_moment(text: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise actions.Refused(422, f"Data non valida: {text!r}.") from None
+        raise Refused(422, f"Data non valida: {text!r}.") from None
 
 
 def _parse_local(text: str) -> datetime:
@@ -76,7 +78,7 @@ def _parse_local(text: str) -> datetime:
     try:
         return formatting.parse_local_moment(text)
     except ValueError:
-        raise actions.Refused(422, "Indica data e ora nel formato gg/mm/aaaa hh:mm.") from None
+        raise Refused(422, "Indica data e ora nel formato gg/mm/aaaa hh:mm.") from None
 
 
 def _optional_date(text: str | None, label: str, errors: list[str]) -> date | None:
@@ -121,16 +123,13 @@ def create_app(services: UiServices | None = None) -> FastAPI:
     @router.get("/accounts", response_class=HTMLResponse)
     def accounts_page(request: Request, user: User) -> HTMLResponse:
         now = services.now()
-        accounts = [views.account_view(services, account, user) for account in services.accounts().accounts]
+        accounts = [views.account_view(services, account, user) for account in access.readable_accounts(services, user)]
         return render(request, "accounts.html", page="accounts", user=user.get_name(), accounts=accounts,
                       quota=views.sync_quota(services, now), now=now)
 
     @router.get("/accounts/{account_id}/card", response_class=HTMLResponse)
     def account_card(request: Request, account_id: str, user: User) -> HTMLResponse:
-        try:
-            account = services.accounts().account(account_id)
-        except KeyError:
-            raise HTTPException(404, f"L'account {account_id} non è nel file degli account.") from None
+        account = access.account_for(services, user, account_id)
         return render(request, "_account_card.html", view=views.account_view(services, account, user))
 
     @router.get("/orders", response_class=HTMLResponse)
@@ -151,39 +150,52 @@ def create_app(services: UiServices | None = None) -> FastAPI:
                     date_from: str | None = None, date_to: str | None = None, amazon_order_id: str | None = None,
                     page: int = 1, notice: str | None = None, error: str | None = None,
                     form: dict | None = None, status: int = 200) -> HTMLResponse:
-        accounts = services.accounts()
+        visible = access.readable_accounts(services, user)
         date_errors: list[str] = []
         flt = queries.OrderFilter(
-            account=account if account in {a.id for a in accounts.accounts} else None,
+            account=_named_account(user, account),
             state=state if state in queries.STATE_FILTERS else None,
             date_from=_optional_date(date_from, "Dal", date_errors),
             date_to=_optional_date(date_to, "Al", date_errors),
             amazon_order_id=(amazon_order_id or "").strip() or None,
             page=page,
+            visible_accounts=frozenset(a.id for a in visible),
         )
         with services.store().unit_of_work(read_only=True) as uow:
             result = queries.list_orders(uow.session, flt)
-        completable = {a.id: a.afn_placeholder_customer for a in accounts.accounts
-                       if services.airflow.may_edit(user, a.dag_id)}
-        response = render(request, "orders.html", page="orders", user=user.get_name(), accounts=accounts.accounts,
+        completable = {a.id: a.afn_placeholder_customer for a in visible if services.airflow.may_edit(user, a.dag_id)}
+        response = render(request, "orders.html", page="orders", user=user.get_name(), accounts=visible,
                           flt=flt, result=result, query=request.query_params, date_errors=date_errors,
                           day_pattern=formatting.DAY_PATTERN, completable=completable, notice=notice,
                           error=error, form=form or {}, afn_fields=afn_orders.FIELDS)
         response.status_code = status
         return response
 
+    def _named_account(user: Any, account: str | None) -> str | None:
+        """The account a list is filtered by: one the user may not read is refused (403); one not in the
+        file, told only to a user who sees every account, is left out of the filter as before."""
+        if not account:
+            return None
+        try:
+            return access.account_for(services, user, account).id
+        except access.UnknownAccount:
+            return None
+
     @changes.post("/orders/complete-afn", response_class=HTMLResponse)
     async def complete_afn(request: Request, user: User) -> HTMLResponse:
         """«Completa ordine»: the buyer's data, or the account's placeholder customer."""
         form = {key: str(value) for key, value in (await request.form()).items()}
-        account_id, order_id = form.get("account", ""), form.get("amazon_order_id", "")
+        account_id, order_id = form.get("account", "").strip(), form.get("amazon_order_id", "")
         shown = {"account": account_id, "amazon_order_id": order_id}  # the page comes back on that order
         try:
-            account = afn_orders.incomplete_account(services.accounts(), account_id)
-        except afn_orders.CompletionRefused as refused:
-            return orders_view(request, user, error=f"Non completato: {refused}", form=form, status=422, **shown)
-        if not services.airflow.may_edit(user, account.dag_id):
-            raise HTTPException(403, f"Non hai il permesso di modificare gli ordini dell'account {account.id}.")
+            account = access.account_for(services, user, account_id, change=True)
+        except access.UnknownAccount:
+            try:
+                afn_orders.incomplete_account(services.accounts(), account_id)
+            except afn_orders.CompletionRefused as refused:
+                return orders_view(request, user, error=f"Non completato: {refused}", form=form, status=422,
+                                   amazon_order_id=order_id)
+            raise
         buyer = None if form.get("placeholder") else afn_orders.BuyerData(
             *(form.get(name) for name, _ in afn_orders.FIELDS), form.get("email"))
         try:
@@ -198,22 +210,32 @@ def create_app(services: UiServices | None = None) -> FastAPI:
 
     def sku_page(request: Request, user: User, account: str | None, *, form: dict | None = None,
                  message: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
-        accounts = services.accounts()
-        choices = [(a.id, f"{a.id} – {a.description}") for a in accounts.accounts]
-        choices.append((sku_mappings.ALL_ACCOUNTS, "Tutti gli account (*)"))
-        account = account if account in dict(choices) else choices[0][0]
-        mappings = sku_mappings.list_mappings(services.store(), accounts, account)
-        response = render(request, "sku.html", page="sku", user=user.get_name(), account=account,
+        """The mappings of one account the user may read, or of ``*`` (the first account if none is named
+        or the one named is not in the file); no account at all for a user who may read none."""
+        choices = [(a.id, f"{a.id} – {a.description}") for a in access.readable_accounts(services, user)]
+        if choices:
+            choices.append((sku_mappings.ALL_ACCOUNTS, "Tutti gli account (*)"))
+        shown = None
+        if account:
+            try:
+                shown = access.mappings_account(services, user, account)
+            except access.UnknownAccount:
+                shown = None
+        shown = shown or (choices[0][0] if choices else None)
+        mappings = sku_mappings.list_mappings(services.store(), services.accounts(), shown) if shown else []
+        response = render(request, "sku.html", page="sku", user=user.get_name(), account=shown,
                           account_choices=choices, mappings=mappings, form=form or {}, message=message, error=error,
-                          may_edit=_may_edit_mappings(user, account))
+                          may_edit=shown is not None and _may_edit_mappings(user, shown))
         response.status_code = status
         return response
 
     def _may_edit_mappings(user: Any, account: str) -> bool:
-        """The right to edit the account's DAG (every account's, for a mapping of every account)."""
-        accounts = services.accounts().accounts
-        dag_ids = [a.dag_id for a in accounts if account in (a.id, sku_mappings.ALL_ACCOUNTS)]
-        return bool(dag_ids) and all(services.airflow.may_edit(user, dag_id) for dag_id in dag_ids)
+        """The right to read and edit the account's DAG (every account's, for a mapping of every account)."""
+        try:
+            access.mappings_account(services, user, account, change=True)
+        except Refused:
+            return False
+        return True
 
     @router.get("/sku", response_class=HTMLResponse)
     def sku_list(request: Request, user: User, account: str | None = None) -> HTMLResponse:
@@ -222,13 +244,14 @@ def create_app(services: UiServices | None = None) -> FastAPI:
     @changes.post("/sku", response_class=HTMLResponse)
     async def sku_save(request: Request, user: User) -> HTMLResponse:
         form = {key: str(value) for key, value in (await request.form()).items()}
-        account = form.get("account", "")
         try:
-            sku_mappings.check_account(services.accounts(), account)
-        except sku_mappings.MappingRefused as refused:
-            return sku_page(request, user, None, form=form, error=f"Non salvato: {refused}", status=422)
-        if not _may_edit_mappings(user, account):
-            raise HTTPException(403, "Non hai il permesso di modificare gli articoli di questo account.")
+            account = access.mappings_account(services, user, form.get("account", ""), change=True)
+        except access.UnknownAccount:
+            try:
+                sku_mappings.check_account(services.accounts(), form.get("account", ""))
+            except sku_mappings.MappingRefused as refused:
+                return sku_page(request, user, None, form=form, error=f"Non salvato: {refused}", status=422)
+            raise
         wanted = sku_mappings.SkuMappingInput(account, form.get("seller_sku", ""), form.get("article_code", ""),
                                               form.get("shipping_standard"), form.get("shipping_express"))
         try:
@@ -265,8 +288,12 @@ def create_app(services: UiServices | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(changes)
 
-    @app.exception_handler(actions.Refused)
-    async def refused(_request: Request, error: actions.Refused) -> JSONResponse:
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> Response:
+        if "text/html" in request.headers.get("accept", ""):  # a page or a form opened by the browser
+            response = render(request, "refused.html", page=None, user="", message=error.message)
+            response.status_code = error.status
+            return response
         return JSONResponse({"detail": error.message}, status_code=error.status)
 
     @app.exception_handler(StarletteHTTPException)

@@ -60,6 +60,9 @@ class OrderFilter:
     date_to: date | None = None
     amazon_order_id: str | None = None
     page: int = 1
+    # The accounts the list may show at all (the user's readable ones, ``ui.access``), lines and
+    # total alike; None: every account (the command line, which has no Airflow user).
+    visible_accounts: frozenset[str] | None = None
 
 
 SHIPMENT_LABELS = {
@@ -234,6 +237,8 @@ def _base_query():
 
 def _conditions(flt: OrderFilter, order_date, push_failed) -> list:
     conditions = []
+    if flt.visible_accounts is not None:
+        conditions.append(INBOX.c.account.in_(sorted(flt.visible_accounts)))
     if flt.account:
         conditions.append(INBOX.c.account == flt.account)
     if flt.amazon_order_id:

@@ -38,6 +38,7 @@ class AccountView:
 
 
 def account_view(services: UiServices, account: AccountConfig, user: Any) -> AccountView:
+    """The card of an account the user may read (``access``)."""
     with services.store().unit_of_work(read_only=True) as uow:
         watermark = queries.watermark_info(uow.session, account.id)
         imports = uow.imports.recent(account.id, limit=RECENT_IMPORTS)
@@ -45,6 +46,7 @@ def account_view(services: UiServices, account: AccountConfig, user: Any) -> Acc
     if not account.create_orders:
         return AccountView(account, None, watermark, imports, [], None, failed, False, False)
     airflow = services.airflow
+    may_edit = airflow.may_edit(user, account.dag_id)  # every change needs it, Sincro Ordini too
     return AccountView(
         account=account,
         dag=airflow.dag_state(account.dag_id),
@@ -53,8 +55,8 @@ def account_view(services: UiServices, account: AccountConfig, user: Any) -> Acc
         dag_runs=airflow.recent_runs(account.dag_id, limit=RECENT_DAG_RUNS),
         busy=import_in_progress(services, account),
         failed_orders=failed,
-        may_trigger=airflow.may_trigger(user, account.dag_id),
-        may_edit=airflow.may_edit(user, account.dag_id),
+        may_trigger=may_edit and airflow.may_trigger(user, account.dag_id),
+        may_edit=may_edit,
         backfill=airflow.active_backfill(account.dag_id),
         backfill_example=backfill_example(account, services.now()),
     )
