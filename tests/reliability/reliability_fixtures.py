@@ -221,6 +221,26 @@ def duplicates(counter: Counter) -> dict:
     return {key: n for key, n in counter.items() if n > 1}
 
 
+def exactly_once_figures(outcome: Outcome, wanted: set[str]) -> tuple[int, int]:
+    """(duplicated, lost): records beyond the first of any order, document, customer or address, in
+    the site or the gestionale; wanted orders missing from the site or, unless an incomplete AFN
+    order, from the gestionale. The figures' counterpart of :func:`assert_exactly_once`."""
+    counters = [
+        outcome.site_order_ids(),
+        outcome.document_refs(),
+        Counter(customer_key(c) for c in outcome.clienti),
+        Counter(address_key(a) for a in outcome.indirizzi),
+        Counter((a["customer_id"], a["key_hash"]) for a in outcome.site_addresses),
+        *(Counter(c[column] for c in outcome.site_customers if c[column])
+          for column in ("email_hash", "identity_hash")),
+    ]
+    duplicated = sum(n - 1 for counter in counters for n in counter.values() if n > 1)
+    in_site = {o["amazon_order_id"]: o["state"] for o in outcome.site_orders}
+    documents = set(outcome.document_refs())
+    lost = {oid for oid in wanted if oid not in in_site or (in_site[oid] != INCOMPLETE and oid not in documents)}
+    return duplicated, len(lost)
+
+
 def assert_exactly_once(outcome: Outcome, wanted: set[str]) -> None:
     """Every wanted order once in the site and, unless an incomplete AFN order, once in the
     gestionale; nothing else imported; customers and addresses never twice."""
