@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.stores",
     "tests.fixtures.standins",
     "tests.fixtures.mail",
+    "tests.fixtures.broker",
 ]
 
 

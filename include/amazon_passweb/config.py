@@ -372,6 +372,8 @@ class AccountsFile(BaseModel):
     # Amazon's data protection policy: buyer data no longer than 30 days after delivery.
     buyer_data_retention_days: Annotated[int, Field(ge=1, le=30)] = 30
     purge_schedule: str | None = "30 3 * * *"  # every night at 03:30 Italian time
+    # how long Airflow waits before each of the two retries of a failed task of an account's import
+    import_retry_delay_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     spesa_articles: SpesaArticles = SpesaArticles()
     # shipment confirmation, company-wide: gestionale carrier -> Amazon carrier, the delivery
     # documents' sigle, and how many days of them each run reads again
@@ -388,7 +390,7 @@ class AccountsFile(BaseModel):
     def _spesa_articles_once(cls, raw: Any) -> Any:
         for index, entry in enumerate(raw.get("accounts") or [] if isinstance(raw, dict) else []):
             for name in ("spesa_articles", "carriers", "shipment_sigle", "shipment_reread_days", "vat",
-                         "delivery_margin_days",
+                         "delivery_margin_days", "import_retry_delay_seconds",
                          "currencies"):
                 if isinstance(entry, dict) and name in entry:
                     account = entry.get("id", f"#{index + 1}")

@@ -1,4 +1,5 @@
-"""The CI stage's infrastructure: PostgreSQL databases, a Redis broker, the stand-ins, a Celery cluster.
+"""The CI stage's infrastructure: PostgreSQL databases, the stand-ins, a Celery cluster (its Redis
+broker is ``tests/fixtures/broker.py``'s).
 
 Everything is made for the test and removed afterwards, whatever happens: the
 databases are dropped, the broker's queue deleted, every process group killed.
@@ -6,7 +7,6 @@ databases are dropped, the broker's queue deleted, every process group killed.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 
 import pytest
@@ -15,14 +15,10 @@ import yaml
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from sandbox.airflow_cluster import LocalAirflow
 from sandbox.stack import LocalStack
+from tests.fixtures.broker import delete_queue
 from tests.fixtures.postgres import postgres_database
 
-# Redis database 11 belongs to this stage (nothing else in the project uses Redis); each
-# cluster also has a queue of its own, so runs sharing the database never mix their tasks.
-REDIS_URL = "redis://127.0.0.1:6379/11"
 ORDERS, SEED = 300, 7
-# Airflow's Celery executor (with the Redis client) and PostgreSQL's async driver for the metadata database.
-NEEDED = {"airflow.providers.celery": "apache-airflow-providers-celery", "redis": "redis", "asyncpg": "asyncpg"}
 
 
 @pytest.fixture
@@ -51,24 +47,6 @@ def stack(tmp_path, accounts_file, pii_key_in_env) -> Iterator[LocalStack]:
 
 
 @pytest.fixture
-def redis_broker() -> Iterator[str]:
-    missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
-    if missing:
-        pytest.fail(f"the Celery cluster needs {', '.join(missing)} (pinned in requirements.txt): not installed")
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"the Celery broker (Redis at {REDIS_URL}) is not reachable: {exc}")
-    try:
-        yield REDIS_URL
-    finally:
-        client.close()
-
-
-@pytest.fixture
 def cluster(tmp_path, redis_broker, stack, pii_key_in_env) -> Iterator[LocalAirflow]:
     """api-server, scheduler, dag-processor, triggerer and a Celery worker; metadata on PostgreSQL."""
     # The key reaches prepare_site through this process's environment, Airflow through its own.
@@ -80,14 +58,5 @@ def cluster(tmp_path, redis_broker, stack, pii_key_in_env) -> Iterator[LocalAirf
             with airflow:
                 yield airflow
         finally:
-            _delete_queue(redis_broker, airflow.celery_queue)
+            delete_queue(redis_broker, airflow.celery_queue)
 
-
-def _delete_queue(url: str, queue: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        client.delete(queue, f"_kombu.binding.{queue}")
-    finally:
-        client.close()

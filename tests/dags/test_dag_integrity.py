@@ -46,6 +46,9 @@ def test_account_dag_shape(dagbag):
         "fetch", "select", "reconcile", "create_orders", "push_partial", "read_shipments", "confirm_shipments",
         "report", "advance_watermark",
     ]
+    # A failed task (a killed task process included) is retried in the same run, twice, a minute apart
+    # unless the accounts file's import_retry_delay_seconds says otherwise.
+    assert {(t.retries, t.retry_delay.total_seconds()) for t in dag.tasks} == {(2, 60)}
     # A cron schedule must give each run a real data interval, so runs can be backfilled.
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
 

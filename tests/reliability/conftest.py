@@ -1,7 +1,7 @@
 """Fixtures of the hostile input and leak tests: a seeded site store, and the gestionale stand-in
 with this folder's WebAPI user (whose password a test looks for where it must not be) and a client
 for it. Module-scoped: each of those test modules runs one import batch. The PII key is the shared
-one (tests/fixtures/keys.py)."""
+one (tests/fixtures/keys.py). And the "reliability figures" section of pytest's summary."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from amazon_passweb.gestionale.settings import WebApiSettings
 from sandbox.gestionale.gate import AuthSettings
 from sandbox.gestionale.server import RunningStandIn, running_standin
 from tests.fixtures.stores import open_seeded_store
+from tests.reliability.figures import REPORTED
 
 WEBAPI_USER = "webapi-reliability"
 WEBAPI_PASSWORD = "Gestionale-Pwd-7d1c9e55b2"  # known, so a test can look for it where it must not be
@@ -52,3 +53,11 @@ def gestionale_standin(tmp_path_factory) -> Iterator[RunningStandIn]:
 @pytest.fixture(scope="module")
 def gestionale_client(gestionale_standin: RunningStandIn) -> GestionaleClient:
     return gestionale_client_for(gestionale_standin)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The figures the crash tests reported (``figures.py``), one line each, at the end of the run."""
+    if REPORTED:
+        terminalreporter.section("reliability figures")
+        for line in REPORTED:
+            terminalreporter.write_line(line)

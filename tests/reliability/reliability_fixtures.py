@@ -180,7 +180,12 @@ class Outcome:
 
 
 def read_outcome(services: Services) -> Outcome:
-    engine = create_engine(services.site_url)
+    return read_outcome_at(services.site_url, services.gestionale.store.path)
+
+
+def read_outcome_at(site_url: str, gestionale_db: str | Path) -> Outcome:
+    """The site database at ``site_url`` and the gestionale stand-in's SQLite file, read directly."""
+    engine = create_engine(site_url)
     try:
         with engine.connect() as db:
             def rows(sql: str) -> list[dict[str, Any]]:
@@ -193,7 +198,7 @@ def read_outcome(services: Services) -> Outcome:
             runs = rows("SELECT run_id, outcome, started_at, finished_at, message FROM import_runs ORDER BY id")
     finally:
         engine.dispose()
-    with contextlib.closing(sqlite3.connect(services.gestionale.store.path)) as db:
+    with contextlib.closing(sqlite3.connect(gestionale_db)) as db:
         def records(table: str) -> list[dict[str, Any]]:
             return [json.loads(data) for (data,) in db.execute(f"SELECT data FROM {table} ORDER BY rowid")]
 
@@ -221,9 +226,30 @@ def duplicates(counter: Counter) -> dict:
     return {key: n for key, n in counter.items() if n > 1}
 
 
-def assert_exactly_once(outcome: Outcome, wanted: set[str]) -> None:
+def exactly_once_figures(outcome: Outcome, wanted: set[str]) -> tuple[int, int]:
+    """(duplicated, lost): records beyond the first of any order, document, customer or address, in
+    the site or the gestionale; wanted orders missing from the site or, unless an incomplete AFN
+    order, from the gestionale. The figures' counterpart of :func:`assert_exactly_once`."""
+    counters = [
+        outcome.site_order_ids(),
+        outcome.document_refs(),
+        Counter(customer_key(c) for c in outcome.clienti),
+        Counter(address_key(a) for a in outcome.indirizzi),
+        Counter((a["customer_id"], a["key_hash"]) for a in outcome.site_addresses),
+        *(Counter(c[column] for c in outcome.site_customers if c[column])
+          for column in ("email_hash", "identity_hash")),
+    ]
+    duplicated = sum(n - 1 for counter in counters for n in counter.values() if n > 1)
+    in_site = {o["amazon_order_id"]: o["state"] for o in outcome.site_orders}
+    documents = set(outcome.document_refs())
+    lost = {oid for oid in wanted if oid not in in_site or (in_site[oid] != INCOMPLETE and oid not in documents)}
+    return duplicated, len(lost)
+
+
+def assert_exactly_once(outcome: Outcome, wanted: set[str], placeholders: frozenset[str] = frozenset()) -> None:
     """Every wanted order once in the site and, unless an incomplete AFN order, once in the
-    gestionale; nothing else imported; customers and addresses never twice."""
+    gestionale; nothing else imported; customers and addresses never twice. ``placeholders``: the
+    gestionale customers the integrator made by hand (AFN placeholders), no site customer's."""
     site_ids = outcome.site_order_ids()
     assert not duplicates(site_ids), f"site orders twice: {duplicates(site_ids)}"
     assert set(site_ids) == wanted, (
@@ -240,9 +266,12 @@ def assert_exactly_once(outcome: Outcome, wanted: set[str]) -> None:
 
     gestionale_customers = Counter(customer_key(c) for c in outcome.clienti)
     assert not duplicates(gestionale_customers), f"gestionale customers twice: {duplicates(gestionale_customers)}"
-    codes = [c["gestionale_code"] for c in outcome.site_customers if c["gestionale_code"]]
-    assert set(codes) == {c["codice"] for c in outcome.clienti}, (
-        "each gestionale customer is a site customer's, and each pushed site customer has its code")
+    codes = {c["gestionale_code"] for c in outcome.site_customers if c["gestionale_code"]}
+    in_gestionale = {c["codice"] for c in outcome.clienti} - placeholders
+    assert codes == in_gestionale, (
+        "each gestionale customer is a site customer's, and each pushed site customer has its code: "
+        f"only in the site {sorted(codes - in_gestionale)[:10]}, "
+        f"only in the gestionale {sorted(in_gestionale - codes)[:10]}")
     for column in ("email_hash", "identity_hash"):
         keys = Counter(c[column] for c in outcome.site_customers if c[column])
         assert not duplicates(keys), f"site customers twice by {column}"

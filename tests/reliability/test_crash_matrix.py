@@ -1,11 +1,16 @@
 """Crash matrix: the process running the import is killed with SIGKILL at every task boundary and
 inside the fetch, reconcile, create and push steps; the next run must leave every order exactly
-once in the site and the gestionale, with no customer or address twice, and none lost.
+once in the site and the gestionale, with no customer or address twice, and none lost. Every kill
+point runs with the site database on SQLite and on PostgreSQL.
 
 Each case: a worker process (``tests/reliability/crash_worker.py``) runs the account DAG's task
 bodies against the stand-ins and kills itself at the crash point; then a new run (another run id,
 as Airflow's next manual or scheduled run; the killed one is no longer active) imports from the
-same window in this process. Its result is compared with a run that never crashed.
+same window in this process. Its result is compared with a run that never crashed, made once on
+SQLite: both dialects must leave the same records. The same-run retry by Airflow itself, with a
+real task process, is ``test_airflow_task_kills.py``.
+
+Figures (``figures.py``): one line per dialect, e.g. "crash matrix [postgresql]: 15 kill points, ...".
 """
 
 from __future__ import annotations
@@ -15,23 +20,46 @@ import signal
 import pytest
 
 from tests.reliability.crash_worker import BOUNDARY_POINTS, CRASH_POINTS, INSIDE_POINTS, run_import
+from tests.reliability.figures import Figure, report
 from tests.reliability.reliability_fixtures import (
     assert_exactly_once,
+    exactly_once_figures,
     orders_for_test,
     read_outcome,
     run_worker,
     running_services,
+    site_database,
     wanted_orders,
 )
 
 pytestmark = pytest.mark.slow
-ORDERS = orders_for_test(70, seed=23)
+GENERATED = 70
+ORDERS = orders_for_test(GENERATED, seed=23)
 WANTED = set(wanted_orders(ORDERS))
+SITE_DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="module")
+def matrix_figures():
+    """One figure per dialect, reported when the module's cases are done."""
+    figures: dict[str, Figure] = {}
+    yield figures
+    for figure in figures.values():
+        figure.what = f"{figure.cases} kill points"
+        report(figure)
 
 
 @pytest.fixture
-def services(tmp_path, monkeypatch):
-    with running_services(tmp_path, ORDERS) as running:
+def figure(site_dialect, matrix_figures) -> Figure:
+    return matrix_figures.setdefault(
+        site_dialect, Figure(f"crash matrix [{site_dialect}]", orders=len(WANTED), generated=GENERATED))
+
+
+@pytest.fixture
+def services(site_dialect, figure, tmp_path, monkeypatch):
+    """The stand-ins and a site database of the dialect; the case's time counts in the figure."""
+    with figure.timed(), site_database(site_dialect, tmp_path) as url, \
+            running_services(tmp_path, ORDERS, site_url=url) as running:
         for name, value in running.env().items():
             monkeypatch.setenv(name, value)
         yield running
@@ -39,7 +67,7 @@ def services(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def reference_counts(tmp_path_factory):
-    """What a run that never crashed leaves behind."""
+    """What a run that never crashed leaves behind (on SQLite; PostgreSQL must leave the same)."""
     with running_services(tmp_path_factory.mktemp("reference"), ORDERS) as running, pytest.MonkeyPatch.context() as mp:
         for name, value in running.env().items():
             mp.setenv(name, value)
@@ -55,8 +83,9 @@ def test_the_matrix_has_at_least_eight_points_inside_and_between_steps():
     assert len(BOUNDARY_POINTS) == 8
 
 
+@pytest.mark.parametrize("site_dialect", SITE_DIALECTS)
 @pytest.mark.parametrize("point", CRASH_POINTS)
-def test_a_run_after_a_crash_imports_every_order_exactly_once(services, reference_counts, point):
+def test_a_run_after_a_crash_imports_every_order_exactly_once(services, figure, reference_counts, point):
     crashed = run_worker(services, "--run-id", "manual__crashed", "--crash", point)
     assert crashed.returncode == -signal.SIGKILL, (
         f"the worker did not reach {point} (exit {crashed.returncode}):\n{crashed.stderr[-3000:]}")
@@ -64,6 +93,7 @@ def test_a_run_after_a_crash_imports_every_order_exactly_once(services, referenc
     summary = run_import("manual__after_crash")
 
     outcome = read_outcome(services)
+    figure.add(*exactly_once_figures(outcome, WANTED))
     assert_exactly_once(outcome, WANTED)
     assert outcome.counts() == reference_counts, "the crash left more or fewer records than a clean run"
     runs = {run["run_id"]: run for run in outcome.import_runs}

@@ -1,9 +1,11 @@
 """Shipment confirmation killed with SIGKILL: after the package is recorded in the site and before
 Amazon is called, and after Amazon accepted a package but before the site recorded it. The next run
-must leave exactly one package per delivery document at Amazon, every shipment confirmed.
+must leave exactly one package per delivery document at Amazon, every shipment confirmed. Both kill
+points run with the site database on SQLite and on PostgreSQL.
 
 The worker (``tests/reliability/crash_worker.py``) runs the account DAG's task bodies against the
-stand-ins; the delivery notes are written beforehand through the gestionale's WebAPI."""
+stand-ins; the delivery notes are written beforehand through the gestionale's WebAPI.
+Figures (``figures.py``): one line per dialect, "shipment crashes [sqlite]: 2 kill points, ..."."""
 
 from __future__ import annotations
 
@@ -18,11 +20,20 @@ from amazon_passweb.orders.dates import ROME
 from amazon_passweb.orders.status import OrderState, RowKind, ShipmentStatus
 from amazon_passweb.site.unit_of_work import open_site_store
 from tests.reliability.crash_worker import SHIPMENT_POINTS, run_import
-from tests.reliability.reliability_fixtures import ACCOUNT_ID, orders_for_test, run_worker, running_services
+from tests.reliability.figures import Figure, report
+from tests.reliability.reliability_fixtures import (
+    ACCOUNT_ID,
+    orders_for_test,
+    run_worker,
+    running_services,
+    site_database,
+)
 from tests.shipments.delivery_notes import deliver
 
 pytestmark = pytest.mark.slow
-ORDERS = orders_for_test(50, seed=29)
+GENERATED = 50
+ORDERS = orders_for_test(GENERATED, seed=29)
+SITE_DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def _orders(services):
@@ -35,10 +46,26 @@ def _orders(services):
         store.dispose()
 
 
+@pytest.fixture(scope="module")
+def shipment_figures():
+    """One figure per dialect, reported when the module's cases are done."""
+    figures: dict[str, Figure] = {}
+    yield figures
+    for figure in figures.values():
+        figure.what = f"{figure.cases} kill points, {figure.details.get('delivery_documents', 0)} delivery documents"
+        report(figure)
+
+
 @pytest.fixture
-def shipping(tmp_path, monkeypatch):
+def figure(site_dialect, shipment_figures) -> Figure:
+    return shipment_figures.setdefault(site_dialect, Figure(f"shipment crashes [{site_dialect}]", generated=GENERATED))
+
+
+@pytest.fixture
+def shipping(site_dialect, figure, tmp_path, monkeypatch):
     """Orders imported and stored; delivery notes for three of them, one in two packages."""
-    with running_services(tmp_path, ORDERS) as services:
+    with figure.timed(), site_database(site_dialect, tmp_path) as url, \
+            running_services(tmp_path, ORDERS, site_url=url) as services:
         for name, value in services.env().items():
             monkeypatch.setenv(name, value)
         run_import("manual__import")
@@ -63,8 +90,9 @@ def shipping(tmp_path, monkeypatch):
         yield services, [two, *others], notes
 
 
+@pytest.mark.parametrize("site_dialect", SITE_DIALECTS)
 @pytest.mark.parametrize("point", SHIPMENT_POINTS)
-def test_a_run_after_a_crash_leaves_one_package_per_delivery_document(shipping, point):
+def test_a_run_after_a_crash_leaves_one_package_per_delivery_document(shipping, figure, point):
     services, orders, notes = shipping
     crashed = run_worker(services, "--run-id", "manual__crashed", "--crash", point)
     assert crashed.returncode == -signal.SIGKILL, (
@@ -74,10 +102,16 @@ def test_a_run_after_a_crash_leaves_one_package_per_delivery_document(shipping, 
 
     _, shipments = _orders(services)
     recorded = [s for order in orders for s in shipments[order.id]]
-    assert len(recorded) == notes and {s.status for s in recorded} == {ShipmentStatus.CONFIRMED}
     with OrdersClient(SpApiSettings(**(services.amazon.settings_kwargs() | {"timeout": 10.0}))) as amazon:
-        for order in orders:
-            state = amazon.shipment_state(order.amazon_order_id)
-            mine = shipments[order.id]
-            assert state.package_reference_ids == {s.package_reference_id for s in mine}, order.amazon_order_id
-            assert state.tracking_numbers == {s.tracking_number for s in mine}
+        at_amazon = {order.id: amazon.shipment_state(order.amazon_order_id) for order in orders}
+    packages = sum(len(state.package_reference_ids) for state in at_amazon.values())
+    tracked = set().union(*(state.tracking_numbers for state in at_amazon.values()))
+    figure.orders = len(orders)
+    figure.add(duplicated=max(0, packages - notes) + max(0, len(recorded) - notes),
+               lost=len({s.tracking_number for s in recorded} - tracked) + max(0, notes - len(recorded)))
+    figure.details["delivery_documents"] = notes
+    assert len(recorded) == notes and {s.status for s in recorded} == {ShipmentStatus.CONFIRMED}
+    for order in orders:
+        state, mine = at_amazon[order.id], shipments[order.id]
+        assert state.package_reference_ids == {s.package_reference_id for s in mine}, order.amazon_order_id
+        assert state.tracking_numbers == {s.tracking_number for s in mine}

@@ -171,6 +171,18 @@ def test_the_delivery_margin_is_company_wide_ten_days_by_default_and_bounded(raw
         parse_accounts(raw)
 
 
+@pytest.mark.parametrize("seconds", [0, 3601])
+def test_the_import_retry_delay_is_company_wide_a_minute_by_default_and_bounded(raw, seconds):
+    """How long Airflow waits before retrying a failed import task (a killed task process)."""
+    assert parse_accounts(copy.deepcopy(raw)).import_retry_delay_seconds == 60
+    assert parse_accounts(copy.deepcopy(raw) | {"import_retry_delay_seconds": 5}).import_retry_delay_seconds == 5
+    with pytest.raises(ConfigError, match="import_retry_delay_seconds"):
+        parse_accounts(copy.deepcopy(raw) | {"import_retry_delay_seconds": seconds})
+    raw["accounts"][0]["import_retry_delay_seconds"] = 5
+    with pytest.raises(ConfigError, match="it is company-wide"):
+        parse_accounts(raw)
+
+
 def test_spesa_articles_are_company_wide_configuration_with_the_usual_defaults(raw):
     """Proves issue #17 item 8: the spesa articles and the rounding VAT exemption are read from the accounts file,
     default to SCSPED/CONFREG/PROMO/ARROTOND/E15, and reach every account."""

@@ -38,7 +38,9 @@ Only one run of this DAG is active at a time; further runs wait.
 """
 
 
-def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
+def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome", *, retry_delay_s: int = 60):
+    """``retry_delay_s``: the accounts file's ``import_retry_delay_seconds``, the wait before each of
+    the two retries of a failed task (a killed task process, an unreachable gestionale, a busy account)."""
     schedule = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
 
     @dag(
@@ -47,7 +49,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome"):
         schedule=schedule,
         catchup=False,
         max_active_runs=1,
-        default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+        default_args={"retries": 2, "retry_delay": timedelta(seconds=retry_delay_s)},
         tags=["amazon", "orders", account.id],
         doc_md=DOC_MD.format(
             id=account.id,
