@@ -138,6 +138,8 @@ def test_killed_task_processes_are_retried_by_airflow_in_the_same_run(airflow, e
 
     assert run["state"] == "success", failure(airflow, run_id)
     assert {task: tries[task] for task in KILLED} == dict.fromkeys(KILLED, 2), tries
+    # the run record counts the orders of both tries of create_orders, not only the retry's
+    assert figure.details["import_run_counts"]["created"] == len(outcome.site_orders)
     assert {t for t, n in tries.items() if n != 1} == set(KILLED), f"only the killed tasks were tried again: {tries}"
     for task, states in killed_tries.items():
         assert states.get(1) in ("up_for_retry", "failed") and states.get(2) == "success", (task, states)

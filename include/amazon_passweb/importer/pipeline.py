@@ -163,6 +163,9 @@ class AccountImport:
         """The new site orders; then, if the account now has a placeholder customer, its waiting
         incomplete AFN orders go to it (so the push that follows carries them)."""
         created = steps.create_site_orders(self.store, self.account, self.run_id, self.import_run_id)
+        if self.import_run_id:  # the run's whole count: an earlier, killed try of this task committed some
+            with self.store.unit_of_work() as uow:
+                created["created"] = sum(uow.orders.created_by_import(self.import_run_id).values())
         released = steps.release_incomplete_afn(self.store, self.account, self.run_id)
         if released:
             created["afn_released"] = released

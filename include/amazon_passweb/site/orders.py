@@ -57,6 +57,15 @@ class OrderRepository:
             query = query.where(ORDERS.c.account == account)
         return self._orders(self._session.execute(query).all())
 
+    def created_by_import(self, import_run_id: int) -> dict[str, int]:
+        """How many orders the import run ``import_run_id`` created, by state, all its tries
+        together: a retried task must count what its killed try committed too."""
+        found = self._session.execute(
+            select(ORDERS.c.state, func.count()).where(ORDERS.c.import_run_id == import_run_id)
+            .group_by(ORDERS.c.state)
+        ).all()
+        return {state: count for state, count in found}
+
     def by_document_keys(self, account: str, keys: Iterable[str]) -> list[OrderRecord]:
         """The account's orders stored in the gestionale under these document keys ("OX+2+541"), with
         their rows; a key may name orders of several years (numbers start again each year)."""
