@@ -162,7 +162,7 @@ def _acquire(store: SiteStore, key: str, holder: str, policy: LeasePolicy,
         if time.monotonic() >= deadline:
             log.warning("gestionale writes deferred: %s", _held(current))
             raise GestionaleBusy(f"another push writes with this WebAPI user: {_held(current)}; "
-                                 f"waited {policy.wait.total_seconds():.0f} s")
+                                 f"waited {policy.wait.total_seconds():g} s")
         if current.holder != seen:
             log.info("waiting up to %.0f s for the gestionale write lease: %s", policy.wait.total_seconds(),
                      _held(current))

@@ -267,9 +267,8 @@ TEXTS: dict[Kind, str] = {
         "la prossima sincronizzazione"
     ),
     Kind.GESTIONALE_BUSY: (
-        "Un altro invio al gestionale con lo stesso utente WebAPI era in corso: questo invio è rimandato per "
-        "non creare due volte gli stessi documenti o clienti. Gli ordini non inviati restano Registrato e li "
-        "invia la prossima esecuzione; il dettaglio (chi stava scrivendo) è nel log del task"
+        "Un altro invio al gestionale con lo stesso utente WebAPI era in corso: invio rimandato per non "
+        "duplicare documenti o clienti; gli ordini restano Registrato e li invia la prossima esecuzione"
     ),
     Kind.GESTIONALE_ERROR: (
         "Il gestionale ha risposto in modo inatteso: gli ordini non inviati restano Registrato e li invia la "
