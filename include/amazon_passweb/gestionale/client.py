@@ -377,7 +377,7 @@ class GestionaleClient:
 class _ContoCounter:
     """The next free conto of each mastro: found once per client with ``highest_conto``, then
     counted here. Safe because the product's gestionale writes are exclusive (one push at a
-    time per WebAPI user); a conto someone else takes meanwhile is skipped on refusal."""
+    time per WebAPI user: the site's write lease); a conto someone else takes meanwhile is skipped on refusal."""
 
     def __init__(self, client: GestionaleClient):
         self._client = client
