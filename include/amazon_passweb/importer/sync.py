@@ -36,7 +36,7 @@ from amazon_passweb.notify.messages import Kind, message, sync_label
 from amazon_passweb.site.errors import SyncAlreadyRunning
 from amazon_passweb.site.records import QuotaUsage
 from amazon_passweb.site.runs import QUOTA_TIME_ZONE
-from amazon_passweb.site.states import SyncType
+from amazon_passweb.site.states import OrderState, SyncType
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,10 @@ def _push_all(store: SiteStore, client: GestionaleClient, accounts: AccountsFile
               failed_imports: Mapping[str, str]) -> tuple[AccountResult, ...]:
     """Every importing account's Registrato orders, whatever its import did: orders of an account
     whose import failed this time may still be waiting from an earlier run. One write lease for all
-    of them (``GestionaleBusy`` when another push kept it for the whole wait)."""
+    of them (``GestionaleBusy`` when another push kept it for the whole wait), taken only when some
+    order waits: a sync with nothing to send never waits behind another push."""
+    if not _orders_waiting(store, accounts):
+        return _import_only(accounts, failed_imports)
     results = []
     with exclusive_writes(store, client, lease_holder(run_id, "sync")):
         for account in accounts.importing_accounts:
@@ -215,6 +218,12 @@ def _push_all(store: SiteStore, client: GestionaleClient, accounts: AccountsFile
             results.append(AccountResult(account.id, account.description, failed_imports.get(account.id),
                                          counts["pushed"], counts["failed"]))
     return tuple(results)
+
+
+def _orders_waiting(store: SiteStore, accounts: AccountsFile) -> bool:
+    with store.unit_of_work(read_only=True) as uow:
+        return any(uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=1)
+                   for account in accounts.importing_accounts)
 
 
 def _import_only(accounts: AccountsFile, failed_imports: Mapping[str, str]) -> tuple[AccountResult, ...]:
