@@ -310,7 +310,7 @@ class GestionaleClient:
         try:
             return self._create_once(CUSTOMERS, {"codice": codice, **customer.payload}, find, may_exist=False)
         except DocumentRefused:
-            if found := find():  # an earlier attempt whose answer was lost did create it
+            if found := find():  # an earlier push's create, whose answer was lost, did create it
                 return Created(found, True)
             if self.get_customer(codice) is None:
                 raise  # refused for its data: nothing to do with the code

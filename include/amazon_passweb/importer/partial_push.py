@@ -137,7 +137,8 @@ def _push_account_orders(store: SiteStore, client: GestionaleClient, account: Ac
         for order, result in zip(orders, results, strict=True):
             _record(store, account, order, result, run_id)
             outcome["pushed" if result.ok else "failed"] += 1
-            outcome["uncertain"] += result.uncertain is not None
+            if result.uncertain is not None:
+                outcome["uncertain"] += 1
         log.info("gestionale: %d documents stored, %d failed so far",
                  outcome["pushed"], outcome["failed"])
     return outcome
