@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import threading
+import datetime as dt
+import time
 
 from gestionale_builders import customer, make_settings, order
 from gestionale_builders import shipping as shipping_address
@@ -66,35 +67,67 @@ def test_outage_window_during_a_push(standin, client, account):
     assert standin.standin.count_customers() == 5
 
 
-def test_two_pushes_racing_on_the_same_orders_do_not_duplicate_documents(standin, client, account):
-    """Two threads pushing the same already-sent orders (may_exist) only find them."""
-    items = [OrderPush(order(f"405-5555555-{n:07d}")) for n in range(4)]
-    push_orders(client, account, items)
-    threads = [threading.Thread(target=push_orders, args=(client, account, items)) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert standin.standin.count_documents() == 4 and standin.standin.count_customers() == 1
-
-
-def test_lost_answers_beyond_the_budget_give_up_without_duplicates(standin, account):
-    client = GestionaleClient(make_settings(standin.base_url, max_unknown_outcomes=2), settle_s=0.01)
+def test_a_later_push_racing_late_commits_finds_them_and_sends_nothing_again(standin, account):
+    """The first push's documents all commit late (after its read timeout and its search); a second push
+    starts while they are still landing, a third once they have all landed. Nothing is sent twice: the
+    second finds those already committed and leaves the others uncertain, the third finds them all."""
+    client = GestionaleClient(make_settings(standin.base_url, read_timeout_s=0.3, max_concurrency=2),
+                              settle_s=0.1)
     code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
-    standin.faults.update(drop_before_commit_next=2)  # lost before anything is stored, searches answer
-    result = push_order(client, account, OrderPush(order(AMAZON_ID), customer_code=code, may_exist=False))
-    assert not result.ok and "GestionaleUnavailable" in result.error and "2 answers" in result.error
+    ids = [f"405-5555555-{n:07d}" for n in range(6)]
+    standin.faults.update(commit_late_next=len(ids), commit_late_s=1.2)
+    first = push_orders(client, account, [OrderPush(order(i), customer_code=code, may_exist=False) for i in ids])
+    assert all(r.uncertain is not None and r.uncertain.target == "document" for r in first), [r.error for r in first]
+    last_commit_at = max(r.uncertain.posted_at for r in first) + dt.timedelta(seconds=1.2)
+
+    def retry() -> list:  # as the next runs push them: the site passes each uncertain POST's time back
+        return push_orders(client, account, [OrderPush(order(i), customer_code=code,
+                                                       uncertain_document=r.uncertain.posted_at)
+                                             for i, r in zip(ids, first, strict=True)])
+
+    racing = retry()
+    assert not any(r.document_created for r in racing)
+    assert all(r.ok or r.uncertain is not None for r in racing), [r.error for r in racing]
+    time.sleep(max(0.0, (last_commit_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.3)
+    settled = retry()
+    assert all(r.ok and not r.document_created for r in settled), [r.error for r in settled]
+    assert standin.standin.count_documents() == len(ids)
+    for amazon_id in ids:
+        assert standin.standin.count_documents(rif_nr_attuale=amazon_id) == 1
+
+
+def test_a_create_lost_before_commit_is_not_sent_again_before_the_wait(standin, account):
+    """The answer is lost and nothing is stored: the push does not send it again, nor does a later push
+    within ``uncertain_wait_s`` of that POST; once the wait has passed it is created, once."""
+    client = GestionaleClient(make_settings(standin.base_url, read_timeout_s=0.3, uncertain_wait_s=1.5),
+                              settle_s=0.05)
+    code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
+    standin.faults.update(drop_before_commit_next=1)
+    item = OrderPush(order(AMAZON_ID), customer_code=code, may_exist=False)
+    parked = push_order(client, account, item)
+    assert not parked.ok and parked.uncertain is not None and "UncertainCreate" in parked.error
+    assert parked.uncertain.recreate_after == parked.uncertain.posted_at + dt.timedelta(seconds=1.5)
     assert standin.standin.count_documents() == 0
-    # the next push stores it, once
-    assert push_order(client, account, OrderPush(order(AMAZON_ID), customer_code=code)).document_created
+    requests_before = standin.standin.gate.stats["requests"]
+    again = push_order(client, account, OrderPush(item.order, customer_code=code,
+                                                  uncertain_document=parked.uncertain.posted_at))
+    assert again.uncertain is not None and again.uncertain.posted_at == parked.uncertain.posted_at
+    assert standin.standin.gate.stats["requests"] == requests_before + 1, "one search, no create"
+    time.sleep(max(0.0, (parked.uncertain.recreate_after - dt.datetime.now(dt.UTC)).total_seconds()))
+    created = push_order(client, account, OrderPush(item.order, customer_code=code,
+                                                    uncertain_document=parked.uncertain.posted_at))
+    assert created.ok and created.document_created
     assert standin.standin.count_documents() == 1
 
 
-def test_searches_through_an_outage_longer_than_the_budget_give_up(standin, account):
+def test_a_create_whose_search_fails_too_stays_uncertain(standin, account):
+    """An outage longer than the retry budget drops the create and then its search: the outcome is just
+    as uncertain, so the order is parked, not sent again."""
     client = GestionaleClient(make_settings(standin.base_url, retry_budget_s=0.3), settle_s=0.01)
     code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
     standin.faults.update(outage_s=3)
     result = push_order(client, account, OrderPush(order(AMAZON_ID), customer_code=code, may_exist=False))
-    assert not result.ok and "GestionaleUnavailable" in result.error
+    assert not result.ok and result.uncertain is not None, result.error
+    assert "the search failed too (GestionaleUnavailable" in result.error
     standin.faults.update(outage_s=0)
     assert standin.standin.count_documents() == 0

@@ -92,6 +92,10 @@ class Services:
     accounts_file: Path | None = None  # default: the example accounts
     amazon_timeout_s: float = 5.0  # the SP-API client's read timeout
     gestionale_retry_budget_s: float = 60.0  # how long the WebAPI client rides out 503s and outages
+    # A killed worker's write lease frees this long after its last renewal (the product's default is
+    # 120 s): the run after a crash need not wait two minutes for it.
+    gestionale_lease_ttl_s: float = 4.0
+    gestionale_uncertain_wait_s: float | None = None  # None: the product's default (30 minutes)
 
     def env(self) -> dict[str, str]:
         """The connections, as an integrator sets them, plus the test-wide Airflow settings."""
@@ -109,7 +113,9 @@ class Services:
                 "login": GESTIONALE["user"], "password": GESTIONALE["password"],
                 "extra": {"dominio": GESTIONALE["dominio"], "azienda": GESTIONALE["azienda"],
                           "retry_budget_s": self.gestionale_retry_budget_s, "read_timeout_s": 10,
-                          "connect_timeout_s": 2}}),
+                          "connect_timeout_s": 2, "write_lease_ttl_s": self.gestionale_lease_ttl_s,
+                          **({"uncertain_wait_s": self.gestionale_uncertain_wait_s}
+                             if self.gestionale_uncertain_wait_s else {})}}),
             f"AIRFLOW_CONN_{load_accounts().smtp_conn_id.upper()}": smtp_connection_json(self.smtp_port),
             "AIRFLOW_CONN_PASSWEB_SITE": json.dumps({"conn_type": "generic", "host": self.site_url}),
             "SITE_PII_KEY": self.pii_key,
@@ -166,6 +172,7 @@ class Outcome:
     documents: list[dict[str, Any]]
     clienti: list[dict[str, Any]]
     indirizzi: list[dict[str, Any]]
+    sync_runs: list[dict[str, Any]] = field(default_factory=list)
 
     def site_order_ids(self) -> Counter[str]:
         return Counter(o["amazon_order_id"] for o in self.site_orders)
@@ -196,6 +203,7 @@ def read_outcome_at(site_url: str, gestionale_db: str | Path) -> Outcome:
             customers = rows("SELECT id, email_hash, identity_hash, gestionale_code FROM customers")
             addresses = rows("SELECT id, customer_id, key_hash, gestionale_address_id FROM addresses")
             runs = rows("SELECT run_id, outcome, started_at, finished_at, message FROM import_runs ORDER BY id")
+            syncs = rows("SELECT run_id, sync_type, outcome, started_at, finished_at FROM sync_runs ORDER BY id")
     finally:
         engine.dispose()
     with contextlib.closing(sqlite3.connect(gestionale_db)) as db:
@@ -203,7 +211,7 @@ def read_outcome_at(site_url: str, gestionale_db: str | Path) -> Outcome:
             return [json.loads(data) for (data,) in db.execute(f"SELECT data FROM {table} ORDER BY rowid")]
 
         documents, clienti, indirizzi = records("documenti"), records("clienti"), records("indirizzi")
-    return Outcome(site_orders, customers, addresses, runs, documents, clienti, indirizzi)
+    return Outcome(site_orders, customers, addresses, runs, documents, clienti, indirizzi, syncs)
 
 
 def customer_key(record: dict) -> tuple:

@@ -1,5 +1,5 @@
 """A manual, a scheduled and a pre-sync import of one account, started at the same instant in three
-processes, on SQLite and on PostgreSQL.
+processes, on SQLite and on PostgreSQL; and three imports that overlap whole, pushes included.
 
 In Airflow the account DAG has ``max_active_runs=1``, so extra runs queue; behind that, the site
 database lets one import of an account run at a time (a partial unique index on the open import
@@ -99,6 +99,37 @@ def test_overlapping_imports_without_the_run_guard_still_create_nothing_twice(tm
             run_import("manual__after-overlap")
         outcome = read_outcome(services)
     assert_exactly_once(outcome, WANTED)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_overlapping_imports_that_push_at_once_create_nothing_twice_in_the_gestionale(tmp_path, dialect):
+    """Three imports of the account overlapping whole (no run guard), each pushing the same Registrato
+    orders, their new customers and addresses, at the same time, with the WebAPI slowed so that the
+    pushes overlap. Airflow's pool is not there: only the site's write lease keeps them apart. Expected:
+    the pushes ran one after the other (their partial sync runs do not overlap), and the gestionale has
+    every document, customer and address once."""
+    with site_database(dialect, tmp_path) as url, running_services(tmp_path, ORDERS, site_url=url) as services:
+        services.gestionale.faults.update(latency_s=0.05)  # each push lasts a few seconds
+        alive, start_line = tmp_path / "alive", tmp_path / "go"
+        alive.mkdir()
+        workers = {f"{run_id}-pushing": start_worker(
+            services, "--run-id", f"{run_id}-pushing", "--kind", "manual", "--alive-dir", str(alive),
+            "--wait-for", str(start_line), "--without-run-guard") for run_id in RUNS}
+        results = _start_together(workers, alive, start_line)
+        failed = {run_id: err[-2000:] for (run_id, (_, err)), w in zip(results.items(), workers.values(),
+                                                                        strict=True) if w.returncode}
+        assert not failed, failed
+        summaries = [json.loads(line)["summary"] for out, _ in results.values() for line in out.splitlines()
+                     if line.startswith('{"summary"')]
+        outcome = read_outcome(services)
+    assert len(summaries) == len(workers) and not any(s.get("push_busy") for s in summaries)
+    assert sum(s["pushed"] for s in summaries) == sum(1 for o in outcome.site_orders if o["state"] == "Memorizzato")
+    assert_exactly_once(outcome, WANTED)
+    pushes = sorted((_as_datetime(run["started_at"]), _as_datetime(run["finished_at"]))
+                    for run in outcome.sync_runs if run["sync_type"] == "partial")
+    assert len(pushes) == len(workers), outcome.sync_runs
+    for (_, previous_end), (next_start, _) in zip(pushes, pushes[1:], strict=False):
+        assert next_start >= previous_end, f"two pushes overlapped: {pushes}"
 
 
 def _start_together(workers: dict[str, subprocess.Popen], alive: Path, start_line: Path) -> dict[str, tuple]:

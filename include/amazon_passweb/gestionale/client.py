@@ -1,10 +1,14 @@
 """The gestionale WebAPI client: reads, searches, and creates that happen exactly once.
 
-Creates are not idempotent in the WebAPI. When a create's answer is lost (timeout, dropped
-connection) the client waits ``settle_s``, searches for the record by its external key
-(``rif_nr_attuale`` for documents, the mapping's lookup for customers and addresses) and
-only creates again if it is not there. ``may_exist=True`` searches before the first attempt
-too: use it whenever an earlier run may have sent the record (the importer knows).
+Creates are not idempotent in the WebAPI, and a gestionale may commit a create after the client gave
+up waiting for its answer. So a create is sent at most once per decision: when its answer is lost
+(timeout, dropped connection, 408, 5001) the client waits ``settle_s`` and searches for the record by
+its external key (``rif_nr_attuale`` for documents, the mapping's lookup for customers and addresses).
+Found: it is the record. Not found: the outcome stays uncertain (``UncertainCreate``) and the client
+never sends it again itself; the caller records when that POST was sent and passes it back as
+``uncertain_since`` to later pushes, which search first and create again only once
+``uncertain_wait_s`` has passed since that POST with the record still absent. ``may_exist=True``
+searches before the first attempt too: use it whenever an earlier run may have sent the record.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import parse_qs, quote, urlsplit
 
 from amazon_passweb.gestionale.errors import (
     DocumentRefused,
-    GestionaleUnavailable,
+    GestionaleError,
     OutcomeUnknown,
+    PushStopped,
+    UncertainCreate,
     UnexpectedResponse,
 )
 from amazon_passweb.gestionale.mapping import MappedRecord
@@ -58,6 +65,8 @@ MAX_PAGE = 1000  # the WebAPI's largest "max"
 MAX_PAGES = 10_000  # a listing that keeps answering "next" past this is a fault, not data to wait for
 STAMP_RE = re.compile(r"^\d{8} \d{6}$")  # AAAAMMGG HHMMSS, the WebAPI's date-time format
 CODE_CLASH_RETRIES = 20  # conti taken by someone else between our search and our create
+# What each create makes, as the site records an uncertain one (UncertainCreate.target).
+TARGETS = {ORDERS: "document", CUSTOMERS: "customer", ADDRESSES: "address"}
 
 
 @dataclass(frozen=True)
@@ -94,11 +103,28 @@ def key_path(resource: str, key: str) -> tuple[str, dict[str, str] | None]:
 class GestionaleClient:
     """Thread-safe: share one client between the threads of a push."""
 
-    def __init__(self, settings: WebApiSettings, *, transport: Transport | None = None, settle_s: float = 1.0):
+    def __init__(self, settings: WebApiSettings, *, transport: Transport | None = None, settle_s: float = 1.0,
+                 clock: Callable[[], dt.datetime] | None = None):
         self.settings = settings
         self.transport = transport or Transport(settings)
         self.settle_s = settle_s
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._conti = _ContoCounter(self)
+
+    @contextmanager
+    def guard_writes(self, guard: Callable[[], None]) -> Iterator[None]:
+        """Every create and revision sent meanwhile first calls ``guard``, which raises (a PushStopped)
+        when this client may no longer write: the caller's exclusive right to write, checked as late
+        as possible."""
+        self.transport.write_guard = guard
+        try:
+            yield
+        finally:
+            self.transport.write_guard = None
+
+    @property
+    def write_guard(self) -> Callable[[], None] | None:
+        return self.transport.write_guard
 
     def __repr__(self) -> str:
         return f"GestionaleClient({self.settings.base_url!r}, user={self.settings.user!r})"
@@ -247,21 +273,27 @@ class GestionaleClient:
         return next(self.search(CUSTOMERS, filtri, fields=["codice"], page_size=1), None) is not None
 
     # creates, exactly once
-    def create_document(self, document: MappedRecord, *, may_exist: bool = True) -> Created:
-        """Create the order document unless one with its ``rif_nr_attuale`` exists."""
+    def create_document(self, document: MappedRecord, *, may_exist: bool = True,
+                        uncertain_since: dt.datetime | None = None) -> Created:
+        """Create the order document unless one with its ``rif_nr_attuale`` exists. ``uncertain_since``:
+        when an earlier create of it had a lost answer and was not found (see the module's docstring)."""
         reference = document.payload["rif_nr_attuale"]
-        return self._create_once(ORDERS, document.payload, lambda: self.find_document(reference), may_exist)
+        return self._create_once(ORDERS, document.payload, lambda: self.find_document(reference), may_exist,
+                                 uncertain_since)
 
-    def ensure_shipping_address(self, address: MappedRecord, *, may_exist: bool = True) -> Created:
+    def ensure_shipping_address(self, address: MappedRecord, *, may_exist: bool = True,
+                                uncertain_since: dt.datetime | None = None) -> Created:
         find = partial(self.find_shipping_address, address.lookup)
-        return self._create_once(ADDRESSES, address.payload, find, may_exist)
+        return self._create_once(ADDRESSES, address.payload, find, may_exist, uncertain_since)
 
-    def ensure_customer(self, customer: MappedRecord, ledgers: list[str], *, may_exist: bool = True) -> Created:
+    def ensure_customer(self, customer: MappedRecord, ledgers: list[str], *, may_exist: bool = True,
+                        uncertain_since: dt.datetime | None = None) -> Created:
         """Find the customer by its lookup key, or create it under the first of ``ledgers`` (mastri)
         with a free conto: the next one after the highest in use (``customer_code: search``), or
         ``mastro.AUTO`` numbered by the gestionale (``customer_code: auto``)."""
-        if may_exist and (found := self.find_customer(customer.lookup)):
+        if (may_exist or uncertain_since) and (found := self.find_customer(customer.lookup)):
             return Created(found, False)
+        self._still_uncertain(CUSTOMERS, uncertain_since)
         if self.settings.customer_code == "auto":
             return self._create_customer_auto(customer, ledgers)
         for mastro in ledgers:
@@ -278,7 +310,7 @@ class GestionaleClient:
         try:
             return self._create_once(CUSTOMERS, {"codice": codice, **customer.payload}, find, may_exist=False)
         except DocumentRefused:
-            if found := find():  # an earlier attempt whose answer was lost did create it
+            if found := find():  # an earlier push's create, whose answer was lost, did create it
                 return Created(found, True)
             if self.get_customer(codice) is None:
                 raise  # refused for its data: nothing to do with the code
@@ -299,28 +331,53 @@ class GestionaleClient:
                 log.info("mastro %s is full, moving to the next customer mastro", mastro)
         raise DocumentRefused(f"all customer mastri are full ({', '.join(ledgers)}): add one to the account")
 
-    def _create_once(self, resource: str, payload: dict, find: Callable[[], str | None], may_exist: bool) -> Created:
-        if may_exist and (found := find()):
+    def _create_once(self, resource: str, payload: dict, find: Callable[[], str | None], may_exist: bool,
+                     uncertain_since: dt.datetime | None = None) -> Created:
+        """One POST at most. A lost answer is followed, after ``settle_s``, by one search: found, it is the
+        record; not found (or the search failing too), ``UncertainCreate``: never sent again here."""
+        if (may_exist or uncertain_since) and (found := find()):
             return Created(found, False)
-        for attempt in range(1, self.settings.max_unknown_outcomes + 1):
+        self._still_uncertain(resource, uncertain_since)
+        posted_at = self._clock()
+        try:
+            answer = self.transport.request("POST", resource, payload, idempotent=False)
+            return Created(key_from_location(answer.location), True)
+        except OutcomeUnknown as lost:
+            log.warning("%s: searching for it after %.1f s", lost, self.settle_s)
+            time.sleep(self.settle_s)  # let a create still in progress finish before searching
             try:
-                answer = self.transport.request("POST", resource, payload, idempotent=False)
-                return Created(key_from_location(answer.location), True)
-            except OutcomeUnknown as lost:
-                log.warning("%s (attempt %d): searching before trying again", lost, attempt)
-                time.sleep(self.settle_s)  # let a create still in progress finish before searching
                 if found := find():
                     return Created(found, True)
-        raise GestionaleUnavailable(
-            f"{self.settings.max_unknown_outcomes} answers to POST {resource} were lost; "
-            "nothing was duplicated, try again in a later push"
+                searched = "not found by its key"
+            except PushStopped:
+                raise
+            except GestionaleError as error:  # the search failed as well: just as uncertain
+                searched = f"the search failed too ({type(error).__name__}: {error})"
+            raise self._uncertain(resource, posted_at, f"{lost}; {searched}") from lost
+
+    def _still_uncertain(self, resource: str, since: dt.datetime | None) -> None:
+        """Refuse to create again while an earlier uncertain POST of this record may still commit."""
+        if since is not None and self._clock() < since + self._uncertain_wait:
+            raise self._uncertain(resource, since, "an earlier create's outcome is still uncertain and a "
+                                                   "search does not find it yet")
+
+    @property
+    def _uncertain_wait(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.settings.uncertain_wait_s)
+
+    def _uncertain(self, resource: str, posted_at: dt.datetime, why: str) -> UncertainCreate:
+        recreate_after = posted_at + self._uncertain_wait
+        return UncertainCreate(
+            f"POST {resource} sent at {posted_at:%Y-%m-%d %H:%M:%S} UTC: {why}; not sent again before "
+            f"{recreate_after:%Y-%m-%d %H:%M:%S} UTC",
+            target=TARGETS.get(resource, resource), posted_at=posted_at, recreate_after=recreate_after,
         )
 
 
 class _ContoCounter:
     """The next free conto of each mastro: found once per client with ``highest_conto``, then
     counted here. Safe because the product's gestionale writes are exclusive (one push at a
-    time per WebAPI user); a conto someone else takes meanwhile is skipped on refusal."""
+    time per WebAPI user: the site's write lease); a conto someone else takes meanwhile is skipped on refusal."""
 
     def __init__(self, client: GestionaleClient):
         self._client = client

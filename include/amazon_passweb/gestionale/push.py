@@ -3,6 +3,10 @@
 One order's failure (a refused record, a mapping problem, the gestionale unavailable) is
 recorded on that order's result and the others go on; a PushStopped (credentials or
 coordinates refused) stops the whole push at once and is raised.
+
+A create whose outcome stayed uncertain (``UncertainCreate``: its answer lost, a search after it
+finding nothing) ends that order's push, recorded on its result for the caller to keep: the order
+waits, and no other order of the same push sends that customer or address again.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +22,7 @@ from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
-from amazon_passweb.gestionale.errors import GestionaleError, PushStopped
+from amazon_passweb.gestionale.errors import GestionaleError, PushStopped, UncertainCreate
 from amazon_passweb.gestionale.fields import clean
 from amazon_passweb.gestionale.mapping import (
     MappedRecord,
@@ -39,6 +43,11 @@ class OrderPush:
     customer_code: str | None = None  # the customer's gestionale code, when it has one
     shipping_address_id: str | None = None  # the address's gestionale id, when it has one
     may_exist: bool = True  # False only when no earlier run can have sent this document
+    # When an earlier create of this order's customer, shipping address or document was sent and its outcome
+    # stayed uncertain (the site records it): searched for first, not sent again before the client's wait.
+    uncertain_customer: dt.datetime | None = None
+    uncertain_address: dt.datetime | None = None
+    uncertain_document: dt.datetime | None = None
 
 
 @dataclass
@@ -51,26 +60,42 @@ class PushResult:
     shipping_address_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # why this order is not in the gestionale
+    uncertain: UncertainCreate | None = None  # a create of this order whose outcome is uncertain
 
     @property
     def ok(self) -> bool:
         return self.document_key is not None
 
 
-class _KeyedLocks:
-    """Two orders of one new customer must not both create it: one lock per lookup key."""
+class _SharedRecords:
+    """Orders of one push that share a new customer or address: one lock per lookup key, so that only
+    one of them creates it, and the time of an uncertain create of it, so that none of the others
+    sends it again within the push (they search for it instead)."""
 
     def __init__(self):
         self._locks: dict[str, threading.Lock] = {}
+        self._uncertain: dict[str, dt.datetime] = {}
         self._guard = threading.Lock()
 
     @contextmanager
-    def hold(self, key: object):
+    def hold(self, key: object, uncertain_since: dt.datetime | None = None) -> Iterator[dt.datetime | None]:
+        """Hold the record's lock; yields when its create was last uncertain (``uncertain_since``, the site's,
+        or one sent by this push), None when never."""
         text = json.dumps(key, sort_keys=True, default=str)
         with self._guard:
             lock = self._locks.setdefault(text, threading.Lock())
         with lock:
-            yield
+            since = _latest(uncertain_since, self._uncertain.get(text))
+            try:
+                yield since
+            except UncertainCreate as uncertain:
+                with self._guard:
+                    self._uncertain[text] = max(since or uncertain.posted_at, uncertain.posted_at)
+                raise
+
+
+def _latest(*moments: dt.datetime | None) -> dt.datetime | None:
+    return max((m for m in moments if m is not None), default=None)
 
 
 def push_order(
@@ -79,11 +104,12 @@ def push_order(
     item: OrderPush,
     *,
     document_date: dt.date | None = None,
-    locks: _KeyedLocks | None = None,
+    locks: _SharedRecords | None = None,
     exchange_rates: dict[int, Decimal] | None = None,
 ) -> PushResult:
-    """Store one order; per-order problems are returned in ``PushResult.error``."""
-    locks = locks or _KeyedLocks()
+    """Store one order; per-order problems are returned in ``PushResult.error`` (and an uncertain create
+    in ``PushResult.uncertain`` too)."""
+    locks = locks or _SharedRecords()
     order = item.order
     result = PushResult(order.amazon_order_id)
     try:
@@ -96,18 +122,21 @@ def push_order(
         if built_from_order:
             customer = build_customer(order.customer)
             result.warnings += customer.warnings
-            with locks.hold(customer.lookup):
-                created = client.ensure_customer(customer, account.customer_ledgers)
+            with locks.hold(("customer", customer.lookup), item.uncertain_customer) as since:
+                created = client.ensure_customer(customer, account.customer_ledgers, uncertain_since=since)
             code, result.customer_created = created.key, created.created
         result.customer_code = code
         result.shipping_address_id = _shipping_address(client, account, item, code, built_from_order, result, locks)
         document = build_document(order, account, code, result.shipping_address_id, document_date=document_date,
                                   exchange_rates=exchange_rates)
         result.warnings += document.warnings
-        created = client.create_document(document, may_exist=item.may_exist)
+        created = client.create_document(document, may_exist=item.may_exist,
+                                         uncertain_since=item.uncertain_document)
         result.document_key, result.document_created = created.key, created.created
     except PushStopped:
         raise
+    except UncertainCreate as uncertain:
+        result.uncertain, result.error = uncertain, f"{type(uncertain).__name__}: {uncertain}"
     except (GestionaleError, UnmappableDocument) as error:
         result.error = f"{type(error).__name__}: {error}"
     return result
@@ -120,7 +149,7 @@ def _shipping_address(
     code: str,
     built_from_order: bool,
     result: PushResult,
-    locks: _KeyedLocks,
+    locks: _SharedRecords,
 ) -> str | None:
     """The document's shipping address id: the known one, none when the goods go to the
     customer's own address (or the AFN placeholder), else one found or created for it.
@@ -143,8 +172,8 @@ def _shipping_address(
     if own:
         return None  # the goods go to the customer's own address in the gestionale
     result.warnings += address.warnings
-    with locks.hold(address.lookup):
-        return client.ensure_shipping_address(address).key
+    with locks.hold(("address", address.lookup), item.uncertain_address) as since:
+        return client.ensure_shipping_address(address, uncertain_since=since).key
 
 
 def _customer_lives_there(client: GestionaleClient, code: str, address: MappedRecord) -> bool:
@@ -177,7 +206,7 @@ def push_orders(
 ) -> list[PushResult]:
     """Push orders ``client.settings.max_concurrency`` at a time; results in input order."""
     items = list(items)
-    locks = _KeyedLocks()
+    locks = _SharedRecords()
     rates: dict[int, Decimal] = {}
     if any(item.order.currency != "EUR" for item in items):
         try:

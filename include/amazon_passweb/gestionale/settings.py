@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -12,6 +13,9 @@ DEFAULT_CONN_ID = "gestionale_webapi"
 MAX_CONCURRENCY = 5  # the WebAPI's own limit per user
 CUSTOMER_CODE_MODES = ("search", "auto")
 USER_AGENT = "amazon-passweb/0.1"
+DEFAULT_UNCERTAIN_WAIT_S = 1800.0  # 30 minutes: see README "Lost answers to a create"
+MAX_UNCERTAIN_WAIT_S = 86400.0  # a day: longer leaves an order out of the gestionale for no gain
+MAX_LEASE_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,14 @@ class WebApiSettings:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
     retry_budget_s: float = 120.0  # how long 503s, outages and lost answers are retried
-    max_unknown_outcomes: int = 10  # lost answers to one create before giving up
+    # A create whose answer was lost and that a search then did not find is never sent again before
+    # this long after that POST (the gestionale may still commit it); until then pushes search for it.
+    uncertain_wait_s: float = DEFAULT_UNCERTAIN_WAIT_S
+    # The site's write lease on this user (importer/write_lease.py): how long a holder's lease outlives its
+    # last renewal (a dead holder's frees that long after it stopped), and how long a push waits for
+    # another holder before it defers its orders to the next run.
+    write_lease_ttl_s: float = 120.0
+    write_lease_wait_s: float = 600.0
     # How a new customer gets its conto. "search": the next free conto of the mastro, found with
     # ricerca (the published WebAPI documents only explicit codes). "auto": send mastro.AUTO and
     # let the gestionale number it, for installations known to support it (undocumented).
@@ -43,6 +54,16 @@ class WebApiSettings:
         if self.customer_code not in CUSTOMER_CODE_MODES:
             modes = " or ".join(CUSTOMER_CODE_MODES)
             raise ValueError(f"customer_code must be {modes}, got {self.customer_code!r}")
+        if not self.read_timeout_s < self.uncertain_wait_s <= MAX_UNCERTAIN_WAIT_S:
+            raise ValueError(
+                f"uncertain_wait_s must be longer than read_timeout_s ({self.read_timeout_s:g}) and at most "
+                f"{MAX_UNCERTAIN_WAIT_S:g} seconds, got {self.uncertain_wait_s:g}"
+            )
+        if not (1 <= self.write_lease_ttl_s <= MAX_LEASE_S and 0 <= self.write_lease_wait_s <= MAX_LEASE_S):
+            raise ValueError(
+                f"write_lease_ttl_s must be 1–{MAX_LEASE_S:g} and write_lease_wait_s 0–{MAX_LEASE_S:g} seconds, "
+                f"got {self.write_lease_ttl_s:g} and {self.write_lease_wait_s:g}"
+            )
         if not self.base_url.endswith("/"):
             object.__setattr__(self, "base_url", self.base_url + "/")
 
@@ -63,6 +84,13 @@ class WebApiSettings:
     def user_key(self) -> tuple[str, str, str]:
         """Who the WebAPI's concurrency limit counts: one user on one server."""
         return (self.base_url, self.dominio or "", self.user)
+
+    @property
+    def writer_key(self) -> str:
+        """Who writes: one user of one company on one server (never the password), hashed to a fixed
+        length. The site's write lease (importer.write_lease) is keyed by it."""
+        identity = "\n".join((self.base_url.lower(), self.dominio or "", self.azienda, self.user))
+        return hashlib.sha256(identity.encode()).hexdigest()
 
     @classmethod
     def from_connection(cls, connection: Any, base_url: str | None = None, **overrides: Any) -> WebApiSettings:
@@ -100,8 +128,9 @@ class WebApiSettings:
             values["magazzino"] = int(extra["magazzino"])
         if extra.get("max_concurrency"):
             values["max_concurrency"] = int(extra["max_concurrency"])
-        for name in ("connect_timeout_s", "read_timeout_s", "retry_budget_s"):
-            if extra.get(name):
+        for name in ("connect_timeout_s", "read_timeout_s", "retry_budget_s", "uncertain_wait_s",
+                     "write_lease_ttl_s", "write_lease_wait_s"):
+            if extra.get(name) not in (None, ""):
                 values[name] = float(extra[name])
         if extra.get("customer_code"):
             values["customer_code"] = str(extra["customer_code"])

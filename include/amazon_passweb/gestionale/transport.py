@@ -23,7 +23,9 @@ Rules (docs/protocols.md, gestionale part; reference/mexal-webapi/ai/AGENTE.md):
 - 400 "6001 - errore gestionale [...]": DocumentRefused carrying the detail;
 - connection refused before sending: retried like a 503;
 - timeout or dropped connection after sending: retried for reads and searches; for a
-  create it raises OutcomeUnknown and the caller searches before creating again.
+  create it raises OutcomeUnknown and the caller searches before creating again;
+- ``write_guard``, when set, is called before every request that writes (creates, revisions): the
+  caller's exclusive right to write (the site's lease) is checked there, as late as possible.
 Error bodies: ``{"error": {"response-code", "response-detail": "<code> - <msg> [<detail>]", ...}}``;
 a 404 has no body.
 """
@@ -114,6 +116,8 @@ class Transport:
         self._sleep = sleep
         self._credentials_checked = False
         self._first_login = threading.Lock()
+        # Raises (PushStopped) when writing is no longer allowed; None: every write is allowed.
+        self.write_guard: Callable[[], None] | None = None
 
     def request(
         self,
@@ -135,24 +139,27 @@ class Transport:
             reraise=False,
         )
         try:
-            return retrying(self._send_once, method, path, body)
+            return retrying(self._send_once, method, path, body, idempotent)
         except RetryError as error:
             cause = error.last_attempt.exception()
             raise GestionaleUnavailable(
                 f"the gestionale did not answer {method} {path} within {self.settings.retry_budget_s:.0f}s: {cause}"
             ) from cause
 
-    def _send_once(self, method: str, path: str, body: dict | None) -> Answer:
+    def _send_once(self, method: str, path: str, body: dict | None, idempotent: bool) -> Answer:
         if self._credentials_checked:
-            return self._send(method, path, body)
+            return self._send(method, path, body, idempotent)
         with self._first_login:
-            return self._send(method, path, body)
+            return self._send(method, path, body, idempotent)
 
-    def _send(self, method: str, path: str, body: dict | None) -> Answer:
+    def _send(self, method: str, path: str, body: dict | None, idempotent: bool) -> Answer:
         if self._stopped is not None:
             raise type(self._stopped)(f"not sent, the push was stopped: {self._stopped}")
         data = json.dumps(body, default=_json_default).encode() if body is not None else None
         with self._own_slots, self._user_slots:
+            guard = self.write_guard
+            if guard is not None and not idempotent:
+                guard()  # checked once a slot is ours: right before the request leaves
             try:
                 response = self._connections.request(method, path, data, self._headers)
             except ConnectFailed as error:

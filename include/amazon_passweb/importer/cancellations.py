@@ -27,6 +27,7 @@ from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.cancellation import annul_rows, evading_movements
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError, GestionaleUnavailable, PushStopped
+from amazon_passweb.importer.write_lease import exclusive_writes, lease_holder
 from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.orders.cancellation import (
     CLOSED_STATES,
@@ -97,7 +98,13 @@ def apply_cancellations(store: SiteStore, client: GestionaleClient, account: Acc
     """Every pending cancellation of the account, in the gestionale. ``annulled``: rows annullate,
     order Annullato; ``after_shipping``: a delivery document evades it, the operator is alerted;
     ``pending``: the gestionale refused or could not answer, tried again next time. An unreachable
-    gestionale stops here (the push after it would meet the same); ``PushStopped`` is raised."""
+    gestionale stops here (the push after it would meet the same); ``PushStopped`` is raised. Holds the
+    WebAPI user's write lease (``importer.write_lease``; ``GestionaleBusy`` when another push kept it)."""
+    with exclusive_writes(store, client, lease_holder(run_id, "cancellations")):
+        return _apply_all(store, client, account, run_id)
+
+
+def _apply_all(store: SiteStore, client: GestionaleClient, account: AccountConfig, run_id: str) -> Counter[str]:
     outcome: Counter[str] = Counter()
     last_id = 0
     while True:

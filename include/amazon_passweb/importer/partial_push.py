@@ -4,12 +4,19 @@ the gestionale (→ Memorizzato). Recorded as a partial sync, never counted in t
 The gestionale is asked first whether it already has a record (by the Amazon order id
 for documents, by a stable key for customers and addresses) before anything is created,
 so a push interrupted after the gestionale committed never creates a second copy.
+
+A create whose answer was lost and that a search did not find is not sent again: the order is
+parked as *esito incerto* with the time of that POST (``orders.push_uncertain_at``), the operator
+reads why, and later pushes search for it first; only once the client's ``uncertain_wait_s`` has
+passed with the record still absent may it be created again. Orders of the same customer or address
+wait on it too. Every push holds the WebAPI user's write lease (``importer.write_lease``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import datetime
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
@@ -17,11 +24,14 @@ from amazon_passweb.gestionale.errors import (
     ConfigurationRefused,
     CredentialsRefused,
     DocumentRefused,
+    GestionaleBusy,
     GestionaleError,
     GestionaleUnavailable,
     OutcomeUnknown,
     PushStopped,
+    UncertainCreate,
     UnexpectedResponse,
+    WritesNotExclusive,
 )
 from amazon_passweb.gestionale.mapping import (
     CustomerInput,
@@ -32,6 +42,7 @@ from amazon_passweb.gestionale.mapping import (
 )
 from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
 from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED
+from amazon_passweb.importer.write_lease import exclusive_writes, lease_holder
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
 from amazon_passweb.orders.dates import ROME
 from amazon_passweb.site.records import AddressRecord, CustomerRecord, OrderRecord
@@ -44,6 +55,14 @@ BATCH = 100
 
 def push_registrato(store: SiteStore, client: GestionaleClient, account: AccountConfig, run_id: str,
                     *, sync_type: SyncType = SyncType.PARTIAL) -> Counter[str]:
+    """The partial sync: raises ``GestionaleBusy`` (nothing recorded, nothing sent) when another push held
+    the WebAPI user's write lease for the whole wait, ``PushStopped`` when the gestionale stopped it."""
+    with exclusive_writes(store, client, lease_holder(run_id, "push")):
+        return _push_registrato(store, client, account, run_id, sync_type)
+
+
+def _push_registrato(store: SiteStore, client: GestionaleClient, account: AccountConfig, run_id: str,
+                     sync_type: SyncType) -> Counter[str]:
     with store.unit_of_work() as uow:
         sync_run_id = uow.syncs.start(sync_type, run_id=run_id)
     try:
@@ -85,6 +104,8 @@ def gestionale_stop(error: GestionaleError) -> OperatorMessage:
         kind = Kind.GESTIONALE_CREDENTIALS
     elif isinstance(error, ConfigurationRefused):
         kind = Kind.GESTIONALE_CONFIGURATION
+    elif isinstance(error, GestionaleBusy | WritesNotExclusive):
+        kind = Kind.GESTIONALE_BUSY
     elif isinstance(error, GestionaleUnavailable | OutcomeUnknown):
         kind = Kind.GESTIONALE_UNAVAILABLE
     else:
@@ -95,7 +116,13 @@ def gestionale_stop(error: GestionaleError) -> OperatorMessage:
 def push_account_orders(store: SiteStore, client: GestionaleClient, account: AccountConfig,
                         run_id: str) -> Counter[str]:
     """Push the account's Registrato orders without opening a sync run: the caller records it
-    (the site–gestionale sync records one run for all accounts)."""
+    (the site–gestionale sync records one run for all accounts). Holds the write lease (re-entrant)."""
+    with exclusive_writes(store, client, lease_holder(run_id, "push")):
+        return _push_account_orders(store, client, account, run_id)
+
+
+def _push_account_orders(store: SiteStore, client: GestionaleClient, account: AccountConfig,
+                         run_id: str) -> Counter[str]:
     outcome: Counter[str] = Counter()
     last_id = 0  # orders that fail stay Registrato: page past them, retry them next run
     while True:
@@ -110,6 +137,8 @@ def push_account_orders(store: SiteStore, client: GestionaleClient, account: Acc
         for order, result in zip(orders, results, strict=True):
             _record(store, account, order, result, run_id)
             outcome["pushed" if result.ok else "failed"] += 1
+            if result.uncertain is not None:
+                outcome["uncertain"] += 1
         log.info("gestionale: %d documents stored, %d failed so far",
                  outcome["pushed"], outcome["failed"])
     return outcome
@@ -121,10 +150,14 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
         # only the customer's code is read: no buyer data is decrypted to record the push
         if customer_id and uow.customers.gestionale_codes([customer_id]).get(customer_id) is None:
             uow.customers.set_gestionale_code(customer_id, result.customer_code)
+            uow.orders.settle_uncertain("customer", customer_id)
         if result.shipping_address_id and order.shipping_address_id:
             address_id = str(result.shipping_address_id)
             uow.customers.set_gestionale_address_id(order.shipping_address_id, address_id)
-        if result.ok:
+            uow.orders.settle_uncertain("address", order.shipping_address_id)
+        if result.uncertain is not None:
+            _park(uow, account, order, result.uncertain, run_id)
+        elif result.ok:
             uow.orders.mark_stored(order.id, result.document_key)
             if result.warnings:
                 done = message(Kind.PUSHED_SHORTENED, document=result.document_key, count=len(result.warnings),
@@ -142,6 +175,23 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
                                   message=failure.text, detail=failure.detail)
 
 
+# What an uncertain create was, as the operator reads it after "la creazione".
+_UNCERTAIN_WHAT = {"document": "del documento", "customer": "del cliente", "address": "dell'indirizzo di spedizione"}
+
+
+def _park(uow: UnitOfWork, account: AccountConfig, order: OrderRecord, uncertain: UncertainCreate,
+          run_id: str) -> None:
+    """The order waits as *esito incerto*: what was uncertain and when that POST was sent, kept on the order."""
+    uow.orders.park_uncertain(order.id, uncertain.target, uncertain.posted_at)
+    parked = message(Kind.PUSH_UNCERTAIN, what=_UNCERTAIN_WHAT.get(uncertain.target, uncertain.target),
+                     until=f"{uncertain.recreate_after.astimezone(ROME):%d/%m/%Y %H:%M}",
+                     detail=f"{type(uncertain).__name__}: {uncertain}")
+    log.warning("order %s parked with an uncertain %s create: %s", order.amazon_order_id, uncertain.target,
+                uncertain)
+    uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSH_FAILED,
+                          message=parked.text, detail=parked.detail)
+
+
 def _order_pushes(uow: UnitOfWork, orders: list[OrderRecord]) -> list[OrderPush]:
     """What to push for a batch of orders: their customers and addresses read in three queries,
     not three per order."""
@@ -151,13 +201,27 @@ def _order_pushes(uow: UnitOfWork, orders: list[OrderRecord]) -> list[OrderPush]
     homeless = [c.id for c in customers.values() if not c.gestionale_code]
     first_addresses = {customer_id: found[0] for customer_id, found in uow.customers.addresses_of(homeless).items()
                        if found}
+    # uncertain creates of these customers and addresses, by whichever of their orders sent them
+    uncertain_customers = uow.orders.uncertain_creates("customer", homeless)
+    uncertain_addresses = uow.orders.uncertain_creates("address", [a.id for a in addresses.values()
+                                                                   if not a.gestionale_address_id])
     return [
-        _order_push(order,
-                    customers.get(order.customer_id) if order.customer_id else None,
-                    addresses.get(order.shipping_address_id) if order.shipping_address_id else None,
-                    first_addresses)
+        _uncertain(_order_push(order,
+                               customers.get(order.customer_id) if order.customer_id else None,
+                               addresses.get(order.shipping_address_id) if order.shipping_address_id else None,
+                               first_addresses),
+                   order, uncertain_customers, uncertain_addresses)
         for order in orders
     ]
+
+
+def _uncertain(push: OrderPush, order: OrderRecord, customers: dict[int, datetime],
+               addresses: dict[int, datetime]) -> OrderPush:
+    """The push told of the uncertain creates it must search for before sending them again."""
+    push.uncertain_customer = customers.get(order.customer_id) if order.customer_id else None
+    push.uncertain_address = addresses.get(order.shipping_address_id) if order.shipping_address_id else None
+    push.uncertain_document = order.push_uncertain_at if order.push_uncertain == "document" else None
+    return push
 
 
 def _order_push(order: OrderRecord, customer: CustomerRecord | None, address: AddressRecord | None,

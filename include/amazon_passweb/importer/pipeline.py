@@ -27,6 +27,7 @@ from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.config import AccountConfig, AccountsFile
 from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.errors import GestionaleBusy
 from amazon_passweb.importer import steps
 from amazon_passweb.importer.cancellations import apply_cancellations
 from amazon_passweb.importer.notify_run import send_run_report
@@ -39,6 +40,7 @@ from amazon_passweb.importer.shipments import (
 )
 from amazon_passweb.importer.sync import SyncReport, WaitPolicy, run_site_sync
 from amazon_passweb.importer.window import Window
+from amazon_passweb.importer.write_lease import exclusive_writes, lease_holder
 from amazon_passweb.notify import SendResult, send_email
 from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.notify.sync_email import build_sync_email
@@ -173,9 +175,16 @@ class AccountImport:
 
     def push(self, client: GestionaleClient) -> Counter[str]:
         """The cancellations Amazon made after import, applied in the gestionale, then the partial
-        push: raises ``PushStopped`` when the gestionale refuses the whole push."""
-        cancelled = apply_cancellations(self.store, client, self.account, self.run_id)
-        pushed = push_registrato(self.store, client, self.account, self.run_id)
+        push, both holding the WebAPI user's write lease: raises ``PushStopped`` when the gestionale
+        refuses the whole push. Another push holding the lease for the whole wait defers this one:
+        nothing is sent, ``busy`` is 1, and the orders stay Registrato for the next run."""
+        try:
+            with exclusive_writes(self.store, client, lease_holder(self.run_id, "push")):
+                cancelled = apply_cancellations(self.store, client, self.account, self.run_id)
+                pushed = push_registrato(self.store, client, self.account, self.run_id)
+        except GestionaleBusy as busy:
+            log.warning("push of %s deferred to the next run: %s", self.account.id, busy)
+            return Counter(busy=1)
         pushed.update({f"cancellations_{name}": count for name, count in cancelled.items()})
         return pushed
 

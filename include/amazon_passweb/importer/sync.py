@@ -31,11 +31,12 @@ from amazon_passweb.gestionale.errors import GestionaleError
 from amazon_passweb.importer.article_copy import spesa_codes
 from amazon_passweb.importer.partial_push import gestionale_stop, push_account_orders, push_summary
 from amazon_passweb.importer.sync_pull import Pulled, pull_from_gestionale
+from amazon_passweb.importer.write_lease import exclusive_writes, lease_holder
 from amazon_passweb.notify.messages import Kind, message, sync_label
 from amazon_passweb.site.errors import SyncAlreadyRunning
 from amazon_passweb.site.records import QuotaUsage
 from amazon_passweb.site.runs import QUOTA_TIME_ZONE
-from amazon_passweb.site.states import SyncType
+from amazon_passweb.site.states import OrderState, SyncType
 from amazon_passweb.site.unit_of_work import SiteStore
 
 log = logging.getLogger(__name__)
@@ -205,13 +206,24 @@ def _finish(store: SiteStore, sync_run_id: int, *, success: bool, message: str,
 def _push_all(store: SiteStore, client: GestionaleClient, accounts: AccountsFile, run_id: str,
               failed_imports: Mapping[str, str]) -> tuple[AccountResult, ...]:
     """Every importing account's Registrato orders, whatever its import did: orders of an account
-    whose import failed this time may still be waiting from an earlier run."""
+    whose import failed this time may still be waiting from an earlier run. One write lease for all
+    of them (``GestionaleBusy`` when another push kept it for the whole wait), taken only when some
+    order waits: a sync with nothing to send never waits behind another push."""
+    if not _orders_waiting(store, accounts):
+        return _import_only(accounts, failed_imports)
     results = []
-    for account in accounts.importing_accounts:
-        counts = push_account_orders(store, client, account, run_id)
-        results.append(AccountResult(account.id, account.description, failed_imports.get(account.id),
-                                     counts["pushed"], counts["failed"]))
+    with exclusive_writes(store, client, lease_holder(run_id, "sync")):
+        for account in accounts.importing_accounts:
+            counts = push_account_orders(store, client, account, run_id)
+            results.append(AccountResult(account.id, account.description, failed_imports.get(account.id),
+                                         counts["pushed"], counts["failed"]))
     return tuple(results)
+
+
+def _orders_waiting(store: SiteStore, accounts: AccountsFile) -> bool:
+    with store.unit_of_work(read_only=True) as uow:
+        return any(uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=1)
+                   for account in accounts.importing_accounts)
 
 
 def _import_only(accounts: AccountsFile, failed_imports: Mapping[str, str]) -> tuple[AccountResult, ...]:

@@ -63,6 +63,7 @@ class Kind(StrEnum):
     PUSH_REFUSED = "push_refused"
     PUSH_UNAVAILABLE = "push_unavailable"
     PUSH_OUTCOME_UNKNOWN = "push_outcome_unknown"
+    PUSH_UNCERTAIN = "push_uncertain"
     PUSH_UNEXPECTED = "push_unexpected"
     PUSH_MAPPING = "push_mapping"
     PUSH_FAILED = "push_failed"
@@ -70,6 +71,7 @@ class Kind(StrEnum):
     GESTIONALE_CREDENTIALS = "gestionale_credentials"
     GESTIONALE_CONFIGURATION = "gestionale_configuration"
     GESTIONALE_UNAVAILABLE = "gestionale_unavailable"
+    GESTIONALE_BUSY = "gestionale_busy"
     GESTIONALE_ERROR = "gestionale_error"
     PUSH_SUMMARY = "push_summary"
     # the site–gestionale sync (importer.sync, orchestration.sync_tasks)
@@ -236,6 +238,12 @@ TEXTS: dict[Kind, str] = {
         "Esito dell'invio al gestionale sconosciuto (connessione interrotta): il prossimo invio controlla se il "
         "documento esiste già e non lo duplica; non serve fare altro"
     ),
+    Kind.PUSH_UNCERTAIN: (
+        "Esito incerto: il gestionale non ha risposto alla creazione {what} e subito dopo non risultava "
+        "presente; il prossimo invio lo cerca prima di ricrearlo, quindi non sarà mai duplicato. L'ordine "
+        "resta Registrato; se il gestionale non lo ha registrato, viene ricreato dopo le {until}. Non serve "
+        "fare altro"
+    ),
     Kind.PUSH_UNEXPECTED: (
         f"Risposta inattesa del gestionale: {_NEXT_PUSH}; se si ripete, segnala all'assistenza il dettaglio "
         "tecnico (colonna del CSV)"
@@ -257,6 +265,10 @@ TEXTS: dict[Kind, str] = {
     Kind.GESTIONALE_UNAVAILABLE: (
         "Gestionale non raggiungibile o sovraccarico: gli ordini non inviati restano Registrato e li invia "
         "la prossima sincronizzazione"
+    ),
+    Kind.GESTIONALE_BUSY: (
+        "Un altro invio al gestionale con lo stesso utente WebAPI era in corso: invio rimandato per non "
+        "duplicare documenti o clienti; gli ordini restano Registrato e li invia la prossima esecuzione"
     ),
     Kind.GESTIONALE_ERROR: (
         "Il gestionale ha risposto in modo inatteso: gli ordini non inviati restano Registrato e li invia la "

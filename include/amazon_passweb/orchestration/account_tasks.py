@@ -187,6 +187,8 @@ def push_partial(account_id: str, summary: dict) -> dict:
     except Exception:
         ti.xcom_push(key=PUSH_FAILURE_KEY, value=message(Kind.IMPORT_PUSH_ERROR).text)
         raise  # transient (the gestionale unreachable): Airflow retries
+    if counts["busy"]:  # another push held the WebAPI user's write lease: the next run sends these orders
+        return {**summary, "pushed": 0, "push_failed": 0, "push_busy": True}
     return {**summary, "pushed": counts["pushed"], "push_failed": counts["failed"]}
 
 
@@ -233,6 +235,8 @@ def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict
         reason = _context()["ti"].xcom_pull(task_ids="push_partial", key=PUSH_FAILURE_KEY)
         notes = (message(Kind.IMPORT_PUSH_FAILED).text, reason or message(Kind.IMPORT_PUSH_ERROR).text)
         summary = {**summary, "push_error": " ".join(notes)}
+    elif summary.get("push_busy"):
+        notes = (message(Kind.GESTIONALE_BUSY).text,)
     accounts = _accounts()
     window = _window(summary)
     before = _moment(summary.get("watermark_before"))

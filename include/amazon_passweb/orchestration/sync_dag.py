@@ -71,8 +71,8 @@ def build_sync_dag(accounts: AccountsFile, timezone: str = "Europe/Rome"):
             trigger >> wait
             imports.append(wait)
 
-        # Shares the account pushes' one-slot pool: the WebAPI's per-user request limit, and an
-        # account's own push never runs beside the sync's (both could send the same order).
+        # Shares the account pushes' one-slot pool: the WebAPI's per-user request limit. That an account's
+        # own push never writes beside the sync's is the site's write lease (importer/write_lease.py).
         @task(trigger_rule="all_done", pool="gestionale_webapi")
         def sync(**context) -> dict:
             from amazon_passweb.orchestration import sync_tasks

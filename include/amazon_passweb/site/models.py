@@ -209,6 +209,12 @@ class Order(Base):
     # When the order's life ended (delivered, or assumed delivered a margin after its confirmed
     # shipment; cancelled): the buyer-data retention clock starts here (purge.py).
     life_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A create for this order (its customer, shipping address or document) whose answer was lost and that
+    # a search then did not find: what it was ("customer", "address", "document") and when that POST was
+    # sent. The order waits; later pushes search for the record and send it again only once the
+    # gestionale client's uncertain_wait_s has passed since then (gestionale/client.py).
+    push_uncertain: Mapped[str | None] = mapped_column(String(8))
+    push_uncertain_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -392,3 +398,18 @@ class OrderCancellation(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # applied or alerted
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     request_reason: Mapped[str | None] = mapped_column(String(100))  # Amazon's reason code, no buyer data
+
+
+class GestionaleLease(Base):
+    """The exclusive right to write to the gestionale with one WebAPI user (importer/write_lease.py): one
+    row per user identity (``WebApiSettings.writer_key``, a hash: never the password), taken by one push
+    at a time, renewed while it runs, released at its end; a holder that stops renewing loses it at
+    ``expires_at``."""
+
+    __tablename__ = "gestionale_leases"
+
+    lease_key: Mapped[str] = mapped_column(HASH, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(250))  # run id, step, host and process of the push
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

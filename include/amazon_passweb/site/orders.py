@@ -25,6 +25,7 @@ from .states import DocumentSigla, OrderState, RowKind
 ORDERS = Order.__table__
 ROWS = OrderRow.__table__
 COUNTERS = OrderNumberCounter.__table__
+UNCERTAIN_TARGETS = frozenset({"customer", "address", "document"})
 
 
 class OrderRepository:
@@ -246,11 +247,43 @@ class OrderRepository:
             .values(life_ended_at=at))
 
     def mark_stored(self, order_id: int, document_key: str) -> None:
-        """Registrato → Memorizzato once the gestionale has the document."""
+        """Registrato → Memorizzato once the gestionale has the document (no longer uncertain, if it was)."""
         self.set_state(order_id, OrderState.MEMORIZZATO, expected=[OrderState.REGISTRATO])
         self._session.execute(
-            update(ORDERS).where(ORDERS.c.id == order_id).values(gestionale_document_key=document_key)
+            update(ORDERS).where(ORDERS.c.id == order_id)
+            .values(gestionale_document_key=document_key, push_uncertain=None, push_uncertain_at=None)
         )
+
+    # -- creates in the gestionale whose outcome is uncertain (gestionale/client.py) -----------------
+
+    def park_uncertain(self, order_id: int, target: str, posted_at: datetime) -> None:
+        """The order's create of ``target`` (customer, address, document), sent at ``posted_at``, has an
+        uncertain outcome: the order waits, and later pushes search for that record before sending it."""
+        if target not in UNCERTAIN_TARGETS:
+            raise ValueError(f"unknown uncertain create {target!r}: one of {sorted(UNCERTAIN_TARGETS)}")
+        self._session.execute(
+            update(ORDERS).where(ORDERS.c.id == order_id)
+            .values(push_uncertain=target, push_uncertain_at=posted_at, updated_at=utcnow()))
+
+    def uncertain_creates(self, target: str, subject_ids: Iterable[int]) -> dict[int, datetime]:
+        """Customer (or shipping address) id → the latest uncertain create of it, whichever of its
+        orders sent it: an order of the same customer must not send it again either."""
+        column = {"customer": ORDERS.c.customer_id, "address": ORDERS.c.shipping_address_id}[target]
+        ids = sorted(set(subject_ids))
+        if not ids:
+            return {}
+        rows = self._session.execute(
+            select(column, func.max(ORDERS.c.push_uncertain_at))
+            .where(ORDERS.c.push_uncertain == target, column.in_(ids))
+            .group_by(column))
+        return {subject: at for subject, at in rows if at is not None}
+
+    def settle_uncertain(self, target: str, subject_id: int) -> None:
+        """The customer (or address) is in the gestionale now, its code recorded: no order waits on it."""
+        column = {"customer": ORDERS.c.customer_id, "address": ORDERS.c.shipping_address_id}[target]
+        self._session.execute(
+            update(ORDERS).where(ORDERS.c.push_uncertain == target, column == subject_id)
+            .values(push_uncertain=None, push_uncertain_at=None))
 
     def complete_afn(self, order_id: int, customer_id: int | None, shipping_address_id: int | None) -> None:
         """An AFN order completed by hand → Registrato; ``customer_id`` None: it goes to the account's
@@ -328,6 +361,8 @@ class OrderRepository:
             created_at=m["created_at"],
             rows=self.rows(m["id"]) if rows is None else rows,
             life_ended_at=m["life_ended_at"],
+            push_uncertain=m["push_uncertain"],
+            push_uncertain_at=m["push_uncertain_at"],
         )
 
 

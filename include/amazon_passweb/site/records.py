@@ -208,6 +208,9 @@ class OrderRecord:
     created_at: datetime
     rows: tuple[OrderRowData, ...] = field(default=())
     life_ended_at: datetime | None = None  # delivered or cancelled: the retention clock starts
+    # a create of this order whose outcome is uncertain: "customer", "address" or "document", and when it was sent
+    push_uncertain: str | None = None
+    push_uncertain_at: datetime | None = None
 
 
 @dataclass(frozen=True)

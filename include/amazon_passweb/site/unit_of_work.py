@@ -28,6 +28,7 @@ from .customers import CustomerRepository
 from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_database_url
 from .errors import StoreError
 from .inbox import InboxRepository
+from .leases import LeaseRepository
 from .orders import OrderRepository
 from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
 from .shipments import ShipmentRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
     syncs: SyncRunRepository
     cancellations: CancellationRepository
     shipments: ShipmentRepository
+    leases: LeaseRepository
 
     def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher) -> None:
         self._session_factory = session_factory
@@ -64,6 +66,7 @@ class UnitOfWork:
         self.syncs = SyncRunRepository(session)
         self.cancellations = CancellationRepository(session)
         self.shipments = ShipmentRepository(session)
+        self.leases = LeaseRepository(session)
         return self
 
     @property
