@@ -392,3 +392,14 @@ class OrderCancellation(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # applied or alerted
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     request_reason: Mapped[str | None] = mapped_column(String(100))  # Amazon's reason code, no buyer data
+
+
+class SiteSetting(Base):
+    """A named value about the database itself: ``pii_key_fingerprint``, the fingerprint of the key
+    that encrypts its buyer data (``key_check.py``; never the key)."""
+
+    __tablename__ = "site_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
