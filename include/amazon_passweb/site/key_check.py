@@ -66,7 +66,7 @@ def mismatch(recorded: str, configured: str) -> KeyMismatch:
     return KeyMismatch(
         f"the site database's buyer data is encrypted with the key whose fingerprint is "
         f"{describe_fingerprint(recorded)}, but the configured key's fingerprint is "
-        f"{describe_fingerprint(configured)}: nothing was read or written; {_ROTATE_HINT}"
+        f"{describe_fingerprint(configured)}: refused, nothing is read or written with it; {_ROTATE_HINT}"
     )
 
 
@@ -97,11 +97,15 @@ def check_key(engine: Engine, cipher: PiiCipher) -> None:
 def guard_writes(conn: Connection, cipher: PiiCipher) -> None:
     """At the start of a writing transaction: hold off a rotation until it ends (PostgreSQL; SQLite's
     write lock does it there), and refuse ``cipher`` if the database records another key's fingerprint."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": KEY_LOCK})
+    _hold_off_rotation(conn)
     recorded = recorded_fingerprint(conn)
     if recorded is not None and recorded != cipher.fingerprint:
         raise mismatch(recorded, cipher.fingerprint)
+
+
+def _hold_off_rotation(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": KEY_LOCK})
 
 
 def exclude_writers(conn: Connection) -> None:
@@ -115,6 +119,7 @@ def _record(engine: Engine, cipher: PiiCipher) -> str:
     """Record the key's fingerprint in one writing transaction and return the one recorded (another
     process opening the same new database at once may have recorded its own first)."""
     with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, so two openers take turns
+        _hold_off_rotation(conn)
         recorded = recorded_fingerprint(conn)
         if recorded is not None:
             return recorded
