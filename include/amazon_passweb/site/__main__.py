@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from .crypto import PiiCipher, PiiKeyError, describe_fingerprint, generate_key, load_pii_key
 from .db import connection_extra, current_revision, downgrade, make_engine, migrate, site_database_url
@@ -65,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             return _rotate(url, args)
     except (PiiKeyError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OperationalError as error:  # e.g. SQLite's write lock held past its busy timeout
+        print(f"error: the site database: {error.orig}; nothing was changed", file=sys.stderr)
         return 1
     engine = make_engine(url)
     (migrate if args.command == "upgrade" else downgrade)(engine, args.revision)
