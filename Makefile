@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install test lint browser demo airflow-ui bench clean
+.PHONY: install test lint browser demo airflow-ui bench reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,22 @@ demo: install
 
 airflow-ui: install
 	$(BIN)/python -m sandbox.airflow_ui
+
+# RELIABILITY.md's figures: the reliability tests (the 1,000-order soak included, which `make test`
+# leaves out) leave JSON under var/reliability; the block between its markers is then rewritten,
+# also when a test failed (the block says so), and make fails with pytest's status.
+RELIABILITY_TESTS := tests/reliability tests/importer/test_importer_uncertain_creates.py \
+	tests/importer/test_importer_killed_creates.py tests/importer/test_importer_write_lease.py \
+	tests/gestionale/test_gestionale_exactly_once.py tests/site/test_site_leases.py \
+	tests/site/test_site_keys.py tests/site/test_site_key_rotation.py \
+	tests/importer/test_importer_key_rotation.py tests/ui/test_ui_fab_permissions.py \
+	tests/ui/test_ui_dag_permissions.py
+reliability: install
+	rm -rf var/reliability
+	RELIABILITY_FIGURES_DIR=var/reliability SOAK_ORDERS=$${SOAK_ORDERS:-1000} CI=$${CI:-true} \
+		$(BIN)/pytest -p no:cacheprovider $(RELIABILITY_TESTS); status=$$?; \
+	$(BIN)/python -m tests.reliability.figures_report var/reliability RELIABILITY.md --pytest-status $$status; \
+	exit $$status
 
 # The library compared against and the profiler are installed for the benchmarks only.
 bench: install
