@@ -133,3 +133,16 @@ def test_a_create_in_flight_when_the_worker_is_killed_is_stored_once(store, stan
     assert stored.state is OrderState.MEMORIZZATO and stored.push_uncertain is None
     assert count(standin, target) == before + ORDERS
     assert standin.standin.count_documents(rif_nr_attuale=held.amazon_order_id) == 1
+
+
+def test_a_refused_create_withdraws_its_intent(importer, store, it_main, standin):
+    """A create the gestionale refused created nothing: its intent goes, and the next push, once the data is
+    fixed, sends it again at once instead of waiting as for an uncertain create."""
+    first = amazon_order()
+    importer.run([first], run_id="run-1")
+    standin.standin.reset()  # the customer was deleted in the gestionale since: the document is refused
+    again = amazon_order(buyer=first.buyer, delivery=first.delivery_address)
+    assert importer.run([again], run_id="run-2")["push_failed"] == 1
+    refused = site_order(store, it_main, again.amazon_order_id)
+    assert refused.state is OrderState.REGISTRATO
+    assert (refused.push_uncertain, refused.push_uncertain_at) == (None, None)
