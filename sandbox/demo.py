@@ -56,10 +56,8 @@ def prepare_site(stack: LocalStack) -> None:
     from amazon_passweb.gestionale.client import GestionaleClient
     from amazon_passweb.gestionale.settings import WebApiSettings
     from amazon_passweb.importer.article_copy import pull_articles, spesa_codes
-    from amazon_passweb.site.unit_of_work import open_site_store
-
     stack.upgrade_site()
-    store = open_site_store(stack.site_url)
+    store = stack.open_site_store()
     client = GestionaleClient(WebApiSettings(
         base_url=f"http://127.0.0.1:{stack.gestionale_port}/webapi/", user=GESTIONALE["user"],
         password=GESTIONALE["password"], dominio=GESTIONALE["dominio"], azienda=GESTIONALE["azienda"]))

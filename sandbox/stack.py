@@ -5,6 +5,10 @@ Both stand-ins run as their own processes (``python -m sandbox.amazon`` and
 runs a DAG with ``airflow dags test`` on SQLite, its connections given as
 ``AIRFLOW_CONN_*`` environment variables: exactly how an integrator points the
 product at real services, with other addresses.
+
+The site database's buyer data is encrypted with the key ``pii_key`` names: by default ``demo``,
+the explicit request for the public demo key (SQLite only), given to every process as
+``SITE_PII_KEY``. A test with a real key (or a PostgreSQL site) passes its own.
 """
 
 from __future__ import annotations
@@ -17,8 +21,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from amazon_passweb.site.crypto import DEMO_KEY_NAME, KEY_ENV
 from sandbox.mailsink import MailSink
+
+if TYPE_CHECKING:
+    from amazon_passweb.site.unit_of_work import SiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 AMAZON = {"client_id": "amzn1.application-oa2-client.standin", "client_secret": "standin-client-secret",
@@ -49,7 +58,8 @@ class LocalStack:
     """``with LocalStack(workdir, amazon_args=[...]) as stack: stack.dags_test(dag_id)``."""
 
     def __init__(self, workdir: str | Path, *, amazon_args: list[str], gestionale_args: list[str] = (),
-                 accounts_file: str | Path | None = None, amazon_time_scale: float = 50.0):
+                 accounts_file: str | Path | None = None, amazon_time_scale: float = 50.0,
+                 pii_key: str = DEMO_KEY_NAME):
         self.workdir = Path(workdir).resolve()
         self.amazon_args = list(amazon_args)
         self.gestionale_args = list(gestionale_args)
@@ -61,6 +71,7 @@ class LocalStack:
         self.mail = MailSink(self.workdir / "mail")
         self.site_db = self.workdir / "site.db"
         self.site_url = f"sqlite:///{self.site_db}"
+        self.pii_key = pii_key
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -108,7 +119,14 @@ class LocalStack:
         env = dict(os.environ)
         paths = [str(ROOT / "include"), str(ROOT)]
         env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        env[KEY_ENV] = self.pii_key
         return env
+
+    def open_site_store(self) -> SiteStore:
+        """The site store of this stack, opened with its key (as its processes open it)."""
+        from amazon_passweb.site.unit_of_work import open_site_store
+
+        return open_site_store(self.site_url, pii_key=self.pii_key)
 
     def airflow_env(self) -> dict[str, str]:
         """Everything Airflow needs, connections included, for a run against this stack."""

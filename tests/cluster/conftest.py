@@ -39,7 +39,8 @@ def stack(tmp_path, accounts_file, pii_key_in_env) -> Iterator[LocalStack]:
     from sandbox.demo import prepare_site
 
     with postgres_database("cluster_site") as site_url, LocalStack(
-        tmp_path / "stack", accounts_file=accounts_file, amazon_args=["--generate", str(ORDERS), "--seed", str(SEED)]
+        tmp_path / "stack", accounts_file=accounts_file, amazon_args=["--generate", str(ORDERS), "--seed", str(SEED)],
+        pii_key=pii_key_in_env,  # PostgreSQL refuses the demo key
     ) as running:
         running.site_url = site_url
         prepare_site(running)
@@ -47,10 +48,9 @@ def stack(tmp_path, accounts_file, pii_key_in_env) -> Iterator[LocalStack]:
 
 
 @pytest.fixture
-def cluster(tmp_path, redis_broker, stack, pii_key_in_env) -> Iterator[LocalAirflow]:
+def cluster(tmp_path, redis_broker, stack) -> Iterator[LocalAirflow]:
     """api-server, scheduler, dag-processor, triggerer and a Celery worker; metadata on PostgreSQL."""
-    # The key reaches prepare_site through this process's environment, Airflow through its own.
-    env = {**stack.airflow_env(), "SITE_PII_KEY": pii_key_in_env}
+    env = stack.airflow_env()  # SITE_PII_KEY: the stack's key
     with postgres_database("cluster_airflow") as metadata_url:
         airflow = LocalAirflow(tmp_path / "airflow", env=env, metadata_url=metadata_url,
                                executor="CeleryExecutor", broker_url=redis_broker)

@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.amazon.generate import generate_orders
 
 
@@ -62,7 +61,7 @@ def wanted_orders(accounts_file: Path, account_id: str, count: int, seed: int) -
 
 
 def site_watermark(stack, account_id: str) -> datetime | None:
-    store = open_site_store(stack.site_url)
+    store = stack.open_site_store()
     with store.unit_of_work() as uow:
         value = uow.accounts.watermark(account_id)
     store.dispose()

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from amazon_passweb.importer.window import OVERLAP
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import LocalAirflow
 from tests.e2e.conftest import ORDERS, SEED
 from tests.e2e.stack_queries import gestionale_documents, moment, site_orders, site_watermark, wanted_orders
@@ -47,7 +46,7 @@ def _active_backfill(airflow) -> bool:
 
 
 def test_backfill_imports_the_missed_period_once(stack, accounts_file, tmp_path_factory):
-    store = open_site_store(stack.site_url)
+    store = stack.open_site_store()
     with store.unit_of_work() as uow:
         uow.accounts.set_watermark("it_main", WATERMARK, set_by="test")
     store.dispose()

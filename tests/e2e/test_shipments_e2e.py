@@ -18,7 +18,6 @@ from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.orders.dates import AMAZON_END_MARGIN, ROME
 from amazon_passweb.orders.status import OrderState, RowKind, ShipmentStatus
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.stack import AMAZON, LocalStack
 from tests.e2e.stack_queries import site_orders
 from tests.shipments.delivery_notes import deliver
@@ -35,7 +34,7 @@ def _ok(result) -> None:
 
 def _site(stack):
     """Every it_main order with its shipments, read through the store."""
-    store = open_site_store(stack.site_url)
+    store = stack.open_site_store()
     try:
         with store.unit_of_work(read_only=True) as uow:
             orders = {o.amazon_order_id: o for state in OrderState

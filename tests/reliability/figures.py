@@ -70,3 +70,27 @@ def report(figure: Figure) -> None:
     slug = re.sub(r"[^a-z0-9]+", "-", figure.name.lower()).strip("-")
     data = {**asdict(figure), "seconds": round(figure.seconds, 1), "line": figure.line()}
     (path / f"{slug}.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def record(name: str, **numbers) -> dict:
+    """A figure that is not about one import's orders (a soak's faults, a leak scan's findings):
+    ``figures <name>: k=v, ...``, printed and kept like :func:`report`'s; returns ``numbers``."""
+    line = f"{name}: " + ", ".join(f"{key}={_compact(value)}" for key, value in numbers.items())
+    REPORTED.append(line)
+    print(f"\n[reliability] {line}", flush=True)
+    directory = os.environ.get(FIGURES_DIR_ENV)
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        data = {"name": name, **numbers, "line": line}
+        (path / f"{slug}.json").write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    return numbers
+
+
+def _compact(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return str(value)

@@ -84,7 +84,9 @@ def stack(tmp_path, accounts_file, pii_key_in_env) -> Iterator[LocalStack]:
 
     require_postgres()
     with postgres_database("kills_site") as site_url, LocalStack(
-        tmp_path / "stack", accounts_file=accounts_file, amazon_args=["--generate", str(GENERATED), "--seed", str(SEED)]
+        tmp_path / "stack", accounts_file=accounts_file,
+        amazon_args=["--generate", str(GENERATED), "--seed", str(SEED)],
+        pii_key=pii_key_in_env,  # PostgreSQL refuses the demo key
     ) as running:
         running.site_url = site_url
         prepare_site(running)
@@ -92,10 +94,10 @@ def stack(tmp_path, accounts_file, pii_key_in_env) -> Iterator[LocalStack]:
 
 
 @pytest.fixture
-def airflow(request, executor, tmp_path, stack, pii_key_in_env) -> Iterator[LocalAirflow]:
+def airflow(request, executor, tmp_path, stack) -> Iterator[LocalAirflow]:
     """api-server, scheduler, dag-processor, triggerer, and with the CeleryExecutor a Celery worker
     (Redis broker); metadata on PostgreSQL."""
-    env = {**stack.airflow_env(), "SITE_PII_KEY": pii_key_in_env}
+    env = stack.airflow_env()  # SITE_PII_KEY: the stack's key
     broker = request.getfixturevalue("redis_broker") if executor == "CeleryExecutor" else None
     with postgres_database("kills_airflow") as metadata_url:
         airflow = LocalAirflow(tmp_path / "airflow", env=env, metadata_url=metadata_url, executor=executor,

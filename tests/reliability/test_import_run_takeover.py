@@ -18,8 +18,8 @@ WINDOW = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=
 
 
 @pytest.fixture()
-def store(tmp_path):
-    store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", upgrade=True)
+def store(tmp_path, pii_key):
+    store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", pii_key=pii_key, upgrade=True)
     yield store
     store.dispose()
 

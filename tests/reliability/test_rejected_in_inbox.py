@@ -20,8 +20,8 @@ ACCOUNT = load_accounts().account("it_main")
 
 
 @pytest.fixture()
-def store(tmp_path):
-    store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", upgrade=True)
+def store(tmp_path, pii_key):
+    store = open_site_store(f"sqlite:///{tmp_path / 'site.db'}", pii_key=pii_key, upgrade=True)
     seed_site_articles(store)
     yield store
     store.dispose()

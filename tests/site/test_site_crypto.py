@@ -3,7 +3,15 @@ import logging
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from amazon_passweb.site.crypto import DEMO_KEY, KEY_ENV, PiiCipher, PiiKeyError, generate_key, load_pii_key
+from amazon_passweb.site.crypto import (
+    DEMO_FINGERPRINT,
+    DEMO_KEY,
+    KEY_ENV,
+    PiiCipher,
+    PiiKeyError,
+    generate_key,
+    load_pii_key,
+)
 
 
 def test_encryption_round_trips_and_is_randomised() -> None:
@@ -53,12 +61,37 @@ def test_key_comes_from_the_environment_then_the_connection(monkeypatch: pytest.
     assert load_pii_key(connection_extra={"pii_key": key}) == key
 
 
-def test_missing_key_is_an_error_unless_the_demo_allows_it(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_missing_key_is_an_error_that_says_how_to_make_one_and_how_to_ask_for_the_demo_key(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
-    with pytest.raises(PiiKeyError, match=KEY_ENV):
-        load_pii_key()
+    for sqlite in (True, False):  # SQLite, the default database, no longer falls back silently
+        with pytest.raises(PiiKeyError) as refused:
+            load_pii_key(sqlite=sqlite)
+        assert "python -m amazon_passweb.site generate-key" in str(refused.value)
+        assert f"{KEY_ENV}=demo" in str(refused.value)
+
+
+def test_the_demo_key_only_when_asked_for_by_name_and_only_on_sqlite(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "demo")
     with caplog.at_level(logging.WARNING):
-        assert load_pii_key(allow_demo=True) == DEMO_KEY
-    assert "DEMO key" in caplog.text
+        assert load_pii_key(sqlite=True) == DEMO_KEY
+    assert "PUBLIC demo key" in caplog.text
+    with pytest.raises(PiiKeyError, match="only a SQLite demo database"):
+        load_pii_key(sqlite=False)
+    monkeypatch.delenv(KEY_ENV)
+    assert load_pii_key(sqlite=True, connection_extra={"pii_key": "demo"}) == DEMO_KEY
+
+
+def test_the_fingerprint_names_the_key_without_revealing_it() -> None:
+    key = generate_key()
+    fingerprint = PiiCipher(key).fingerprint
+    assert fingerprint == PiiCipher(key).fingerprint  # stable
+    assert fingerprint != PiiCipher(generate_key()).fingerprint
+    assert len(fingerprint) == 16 and int(fingerprint, 16) >= 0
+    assert fingerprint not in key and key not in fingerprint
+    cipher = PiiCipher(key)  # neither a lookup hash nor a ciphertext of anything gives it away
+    assert fingerprint not in cipher.lookup_hash("passweb-site-pii-key-fingerprint-v1", "customer.email")
+    assert PiiCipher(DEMO_KEY).fingerprint == DEMO_FINGERPRINT

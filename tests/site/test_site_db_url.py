@@ -44,10 +44,17 @@ def test_a_postgres_connection_uri_is_turned_into_a_sqlalchemy_url(monkeypatch: 
     assert site_database_url() == "postgresql+psycopg2://site:secret@db:5432/passweb"
 
 
-def test_only_sqlite_may_run_on_the_demo_key(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_database_opens_without_a_key_and_only_sqlite_on_the_demo_key_asked_for(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for url in (f"sqlite:///{tmp_path / 'site.db'}", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"):
+        with pytest.raises(PiiKeyError, match="generate-key"):
+            open_site_store(url, upgrade=True)
+    assert not (tmp_path / "site.db").exists()  # refused before the database is touched
+    monkeypatch.setenv(KEY_ENV, "demo")
     with caplog.at_level(logging.WARNING):
         store = open_site_store(f"sqlite:///{tmp_path / 'demo.db'}", upgrade=True)
     store.dispose()
-    assert "DEMO key" in caplog.text
-    with pytest.raises(PiiKeyError):
+    assert "PUBLIC demo key" in caplog.text
+    with pytest.raises(PiiKeyError, match="only a SQLite demo database"):
         open_site_store("postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")

@@ -27,7 +27,7 @@ def test_the_check_survives_optimised_bytecode(tmp_path, pii_key_in_env: str) ->
     script = (
         "from amazon_passweb.site.errors import StoreError\n"
         "from amazon_passweb.site.unit_of_work import open_site_store\n"
-        f"store = open_site_store('sqlite:///{tmp_path / 'site.db'}')\n"
+        f"store = open_site_store('sqlite:///{tmp_path / 'site.db'}', upgrade=True)\n"
         "try:\n"
         "    store.unit_of_work().commit()\n"
         "except StoreError as error:\n"

@@ -30,7 +30,6 @@ from amazon_passweb.importer.run_outcomes import PUSHED
 from amazon_passweb.orchestration.sync_dag import SYNC_DAG_ID, pre_sync_run_id
 from amazon_passweb.site.models import SyncRun
 from amazon_passweb.site.states import OrderState
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import LocalAirflow
 from sandbox.stack import LocalStack
 
@@ -70,7 +69,7 @@ def cluster(tmp_path_factory) -> ClusterResult:
         from sandbox.demo import prepare_site
 
         prepare_site(stack)
-        store = open_site_store(stack.site_url)
+        store = stack.open_site_store()
         with store.unit_of_work() as uow:
             for account in accounts.importing_accounts:
                 uow.accounts.set_watermark(account.id, WATERMARK, set_by="test")
@@ -115,7 +114,7 @@ def test_every_import_ends_before_the_sync_writes(cluster):
     seen = cluster.total
     assert seen.tasks == {"trigger__it_main": "success", "import__it_main": "success",
                           "trigger__eu_de_fr": "success", "import__eu_de_fr": "failed", "sync": "success"}, seen
-    store = open_site_store(cluster.stack.site_url)
+    store = cluster.stack.open_site_store()
     try:
         [sync_run] = _sync_runs(store, seen.run["dag_run_id"])
         with store.unit_of_work(read_only=True) as uow:
@@ -136,7 +135,7 @@ def test_every_import_ends_before_the_sync_writes(cluster):
 def test_a_failed_account_import_leaves_the_others_synced(cluster):
     seen = cluster.total
     assert {a: r["state"] for a, r in seen.account_runs.items()} == {"it_main": "success", "eu_de_fr": "failed"}
-    store = open_site_store(cluster.stack.site_url)
+    store = cluster.stack.open_site_store()
     try:
         with store.unit_of_work(read_only=True) as uow:
             created = uow.orders.by_state(OrderState.MEMORIZZATO, account="it_main", limit=1000)
@@ -161,7 +160,7 @@ def test_the_sync_past_the_quota_is_refused(cluster):
     seen = cluster.refused
     assert seen.run["state"] == "failed"
     assert seen.tasks["sync"] == "failed" and seen.tasks["import__it_main"] == "success"
-    store = open_site_store(cluster.stack.site_url)
+    store = cluster.stack.open_site_store()
     try:
         runs = {r["sync_type"]: r for r in _sync_runs(store, seen.run["dag_run_id"])}
         with store.unit_of_work(read_only=True) as uow:

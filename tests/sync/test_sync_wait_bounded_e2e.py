@@ -16,7 +16,6 @@ from sync_builders import read_emails
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
 from amazon_passweb.orchestration.sync_dag import SYNC_DAG_ID
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import LocalAirflow
 from sandbox.stack import LocalStack
 
@@ -40,7 +39,7 @@ def runs(tmp_path_factory):
         from sandbox.demo import prepare_site
 
         prepare_site(stack)
-        store = open_site_store(stack.site_url)
+        store = stack.open_site_store()
         with store.unit_of_work() as uow:
             for account in accounts.importing_accounts:
                 uow.accounts.set_watermark(account.id, WATERMARK, set_by="test")

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 import pytest
 
 from amazon_passweb.importer.window import OVERLAP
-from amazon_passweb.site.unit_of_work import open_site_store
 from sandbox.airflow_cluster import OPERATOR, LocalAirflow
 from sandbox.stack import LocalStack
 from tests.e2e.stack_queries import (
@@ -65,7 +64,7 @@ def stack(tmp_path_factory, accounts_file):
 def test_operator_backfills_missed_days_from_the_trigger_dialog(stack, accounts_file, tmp_path_factory):
     from playwright.sync_api import expect, sync_playwright
 
-    store = open_site_store(stack.site_url)
+    store = stack.open_site_store()
     with store.unit_of_work() as uow:  # as an operator sets it on the accounts page
         uow.accounts.set_watermark(ACCOUNT, WATERMARK, set_by="operatore")
     store.dispose()

@@ -177,9 +177,7 @@ def test_an_operator_with_an_english_browser_reads_and_types_italian_dates(stack
     """A native date input would show mm/dd/yyyy here: the page's own inputs and dates stay gg/mm/aaaa."""
     from playwright.sync_api import expect, sync_playwright
 
-    from amazon_passweb.site.unit_of_work import open_site_store
-
-    store = open_site_store(stack.site_url)
+    store = stack.open_site_store()
     try:
         site_seed.seed(store)  # one order per state, 9-15 October 2026, a hostile import error among them
     finally:

@@ -24,6 +24,8 @@ from ._sql import dialect_name, per_dialect, utcnow
 from .crypto import PiiCipher
 from .errors import NotFound, StoreError, UnidentifiableBuyer
 from .models import Address, Customer
+from .pii_columns import ADDRESS_PII as _ADDRESS_PII
+from .pii_columns import CUSTOMER_PII as _CUSTOMER_PII
 from .records import (
     AddressMatch,
     AddressRecord,
@@ -63,9 +65,6 @@ _INSERT_CUSTOMER = per_dialect(lambda dialect: dialect.insert(CUSTOMERS).on_conf
     CUSTOMERS.c.id, CUSTOMERS.c.email_hash, CUSTOMERS.c.identity_hash))
 _INSERT_ADDRESS = per_dialect(lambda dialect: dialect.insert(ADDRESSES).on_conflict_do_nothing().returning(
     ADDRESSES.c.id, ADDRESSES.c.customer_id, ADDRESSES.c.key_hash))
-
-_CUSTOMER_PII = ("email", "name", "company", "vat_number", "fiscal_code", "phone")
-_ADDRESS_PII = ("name", "line1", "line2", "postal_code", "city", "province", "phone")
 
 
 class CustomerRepository:

@@ -17,12 +17,12 @@ from ._sql import dialect_name, per_dialect, utcnow
 from .crypto import PiiCipher
 from .errors import NotFound
 from .models import InboxEntry, InboxHistory
+from .pii_columns import INBOX_PAYLOAD_PURPOSE as _PURPOSE
 from .records import HistoryRecord, InboxMark, InboxRecord, ReconciledEntry
 from .states import InboxStatus
 
 INBOX = InboxEntry.__table__
 HISTORY = InboxHistory.__table__
-_PURPOSE = "inbox.payload"
 
 
 class UpsertResult(StrEnum):

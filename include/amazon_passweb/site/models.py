@@ -413,3 +413,14 @@ class GestionaleLease(Base):
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SiteSetting(Base):
+    """A named value about the database itself: ``pii_key_fingerprint``, the fingerprint of the key
+    that encrypts its buyer data (``key_check.py``; never the key)."""
+
+    __tablename__ = "site_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .articles import ArticleRepository, GestionaleCopyRepository
 from .cancellations import CancellationRepository
-from .crypto import PiiCipher, load_pii_key
+from .crypto import PiiCipher, configured_pii_key, resolve_pii_key
 from .customers import CustomerRepository
 from .db import READ_ONLY_OPTION, connection_extra, make_engine, migrate, site_database_url
 from .errors import StoreError
 from .inbox import InboxRepository
+from .key_check import check_key, guard_writes
 from .leases import LeaseRepository
 from .orders import OrderRepository
 from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
@@ -47,14 +48,21 @@ class UnitOfWork:
     shipments: ShipmentRepository
     leases: LeaseRepository
 
-    def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher, *, read_only: bool = False) -> None:
         self._session_factory = session_factory
         self._cipher = cipher
+        self._read_only = read_only
         self.session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
         session = self._session_factory()
         session.begin()
+        try:
+            self._guard(session)
+        except BaseException:
+            session.rollback()
+            session.close()
+            raise
         self.session = session
         self.customers = CustomerRepository(session, self._cipher)
         self.orders = OrderRepository(session)
@@ -68,6 +76,11 @@ class UnitOfWork:
         self.shipments = ShipmentRepository(session)
         self.leases = LeaseRepository(session)
         return self
+
+    def _guard(self, session: Session) -> None:
+        """Writes only with the database's own key: a rotation may have committed since the store opened."""
+        if not self._read_only:
+            guard_writes(session.connection(), self._cipher)
 
     @property
     def active_session(self) -> Session:
@@ -94,15 +107,20 @@ class UnitOfWork:
         session = self.active_session
         session.commit()
         session.begin()
+        self._guard(session)
 
     def rollback(self) -> None:
         session = self.active_session
         session.rollback()
         session.begin()
+        self._guard(session)
 
 
 class SiteStore:
-    """The site database plus the key that protects its personal data."""
+    """The site database plus the key that protects its personal data. :func:`open_site_store` is the
+    way in: it checks that the key is the database's own and records it on a new database
+    (``key_check.py``). Every writing unit of work checks it again (a rotation may have committed
+    since); a database that records no key yet (a store built directly, as tests do) is not refused."""
 
     def __init__(self, engine: Engine, cipher: PiiCipher) -> None:
         self.engine = engine
@@ -116,7 +134,9 @@ class SiteStore:
         """A transaction over every repository. ``read_only`` is a promise not to
         write: on SQLite it begins without taking the write lock, so reports and
         the UI never wait behind a running import."""
-        return UnitOfWork(self._read_session_factory if read_only else self._session_factory, self.cipher)
+        if read_only:
+            return UnitOfWork(self._read_session_factory, self.cipher, read_only=True)
+        return UnitOfWork(self._session_factory, self.cipher)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -127,16 +147,22 @@ def open_site_store(
 ) -> SiteStore:
     """Open the store at ``url`` (default: :func:`site_database_url`).
 
-    The key defaults to ``SITE_PII_KEY`` / the connection's ``pii_key``; only a
-    SQLite database may fall back to the public demo key (with a warning).
-    ``upgrade`` runs the migrations first (the demo does; production runs them
-    as a deployment step).
+    The key defaults to ``SITE_PII_KEY`` / the connection's ``pii_key``; nothing configured is an
+    error. ``demo`` (as the key) asks for the public demo key, which only a SQLite database accepts.
+    The key must be the one the database records (its fingerprint); a database without one records
+    it (``key_check.check_key``). ``upgrade`` runs the migrations first (the demo does; production
+    runs them as a deployment step).
     """
     url = url or site_database_url()
-    if pii_key is None:
-        is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        pii_key = load_pii_key(allow_demo=is_sqlite, connection_extra=connection_extra())
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    cipher = PiiCipher(resolve_pii_key(pii_key if pii_key is not None else configured_pii_key(connection_extra()),
+                                       sqlite=is_sqlite))
     engine = make_engine(url)
-    if upgrade:
-        migrate(engine)
-    return SiteStore(engine, PiiCipher(pii_key))
+    try:
+        if upgrade:
+            migrate(engine)
+        check_key(engine, cipher)
+    except BaseException:
+        engine.dispose()
+        raise
+    return SiteStore(engine, cipher)
