@@ -16,6 +16,7 @@ Figures (``figures.py``): one line per dialect, e.g. "crash matrix [postgresql]:
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 
@@ -37,6 +38,11 @@ GENERATED = 70
 ORDERS = orders_for_test(GENERATED, seed=23)
 WANTED = set(wanted_orders(ORDERS))
 SITE_DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+# A create in flight when the worker dies may never have been committed: its write-ahead intent parks the
+# order as esito incerto, searched for first and created again only this long after its POST (30 minutes in
+# production; just over the matrix's read timeout here). At most one create per request in flight (5).
+UNCERTAIN_WAIT_S = 12.0
+MAX_IN_FLIGHT = 5
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,7 @@ def figure(site_dialect, matrix_figures) -> Figure:
 def services(site_dialect, figure, tmp_path, monkeypatch):
     """The stand-ins and a site database of the dialect; the case's time counts in the figure."""
     with figure.timed(), site_database(site_dialect, tmp_path) as url, \
-            running_services(tmp_path, ORDERS, site_url=url) as running:
+            running_services(tmp_path, ORDERS, site_url=url, gestionale_uncertain_wait_s=UNCERTAIN_WAIT_S) as running:
         for name, value in running.env().items():
             monkeypatch.setenv(name, value)
         yield running
@@ -91,6 +97,11 @@ def test_a_run_after_a_crash_imports_every_order_exactly_once(services, figure, 
         f"the worker did not reach {point} (exit {crashed.returncode}):\n{crashed.stderr[-3000:]}")
 
     summary = run_import("manual__after_crash")
+    recovered_by = "manual__after_crash"
+    if summary["push_failed"]:  # orders whose create was in flight at the kill: the next run after the wait
+        assert point.startswith("push_") and summary["push_failed"] <= MAX_IN_FLIGHT, summary
+        time.sleep(UNCERTAIN_WAIT_S)
+        summary = run_import(recovered_by := "manual__after_the_wait")
 
     outcome = read_outcome(services)
     figure.add(*exactly_once_figures(outcome, WANTED))
@@ -99,5 +110,5 @@ def test_a_run_after_a_crash_imports_every_order_exactly_once(services, figure, 
     runs = {run["run_id"]: run for run in outcome.import_runs}
     assert runs["manual__crashed"]["outcome"] == "abandoned"
     assert "manual__crashed" in runs["manual__crashed"]["message"]
-    assert runs["manual__after_crash"]["outcome"] == "success", runs["manual__after_crash"]
+    assert runs[recovered_by]["outcome"] == "success", runs[recovered_by]
     assert summary["push_failed"] == 0

@@ -9,6 +9,11 @@ never sends it again itself; the caller records when that POST was sent and pass
 ``uncertain_since`` to later pushes, which search first and create again only once
 ``uncertain_wait_s`` has passed since that POST with the record still absent. ``may_exist=True``
 searches before the first attempt too: use it whenever an earlier run may have sent the record.
+
+A process killed while a POST is in flight leaves no ``UncertainCreate`` to record, so the caller may
+pass ``intents`` (``CreateIntents``): told right before the POST leaves that it is being sent (the site
+commits that first, a write-ahead intent later pushes treat as an uncertain create), and told again when
+a definite answer says nothing was created, so that intent is dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 from amazon_passweb.gestionale.errors import (
@@ -67,6 +73,16 @@ STAMP_RE = re.compile(r"^\d{8} \d{6}$")  # AAAAMMGG HHMMSS, the WebAPI's date-ti
 CODE_CLASH_RETRIES = 20  # conti taken by someone else between our search and our create
 # What each create makes, as the site records an uncertain one (UncertainCreate.target).
 TARGETS = {ORDERS: "document", CUSTOMERS: "customer", ADDRESSES: "address"}
+
+
+class CreateIntents(Protocol):
+    """Where one order's creates are announced before they are sent (a write-ahead intent)."""
+
+    def sending(self, target: str, posted_at: dt.datetime) -> None:
+        """A create of ``target`` is about to leave; recorded (committed) before it does."""
+
+    def withdrawn(self, target: str, posted_at: dt.datetime) -> None:
+        """That create was answered without creating anything (refused, or never sent)."""
 
 
 @dataclass(frozen=True)
@@ -274,20 +290,23 @@ class GestionaleClient:
 
     # creates, exactly once
     def create_document(self, document: MappedRecord, *, may_exist: bool = True,
-                        uncertain_since: dt.datetime | None = None) -> Created:
+                        uncertain_since: dt.datetime | None = None,
+                        intents: CreateIntents | None = None) -> Created:
         """Create the order document unless one with its ``rif_nr_attuale`` exists. ``uncertain_since``:
         when an earlier create of it had a lost answer and was not found (see the module's docstring)."""
         reference = document.payload["rif_nr_attuale"]
         return self._create_once(ORDERS, document.payload, lambda: self.find_document(reference), may_exist,
-                                 uncertain_since)
+                                 uncertain_since, intents)
 
     def ensure_shipping_address(self, address: MappedRecord, *, may_exist: bool = True,
-                                uncertain_since: dt.datetime | None = None) -> Created:
+                                uncertain_since: dt.datetime | None = None,
+                                intents: CreateIntents | None = None) -> Created:
         find = partial(self.find_shipping_address, address.lookup)
-        return self._create_once(ADDRESSES, address.payload, find, may_exist, uncertain_since)
+        return self._create_once(ADDRESSES, address.payload, find, may_exist, uncertain_since, intents)
 
     def ensure_customer(self, customer: MappedRecord, ledgers: list[str], *, may_exist: bool = True,
-                        uncertain_since: dt.datetime | None = None) -> Created:
+                        uncertain_since: dt.datetime | None = None,
+                        intents: CreateIntents | None = None) -> Created:
         """Find the customer by its lookup key, or create it under the first of ``ledgers`` (mastri)
         with a free conto: the next one after the highest in use (``customer_code: search``), or
         ``mastro.AUTO`` numbered by the gestionale (``customer_code: auto``)."""
@@ -295,20 +314,22 @@ class GestionaleClient:
             return Created(found, False)
         self._still_uncertain(CUSTOMERS, uncertain_since)
         if self.settings.customer_code == "auto":
-            return self._create_customer_auto(customer, ledgers)
+            return self._create_customer_auto(customer, ledgers, intents)
         for mastro in ledgers:
             while (conto := self._conti.take(mastro)) is not None:
-                created = self._create_customer_as(customer, f"{mastro}.{conto:05d}")
+                created = self._create_customer_as(customer, f"{mastro}.{conto:05d}", intents)
                 if created is not None:
                     return created
             log.info("mastro %s is full, moving to the next customer mastro", mastro)
         raise DocumentRefused(f"all customer mastri are full ({', '.join(ledgers)}): add one to the account")
 
-    def _create_customer_as(self, customer: MappedRecord, codice: str) -> Created | None:
+    def _create_customer_as(self, customer: MappedRecord, codice: str,
+                            intents: CreateIntents | None) -> Created | None:
         """Create with this code; None when the code turned out taken (look for another)."""
         find = partial(self.find_customer, customer.lookup)
         try:
-            return self._create_once(CUSTOMERS, {"codice": codice, **customer.payload}, find, may_exist=False)
+            return self._create_once(CUSTOMERS, {"codice": codice, **customer.payload}, find, may_exist=False,
+                                     intents=intents)
         except DocumentRefused:
             if found := find():  # an earlier push's create, whose answer was lost, did create it
                 return Created(found, True)
@@ -318,12 +339,14 @@ class GestionaleClient:
             self._conti.taken(codice)
             return None
 
-    def _create_customer_auto(self, customer: MappedRecord, ledgers: list[str]) -> Created:
+    def _create_customer_auto(self, customer: MappedRecord, ledgers: list[str],
+                              intents: CreateIntents | None) -> Created:
         for mastro in ledgers:
             payload = {"codice": f"{mastro}.AUTO", **customer.payload}
             try:
                 return self._create_once(
-                    CUSTOMERS, payload, lambda: self.find_customer(customer.lookup), may_exist=False
+                    CUSTOMERS, payload, lambda: self.find_customer(customer.lookup), may_exist=False,
+                    intents=intents,
                 )
             except DocumentRefused:
                 if self.get_customer(f"{mastro}.{MAX_CONTO:05d}") is None:
@@ -332,28 +355,46 @@ class GestionaleClient:
         raise DocumentRefused(f"all customer mastri are full ({', '.join(ledgers)}): add one to the account")
 
     def _create_once(self, resource: str, payload: dict, find: Callable[[], str | None], may_exist: bool,
-                     uncertain_since: dt.datetime | None = None) -> Created:
+                     uncertain_since: dt.datetime | None = None, intents: CreateIntents | None = None) -> Created:
         """One POST at most. A lost answer is followed, after ``settle_s``, by one search: found, it is the
         record; not found (or the search failing too), ``UncertainCreate``: never sent again here."""
         if (may_exist or uncertain_since) and (found := find()):
             return Created(found, False)
         self._still_uncertain(resource, uncertain_since)
         posted_at = self._clock()
+        target = TARGETS.get(resource, resource)
+        announced: list[bool] = []
+
+        def announce() -> None:  # once, however many attempts a refused connection costs
+            if intents is not None and not announced:
+                intents.sending(target, posted_at)
+                announced.append(True)
+
         try:
-            answer = self.transport.request("POST", resource, payload, idempotent=False)
-            return Created(key_from_location(answer.location), True)
+            answer = self.transport.request("POST", resource, payload, idempotent=False, before_send=announce)
         except OutcomeUnknown as lost:
-            log.warning("%s: searching for it after %.1f s", lost, self.settle_s)
-            time.sleep(self.settle_s)  # let a create still in progress finish before searching
-            try:
-                if found := find():
-                    return Created(found, True)
-                searched = "not found by its key"
-            except PushStopped:
-                raise
-            except GestionaleError as error:  # the search failed as well: just as uncertain
-                searched = f"the search failed too ({type(error).__name__}: {error})"
-            raise self._uncertain(resource, posted_at, f"{lost}; {searched}") from lost
+            return self._after_lost_answer(resource, posted_at, find, lost)
+        except GestionaleError:
+            if announced:  # answered (refused) or never sent: nothing was created, the intent goes
+                intents.withdrawn(target, posted_at)
+            raise
+        # created: the caller's record of it replaces the intent (a missing Location leaves it for a search)
+        return Created(key_from_location(answer.location), True)
+
+    def _after_lost_answer(self, resource: str, posted_at: dt.datetime, find: Callable[[], str | None],
+                           lost: OutcomeUnknown) -> Created:
+        """The create's answer was lost: found by a search after ``settle_s``, or ``UncertainCreate``."""
+        log.warning("%s: searching for it after %.1f s", lost, self.settle_s)
+        time.sleep(self.settle_s)  # let a create still in progress finish before searching
+        try:
+            if found := find():
+                return Created(found, True)
+            searched = "not found by its key"
+        except PushStopped:
+            raise
+        except GestionaleError as error:  # the search failed as well: just as uncertain
+            searched = f"the search failed too ({type(error).__name__}: {error})"
+        raise self._uncertain(resource, posted_at, f"{lost}; {searched}") from lost
 
     def _still_uncertain(self, resource: str, since: dt.datetime | None) -> None:
         """Refuse to create again while an earlier uncertain POST of this record may still commit."""

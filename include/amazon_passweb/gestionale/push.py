@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
-from amazon_passweb.gestionale.client import GestionaleClient
+from amazon_passweb.gestionale.client import CreateIntents, GestionaleClient
 from amazon_passweb.gestionale.errors import GestionaleError, PushStopped, UncertainCreate
 from amazon_passweb.gestionale.fields import clean
 from amazon_passweb.gestionale.mapping import (
@@ -48,6 +48,8 @@ class OrderPush:
     uncertain_customer: dt.datetime | None = None
     uncertain_address: dt.datetime | None = None
     uncertain_document: dt.datetime | None = None
+    # where this order's creates are announced before they are sent (a write-ahead intent), when the caller keeps one
+    intents: CreateIntents | None = None
 
 
 @dataclass
@@ -123,7 +125,8 @@ def push_order(
             customer = build_customer(order.customer)
             result.warnings += customer.warnings
             with locks.hold(("customer", customer.lookup), item.uncertain_customer) as since:
-                created = client.ensure_customer(customer, account.customer_ledgers, uncertain_since=since)
+                created = client.ensure_customer(customer, account.customer_ledgers, uncertain_since=since,
+                                                 intents=item.intents)
             code, result.customer_created = created.key, created.created
         result.customer_code = code
         result.shipping_address_id = _shipping_address(client, account, item, code, built_from_order, result, locks)
@@ -131,7 +134,7 @@ def push_order(
                                   exchange_rates=exchange_rates)
         result.warnings += document.warnings
         created = client.create_document(document, may_exist=item.may_exist,
-                                         uncertain_since=item.uncertain_document)
+                                         uncertain_since=item.uncertain_document, intents=item.intents)
         result.document_key, result.document_created = created.key, created.created
     except PushStopped:
         raise
@@ -173,7 +176,7 @@ def _shipping_address(
         return None  # the goods go to the customer's own address in the gestionale
     result.warnings += address.warnings
     with locks.hold(("address", address.lookup), item.uncertain_address) as since:
-        return client.ensure_shipping_address(address, uncertain_since=since).key
+        return client.ensure_shipping_address(address, uncertain_since=since, intents=item.intents).key
 
 
 def _customer_lives_there(client: GestionaleClient, code: str, address: MappedRecord) -> bool:

@@ -127,9 +127,11 @@ class Transport:
         *,
         idempotent: bool,
         params: dict[str, object] | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> Answer:
         """Send with retries. Non-idempotent requests raise OutcomeUnknown instead of resending.
-        ``params`` go in the query string (None values are left out)."""
+        ``params`` go in the query string (None values are left out). ``before_send`` is called right
+        before each attempt leaves, after the write guard: a create's write-ahead intent."""
         path = with_query(path, params)
         retrying = Retrying(
             retry=retry_if_exception_type(_Retry if not idempotent else (_Retry, OutcomeUnknown)),
@@ -139,20 +141,22 @@ class Transport:
             reraise=False,
         )
         try:
-            return retrying(self._send_once, method, path, body, idempotent)
+            return retrying(self._send_once, method, path, body, idempotent, before_send)
         except RetryError as error:
             cause = error.last_attempt.exception()
             raise GestionaleUnavailable(
                 f"the gestionale did not answer {method} {path} within {self.settings.retry_budget_s:.0f}s: {cause}"
             ) from cause
 
-    def _send_once(self, method: str, path: str, body: dict | None, idempotent: bool) -> Answer:
+    def _send_once(self, method: str, path: str, body: dict | None, idempotent: bool,
+                   before_send: Callable[[], None] | None = None) -> Answer:
         if self._credentials_checked:
-            return self._send(method, path, body, idempotent)
+            return self._send(method, path, body, idempotent, before_send)
         with self._first_login:
-            return self._send(method, path, body, idempotent)
+            return self._send(method, path, body, idempotent, before_send)
 
-    def _send(self, method: str, path: str, body: dict | None, idempotent: bool) -> Answer:
+    def _send(self, method: str, path: str, body: dict | None, idempotent: bool,
+              before_send: Callable[[], None] | None = None) -> Answer:
         if self._stopped is not None:
             raise type(self._stopped)(f"not sent, the push was stopped: {self._stopped}")
         data = json.dumps(body, default=_json_default).encode() if body is not None else None
@@ -160,6 +164,8 @@ class Transport:
             guard = self.write_guard
             if guard is not None and not idempotent:
                 guard()  # checked once a slot is ours: right before the request leaves
+            if before_send is not None:
+                before_send()
             try:
                 response = self._connections.request(method, path, data, self._headers)
             except ConnectFailed as error:

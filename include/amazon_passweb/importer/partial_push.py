@@ -10,6 +10,11 @@ parked as *esito incerto* with the time of that POST (``orders.push_uncertain_at
 reads why, and later pushes search for it first; only once the client's ``uncertain_wait_s`` has
 passed with the record still absent may it be created again. Orders of the same customer or address
 wait on it too. Every push holds the WebAPI user's write lease (``importer.write_lease``).
+
+A worker killed while a create is in flight leaves no answer to park: so every create is announced
+first, a write-ahead intent committed in the same columns before its POST leaves (``_WriteAhead``).
+The answer replaces it (stored, or parked) or withdraws it (refused); one left behind by a killed push
+is read by the next one exactly as an uncertain create. Orders not yet sent carry none and wait for nothing.
 """
 
 from __future__ import annotations
@@ -130,6 +135,8 @@ def _push_account_orders(store: SiteStore, client: GestionaleClient, account: Ac
             orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
                                          after_id=last_id)
             items = _order_pushes(uow, orders)
+        for order, item in zip(orders, items, strict=True):
+            item.intents = _WriteAhead(store, order.id)
         if not orders:
             break
         last_id = orders[-1].id
@@ -173,6 +180,21 @@ def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result
             log.warning("order %s not stored in the gestionale: %s", order.amazon_order_id, result.error)
             uow.inbox.add_history(account.id, order.amazon_order_id, run_id=run_id, outcome=PUSH_FAILED,
                                   message=failure.text, detail=failure.detail)
+
+
+class _WriteAhead:
+    """One order's write-ahead intents: each committed on its own, before the POST it announces leaves."""
+
+    def __init__(self, store: SiteStore, order_id: int):
+        self._store, self._order_id = store, order_id
+
+    def sending(self, target: str, posted_at: datetime) -> None:
+        with self._store.unit_of_work() as uow:
+            uow.orders.announce_create(self._order_id, target, posted_at)
+
+    def withdrawn(self, target: str, posted_at: datetime) -> None:
+        with self._store.unit_of_work() as uow:
+            uow.orders.withdraw_create(self._order_id, target, posted_at)
 
 
 # What an uncertain create was, as the operator reads it after "la creazione".

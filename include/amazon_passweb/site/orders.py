@@ -265,6 +265,19 @@ class OrderRepository:
             update(ORDERS).where(ORDERS.c.id == order_id)
             .values(push_uncertain=target, push_uncertain_at=posted_at, updated_at=utcnow()))
 
+    def announce_create(self, order_id: int, target: str, posted_at: datetime) -> None:
+        """Write-ahead intent: the order's create of ``target`` is about to be sent at ``posted_at``. Recorded as
+        an uncertain create, so that a push killed while it is in flight leaves it parked for the next push's
+        search; the answer replaces it (stored, parked) or withdraws it (refused)."""
+        self.park_uncertain(order_id, target, posted_at)
+
+    def withdraw_create(self, order_id: int, target: str, posted_at: datetime) -> None:
+        """That create was answered without creating anything: its intent goes, unless something replaced it."""
+        self._session.execute(
+            update(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.push_uncertain == target,
+                                 ORDERS.c.push_uncertain_at == posted_at)
+            .values(push_uncertain=None, push_uncertain_at=None))
+
     def uncertain_creates(self, target: str, subject_ids: Iterable[int]) -> dict[int, datetime]:
         """Customer (or shipping address) id → the latest uncertain create of it, whichever of its
         orders sent it: an order of the same customer must not send it again either."""
