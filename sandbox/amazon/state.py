@@ -92,7 +92,8 @@ class Bucket:
 class Counters:
     calls: dict[str, int] = field(default_factory=dict)
     throttled: dict[str, int] = field(default_factory=dict)
-    faults: int = 0
+    faults: int = 0  # error answers injected (429, 500, 503)
+    fault_kinds: dict[str, int] = field(default_factory=dict)  # the same by kind, and the answers held back
     lwa_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,6 +101,7 @@ class Counters:
             "calls": self.calls,
             "throttled": self.throttled,
             "faults": self.faults,
+            "fault_kinds": self.fault_kinds,
             "lwa_tokens": self.lwa_tokens,
         }
 

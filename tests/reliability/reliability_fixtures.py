@@ -221,6 +221,20 @@ def duplicates(counter: Counter) -> dict:
     return {key: n for key, n in counter.items() if n > 1}
 
 
+def exactly_once_figures(outcome: Outcome, wanted: set[str]) -> dict[str, int]:
+    """The soak's figures of "exactly once": wanted orders missing from the site or, once stored, from the
+    gestionale (``lost``); extra copies of a site order, a document, a customer or an address
+    (``duplicates``); site orders of orders not wanted (``unexpected``)."""
+    site_ids = outcome.site_order_ids()
+    stored = {o["amazon_order_id"] for o in outcome.site_orders if o["state"] == MEMORIZZATO}
+    refs = outcome.document_refs()
+    copies = [site_ids, refs, Counter(customer_key(c) for c in outcome.clienti),
+              Counter(address_key(a) for a in outcome.indirizzi)]
+    return {"lost": len(wanted - set(site_ids)) + len(stored - set(refs)),
+            "duplicates": sum(n - 1 for counter in copies for n in counter.values() if n > 1),
+            "unexpected": len(set(site_ids) - wanted)}
+
+
 def assert_exactly_once(outcome: Outcome, wanted: set[str]) -> None:
     """Every wanted order once in the site and, unless an incomplete AFN order, once in the
     gestionale; nothing else imported; customers and addresses never twice."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -20,8 +22,9 @@ from amazon_passweb.importer.window import RunKind, Window
 from amazon_passweb.notify import render_report_html
 from amazon_passweb.site.errors import NotFound
 from amazon_passweb.site.states import InboxStatus, OrderState, RowKind
-from tests.fixtures.stores import open_seeded_store
+from tests.fixtures.stores import DIALECTS, open_seeded_store
 from tests.reliability.conftest import gestionale_client_for, gestionale_standin_in
+from tests.reliability.figures import record
 from tests.reliability.hostile_pipeline import (
     API_VERSIONS,
     V2026,
@@ -32,23 +35,46 @@ from tests.reliability.hostile_pipeline import (
     load_cases,
     run_import,
 )
+from tests.reliability.reliability_fixtures import site_database
 
 ACCOUNT = load_accounts().account("it_main")
 CASES = load_cases()
 ORDINARY = 20
 
 
+@pytest.fixture(scope="module", params=DIALECTS)
+def hostile_dialect(request) -> str:
+    """The site store's dialect: the catalogue's values (lone surrogates, NUL, long text, odd dates)
+    meet SQLite and PostgreSQL alike."""
+    return request.param
+
+
 @pytest.fixture(scope="module", params=API_VERSIONS)
-def hostile_run(request, tmp_path_factory, pii_key):
-    """The whole catalogue through one API version: a site store and a gestionale of its own."""
+def hostile_run(request, hostile_dialect, tmp_path_factory, pii_key):
+    """The whole catalogue through one API version: a site database and a gestionale of its own."""
     api_version = request.param
-    store = open_seeded_store(f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.db'}", pii_key)
-    with gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as gestionale:
-        orders, ordinary_ids = batch(CASES, ORDINARY, api_version=api_version)
-        run = run_import(orders, store, ACCOUNT, gestionale_client_for(gestionale), api_version=api_version)
-        run.ordinary_ids, run.gestionale_path = ordinary_ids, gestionale.store.path
-        yield run
-    store.dispose()
+    started = time.monotonic()
+    with site_database(hostile_dialect, tmp_path_factory.mktemp("site")) as url, \
+            gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as gestionale:
+        store = open_seeded_store(url, pii_key)
+        try:
+            orders, ordinary_ids = batch(CASES, ORDINARY, api_version=api_version)
+            run = run_import(orders, store, ACCOUNT, gestionale_client_for(gestionale), api_version=api_version)
+            run.ordinary_ids, run.gestionale_path = ordinary_ids, gestionale.store.path
+            _record_figures(run, hostile_dialect, time.monotonic() - started)
+            yield run
+        finally:
+            store.dispose()
+
+
+def _record_figures(run, dialect: str, wall_s: float) -> None:
+    served = [case for case in CASES if case.served_on(run.api_version)]
+    outcomes = Counter(case.expectation(run.api_version)["outcome"] for case in served)
+    record(f"hostile_orders_{run.api_version.replace('-', '')}_{dialect}", dialect=dialect,
+           api_version=run.api_version, cases=len(served), ordinary_orders=ORDINARY,
+           expected_outcomes=dict(sorted(outcomes.items())), fetched=run.counts["fetched"],
+           rejected=run.counts["rejected"], pushed=run.counts["push"]["pushed"],
+           push_failed=run.counts["push"]["failed"], wall_s=round(wall_s, 1))
 
 
 def _cases(run) -> list[Case]:

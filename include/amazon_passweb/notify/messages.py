@@ -32,6 +32,7 @@ class Kind(StrEnum):
     VAT_NOT_CONFIGURED = "vat_not_configured"
     TOTALS_MISMATCH = "totals_mismatch"
     ZERO_AMAZON_TOTAL = "zero_amazon_total"
+    AMOUNT_TOO_LARGE = "amount_too_large"
     NO_BUYER_DATA = "no_buyer_data"
     PENDING_WITHOUT_ADDRESS = "pending_without_address"
     UNIDENTIFIABLE_BUYER = "unidentifiable_buyer"
@@ -141,6 +142,10 @@ TEXTS: dict[Kind, str] = {
         "Amazon indica un totale dell'ordine di {expected}, ma articoli, spedizione, confezioni regalo e "
         "promozioni sommano {total}: ordine non importato (il totale non viene ricavato dagli articoli). "
         f"Controlla l'ordine in Seller Central; {_RETRIED}"
+    ),
+    Kind.AMOUNT_TOO_LARGE: (
+        "Importo fuori scala: {amount} supera il massimo che il sito registra (100.000 miliardi): ordine "
+        f"non importato. Controlla l'ordine in Seller Central; {_RETRIED}"
     ),
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
