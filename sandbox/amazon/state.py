@@ -59,6 +59,15 @@ class StandInConfig:
     send_rate_limit_header: bool = True
     static_sandbox: bool = False  # answer only Amazon's x-amzn-api-sandbox examples
     faults: Faults = field(default_factory=Faults)
+    # The marketplaces the seller is registered in (None: every one). An order search naming another
+    # is refused as a whole: 403 Unauthorized, "Access to requested resource is denied.".
+    linked_marketplaces: tuple[str, ...] | None = None
+
+    def unlinked(self, marketplaces: list[str]) -> list[str]:
+        """The requested marketplaces the seller is not registered in."""
+        if self.linked_marketplaces is None:
+            return []
+        return [marketplace for marketplace in marketplaces if marketplace not in self.linked_marketplaces]
 
 
 class ScaledClock:

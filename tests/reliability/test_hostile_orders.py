@@ -15,8 +15,10 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+import yaml
+from sqlalchemy import create_engine, text
 
-from amazon_passweb.config import load_accounts
+from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
 from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED, build_report
 from amazon_passweb.importer.window import RunKind, Window
 from amazon_passweb.notify import render_report_html
@@ -39,6 +41,8 @@ from tests.reliability.reliability_fixtures import site_database
 
 ACCOUNT = load_accounts().account("it_main")
 CASES = load_cases()
+BATCH_CASES = [case for case in CASES if not case.run]
+RUN_CASES = [case for case in CASES if case.run]
 ORDINARY = 20
 
 
@@ -202,12 +206,65 @@ def test_the_catalogue_has_at_least_forty_cases_of_every_kind():
     assert {case.expect["outcome"] for case in CASES} >= {"imported", "failed", "rejected", "skipped"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", BATCH_CASES, ids=[case.name for case in BATCH_CASES])
 def test_case_outcome(hostile_run, case: Case):
     if not case.served_on(hostile_run.api_version):
         pytest.skip(f"no {hostile_run.api_version} form: {case.v0['skip']}")
     expect = case.expectation(hostile_run.api_version)
     CHECKS[expect["outcome"]](hostile_run, case, expect)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+@pytest.mark.parametrize("case", RUN_CASES, ids=[case.name for case in RUN_CASES])
+def test_run_level_case(case: Case, api_version, dialect, tmp_path, monkeypatch, caplog):
+    """A case about the account and the seller (``import_refused``), through the account DAG's own task
+    bodies (the connections in the environment, as Airflow gives them): Amazon refuses the order
+    search; the fetch stores nothing of any marketplace and fails for good (no Airflow retry); the
+    import run tells the operator what to check; the task log names what Amazon said."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sandbox.amazon.state import StandInConfig
+    from tests.reliability.crash_worker import run_import as run_account_tasks
+    from tests.reliability.hostile_pipeline import base_order, generated_it_orders
+    from tests.reliability.reliability_fixtures import read_outcome, running_services
+
+    raw = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    for account in raw["accounts"]:
+        if account["id"] == ACCOUNT.id:
+            account |= {"marketplaces": case.run["account_marketplaces"], "api_version": api_version}
+    accounts_file = tmp_path / "accounts.yaml"
+    accounts_file.write_text(yaml.safe_dump(raw))
+    sources = generated_it_orders(120, seed=7)
+    orders = [base_order(case, sources[0])] + sources[1:6]  # orders Amazon.it would have served
+    amazon = StandInConfig(time_scale=1000.0, token_lifetime=36000.0, rdt_lifetime=36000.0,
+                           linked_marketplaces=tuple(case.run["seller_marketplaces"]))
+    with site_database(dialect, tmp_path) as url, running_services(
+            tmp_path, orders, site_url=url, amazon_config=amazon, accounts_file=accounts_file) as services:
+        for name, value in services.env().items():
+            monkeypatch.setenv(name, value)
+        failures: list[str] = []
+        with caplog.at_level("ERROR", logger="amazon_passweb.orchestration.account_tasks"), \
+                pytest.raises(AirflowFailException) as refused:
+            run_account_tasks("manual__run-level", task_retries=2, task_failures=failures)
+        outcome = read_outcome(services)
+        engine = create_engine(url)
+        with engine.connect() as db:
+            inbox = db.execute(text("SELECT COUNT(*) FROM inbox")).scalar_one()
+            watermark = db.execute(text("SELECT watermark FROM account_state")).scalars().all()
+        engine.dispose()
+        calls = dict(services.amazon.state.counters.calls)
+
+    reason = str(refused.value)
+    assert reason.startswith("Amazon ha rifiutato la lettura degli ordini") and "A1PA6795UKMFR9" in reason, reason
+    assert "doctor" in reason, "it says how to check each marketplace"
+    assert len(failures) == 1 and sum(calls.get(op, 0) for op in ("searchOrders", "getOrders")) == 1, (
+        "refused once, never asked again", failures, calls)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "403" in logged and case.expect["message"] in logged, logged  # Amazon's answer, for the integrator
+    assert inbox == 0 and outcome.site_orders == [] and outcome.documents == [], "nothing of any marketplace"
+    assert watermark == [], "the watermark stays: the next import reads the same period"
+    assert [(r["outcome"], r["message"]) for r in outcome.import_runs] == [("failed", reason)]
 
 
 def test_the_ordinary_orders_of_the_batch_all_reach_the_gestionale(hostile_run):

@@ -87,6 +87,7 @@ class Kind(StrEnum):
     IMPORT_BEFORE_SYNC_LATE = "import_before_sync_late"
     # an account's import run as a whole (orchestration.account_tasks, importer.notify_run), on the accounts page
     IMPORT_FETCH_FAILED = "import_fetch_failed"
+    IMPORT_FETCH_REFUSED = "import_fetch_refused"
     IMPORT_ABANDONED = "import_abandoned"
     SYNC_ABANDONED = "sync_abandoned"
     IMPORT_PUSH_FAILED = "import_push_failed"
@@ -298,6 +299,13 @@ TEXTS: dict[Kind, str] = {
     Kind.IMPORT_FETCH_FAILED: (
         "Lettura degli ordini da Amazon non riuscita: il dettaglio è nel log del task; la prossima "
         "importazione rilegge lo stesso periodo"
+    ),
+    Kind.IMPORT_FETCH_REFUSED: (
+        "Amazon ha rifiutato la lettura degli ordini (marketplace dell'account: {marketplaces}): le credenziali "
+        "dell'app non sono accettate, il venditore non l'ha autorizzata o non è registrato su uno di questi "
+        "marketplace. Nessun nuovo tentativo automatico: correggi la connessione Amazon o i marketplace "
+        "dell'account (python -m amazon_passweb doctor li prova uno per uno), poi rilancia l'importazione, che "
+        "rilegge lo stesso periodo"
     ),
     Kind.IMPORT_PUSH_FAILED: (
         "Invio al gestionale non riuscito: gli ordini creati nel sito restano Registrato e il prossimo invio "
