@@ -16,7 +16,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from sandbox.stack import GESTIONALE, ROOT, LocalStack
+from sandbox.stack import ROOT, LocalStack
 
 ACCOUNT = "it_main"
 WINDOW_START = "2026-10-01T00:00:00+00:00"  # the generated orders are from October 2026
@@ -58,9 +58,10 @@ def prepare_site(stack: LocalStack) -> None:
     from amazon_passweb.importer.article_copy import pull_articles, spesa_codes
     stack.upgrade_site()
     store = stack.open_site_store()
+    credentials = stack.gestionale
     client = GestionaleClient(WebApiSettings(
-        base_url=f"http://127.0.0.1:{stack.gestionale_port}/webapi/", user=GESTIONALE["user"],
-        password=GESTIONALE["password"], dominio=GESTIONALE["dominio"], azienda=GESTIONALE["azienda"]))
+        base_url=f"http://127.0.0.1:{stack.gestionale_port}/webapi/", user=credentials["user"],
+        password=credentials["password"], dominio=credentials["dominio"], azienda=credentials["azienda"]))
     copied = pull_articles(store, client, spesa_codes(load_accounts(stack.accounts_file).accounts))
     store.dispose()
     placeholders = create_placeholder_customers(stack, client)

@@ -59,13 +59,23 @@ class LocalStack:
 
     def __init__(self, workdir: str | Path, *, amazon_args: list[str], gestionale_args: list[str] = (),
                  accounts_file: str | Path | None = None, amazon_time_scale: float = 50.0,
-                 pii_key: str = DEMO_KEY_NAME):
+                 pii_key: str = DEMO_KEY_NAME,
+                 amazon_credentials: dict[str, str] | None = None,
+                 gestionale_credentials: dict[str, str] | None = None):
+        """``amazon_credentials`` (client_id, client_secret, refresh_token) and ``gestionale_credentials``
+        (user, password) replace the defaults of :data:`AMAZON` and :data:`GESTIONALE`: both the
+        stand-ins and the connections of :meth:`airflow_env` use them."""
         self.workdir = Path(workdir).resolve()
-        self.amazon_args = list(amazon_args)
-        self.gestionale_args = list(gestionale_args)
+        self.amazon = {**AMAZON, **(amazon_credentials or {})}
+        self.gestionale = {**GESTIONALE, **(gestionale_credentials or {})}
+        self.amazon_args = ["--client-id", self.amazon["client_id"], "--client-secret", self.amazon["client_secret"],
+                            "--refresh-token", self.amazon["refresh_token"], *amazon_args]
+        self.gestionale_args = ["--user", self.gestionale["user"], "--password", self.gestionale["password"],
+                                *gestionale_args]
         self.accounts_file = Path(accounts_file).resolve() if accounts_file else None
         self.amazon_time_scale = amazon_time_scale
         self.processes: list[subprocess.Popen] = []
+        self.process_by_name: dict[str, subprocess.Popen] = {}
         self.amazon_port = free_port()
         self.gestionale_port = free_port()
         self.mail = MailSink(self.workdir / "mail")
@@ -111,7 +121,14 @@ class LocalStack:
         process = subprocess.Popen([sys.executable, *args], stdout=handle, stderr=subprocess.STDOUT,
                                    cwd=ROOT, env=self._python_env())
         self.processes.append(process)
+        self.process_by_name[name] = process
         wait_for_port(port, process, log)
+
+    def stop(self, name: str) -> None:
+        """Stop one stand-in (``amazon`` or ``gestionale``): an outage of that service until the end."""
+        process = self.process_by_name[name]
+        process.terminate()
+        process.wait(timeout=10)
 
     # -- Airflow -----------------------------------------------------------
 
@@ -140,8 +157,8 @@ class LocalStack:
             "AIRFLOW_CONN_PASSWEB_SITE": json.dumps({"conn_type": "generic", "host": self.site_url}),
             "AIRFLOW_CONN_GESTIONALE_WEBAPI": json.dumps({
                 "conn_type": "http", "host": "127.0.0.1", "schema": "http", "port": self.gestionale_port,
-                "login": GESTIONALE["user"], "password": GESTIONALE["password"],
-                "extra": {"dominio": GESTIONALE["dominio"], "azienda": GESTIONALE["azienda"]},
+                "login": self.gestionale["user"], "password": self.gestionale["password"],
+                "extra": {"dominio": self.gestionale["dominio"], "azienda": self.gestionale["azienda"]},
             }),
             "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps({
                 "conn_type": "smtp", "host": "127.0.0.1", "port": self.mail.port,
@@ -156,8 +173,8 @@ class LocalStack:
         accounts = load_accounts(self.accounts_file)
         for account in accounts.accounts:
             env[f"AIRFLOW_CONN_{account.sp_api_conn_id.upper()}"] = json.dumps({
-                "conn_type": "http", "login": AMAZON["client_id"], "password": AMAZON["client_secret"],
-                "extra": {"refresh_token": AMAZON["refresh_token"], "selling_partner_id": f"SP_{account.id}",
+                "conn_type": "http", "login": self.amazon["client_id"], "password": self.amazon["client_secret"],
+                "extra": {"refresh_token": self.amazon["refresh_token"], "selling_partner_id": f"SP_{account.id}",
                           "endpoint": f"http://127.0.0.1:{self.amazon_port}",
                           "lwa_endpoint": f"http://127.0.0.1:{self.amazon_port}/auth/o2/token",
                           "time_scale": self.amazon_time_scale},

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-id", default=StandInConfig.client_id)
     parser.add_argument("--client-secret", default=StandInConfig.client_secret)
     parser.add_argument("--refresh-token", default=StandInConfig.refresh_token)
+    parser.add_argument("--linked-marketplaces", help="comma-separated: the marketplaces the seller is "
+                        "registered in (default: all); an order search naming another answers 403")
     parser.add_argument("--p429", type=float, default=0.0)
     parser.add_argument("--p500", type=float, default=0.0)
     parser.add_argument("--p503", type=float, default=0.0)
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         token_lifetime=args.token_lifetime,
         enforce_rate_limits=not args.no_rate_limits,
         static_sandbox=args.static_sandbox,
+        linked_marketplaces=tuple(args.linked_marketplaces.split(",")) if args.linked_marketplaces else None,
         faults=Faults(
             p429=args.p429,
             p500=args.p500,

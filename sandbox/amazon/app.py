@@ -103,6 +103,8 @@ def create_app(
         if faults.latency:
             await asyncio.sleep(faults.latency)
         if state.roll(faults.timeout_probability):
+            with state.lock:
+                state.counters.fault_kinds["timeout"] = state.counters.fault_kinds.get("timeout", 0) + 1
             await asyncio.sleep(faults.timeout_seconds)
         for probability, code, error in (
             (faults.p429, 429, "QuotaExceeded"),
@@ -112,6 +114,7 @@ def create_app(
             if state.roll(probability):
                 with state.lock:
                     state.counters.faults += 1
+                    state.counters.fault_kinds[str(code)] = state.counters.fault_kinds.get(str(code), 0) + 1
                 body_out = (
                     QUOTA_EXCEEDED
                     if code == 429

@@ -27,3 +27,10 @@ def invalid_input(message: str) -> ApiError:
 QUOTA_EXCEEDED = error_body("QuotaExceeded", "You exceeded your quota for the requested resource.")
 ACCESS_DENIED = "Access to requested resource is denied."
 TOKEN_EXPIRED_DETAILS = "The access token you provided has expired."
+
+
+def not_linked(marketplaces: list[str]) -> ApiError:
+    """An order search naming a marketplace the seller is not registered in (the stand-in's reading of
+    Amazon's answer: the generic authorization refusal, the details naming the marketplaces)."""
+    return ApiError(403, "Unauthorized", ACCESS_DENIED,
+                    f"The seller is not registered in marketplace(s) {', '.join(marketplaces)}.")

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.amazon.errors import ACCESS_DENIED, ApiError, invalid_input
+from sandbox.amazon.errors import ACCESS_DENIED, ApiError, invalid_input, not_linked
 from sandbox.amazon.orders_v2026 import csv, iso, page_size, parse_when, window
 from sandbox.amazon.state import StandInState
 from sandbox.amazon.store import OrderStore
@@ -57,6 +57,8 @@ def get_orders(
         for channel in channels:
             if channel not in CHANNELS:
                 raise invalid_input(f"{channel} is not a valid value for FulfillmentChannels.")
+        if state.config.unlinked(csv(query.get("MarketplaceIds"))):
+            raise not_linked(state.config.unlinked(csv(query.get("MarketplaceIds"))))
         saved = {
             "by": by,
             "after": iso(after),

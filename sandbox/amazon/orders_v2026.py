@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.amazon.errors import ApiError, invalid_input
+from sandbox.amazon.errors import ApiError, invalid_input, not_linked
 from sandbox.amazon.state import StandInState
 from sandbox.amazon.store import OrderStore
 
@@ -154,6 +154,8 @@ def search_orders(state: StandInState, store: OrderStore, query: dict[str, str])
         marketplaces = csv(query.get("marketplaceIds"))
         if len(marketplaces) > 50:
             raise invalid_input("marketplaceIds accepts at most 50 values.")
+        if state.config.unlinked(marketplaces):
+            raise not_linked(state.config.unlinked(marketplaces))
         saved = {
             "by": by,
             "after": iso(after),

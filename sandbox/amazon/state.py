@@ -59,6 +59,15 @@ class StandInConfig:
     send_rate_limit_header: bool = True
     static_sandbox: bool = False  # answer only Amazon's x-amzn-api-sandbox examples
     faults: Faults = field(default_factory=Faults)
+    # The marketplaces the seller is registered in (None: every one). An order search naming another
+    # is refused as a whole: 403 Unauthorized, "Access to requested resource is denied.".
+    linked_marketplaces: tuple[str, ...] | None = None
+
+    def unlinked(self, marketplaces: list[str]) -> list[str]:
+        """The requested marketplaces the seller is not registered in."""
+        if self.linked_marketplaces is None:
+            return []
+        return [marketplace for marketplace in marketplaces if marketplace not in self.linked_marketplaces]
 
 
 class ScaledClock:
@@ -92,7 +101,8 @@ class Bucket:
 class Counters:
     calls: dict[str, int] = field(default_factory=dict)
     throttled: dict[str, int] = field(default_factory=dict)
-    faults: int = 0
+    faults: int = 0  # error answers injected (429, 500, 503)
+    fault_kinds: dict[str, int] = field(default_factory=dict)  # the same by kind, and the answers held back
     lwa_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,6 +110,7 @@ class Counters:
             "calls": self.calls,
             "throttled": self.throttled,
             "faults": self.faults,
+            "fault_kinds": self.fault_kinds,
             "lwa_tokens": self.lwa_tokens,
         }
 

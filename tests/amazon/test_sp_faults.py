@@ -86,6 +86,19 @@ def test_malformed_json_gives_a_clear_error(standin_factory, client_factory, sam
     assert client.stats.calls == {"searchOrders": 3}
 
 
+def test_an_answer_cut_short_is_never_quoted(standin_factory, client_factory, sample_orders, caplog):
+    """A JSON answer cut in half opens with what it carries (the restricted-data token of
+    createRestrictedDataToken, an order's buyer): the error, logged at every retry, names its size only."""
+    standin = standin_factory(sample_orders[:5], faults=Faults(truncated_probability=1.0))
+    client = client_factory(standin, "v0", validate=False, max_attempts=2)
+    with caplog.at_level("WARNING", logger="amazon_passweb.amazon.transport"), \
+            pytest.raises(MalformedResponseError) as failure:
+        client.fetch_orders(SINCE, marketplace_ids=MARKETPLACE_IDS)
+    logged = caplog.text + str(failure.value)
+    assert "createRestrictedDataToken" in logged and "bytes" in logged and "not quoted" in logged
+    assert "{" not in str(failure.value) and "Atz." not in logged and "restrictedDataToken" not in logged
+
+
 def test_occasional_truncation_is_retried(standin_factory, client_factory, sample_orders):
     standin = standin_factory(sample_orders, faults=Faults(truncated_probability=0.3, seed=4))
     client = client_factory(standin, validate=False)

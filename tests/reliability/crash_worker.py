@@ -33,6 +33,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer import steps
@@ -184,7 +186,7 @@ def _run_task(name: str, summary: dict, retries: int, retry_delay_s: float, task
             failed += 1
             failures.append(f"{name}: {type(error).__name__}: {error}")
             print(json.dumps({"task_failed": name, "error": failures[-1][:500]}), flush=True)
-            if failed > task_retries:
+            if failed > task_retries or isinstance(error, AirflowFailException):  # as Airflow: no retry
                 raise
         time.sleep(retry_delay_s)
 

@@ -42,7 +42,7 @@ from sandbox.amazon.state import StandInConfig
 CATALOGUE = Path(__file__).with_name("hostile_orders.yaml")
 IT = "APJ6JRA9NG5V4"
 WINDOW_START = datetime(2026, 9, 1, tzinfo=UTC)  # before every generated order
-OUTCOMES = {"imported", "failed", "rejected", "skipped", "not_fetched"}
+OUTCOMES = {"imported", "failed", "rejected", "skipped", "not_fetched", "import_refused"}
 BASE_UNIT_PRICE, BASE_SHIPPING, BASE_TOTAL = "19.90", "4.90", "24.80"
 
 
@@ -58,12 +58,14 @@ class Case:
     patch: dict[str, Any]
     expect: dict[str, Any]
     v0: dict[str, Any] = field(default_factory=dict)  # what differs on v0: expect / skip / domain_differs
+    run: dict[str, Any] = field(default_factory=dict)  # a case about the account and the seller: its own import
 
     def expectation(self, api_version: str) -> dict[str, Any]:
         return self.expect | (self.v0.get("expect") or {}) if api_version == V0 else self.expect
 
     def served_on(self, api_version: str) -> bool:
-        return api_version != V0 or "skip" not in self.v0
+        """In the batch of ``api_version`` (a run-level case never is: it runs as an import of its own)."""
+        return not self.run and (api_version != V0 or "skip" not in self.v0)
 
     @property
     def order_id(self) -> str:
@@ -78,7 +80,7 @@ class Case:
 def load_cases(path: Path = CATALOGUE) -> list[Case]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = [Case(number, entry["name"], entry["description"], entry.get("patch") or {}, entry["expect"],
-                  entry.get("v0") or {})
+                  entry.get("v0") or {}, entry.get("run") or {})
              for number, entry in enumerate(raw["cases"], start=1)]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case names must be unique"
@@ -86,6 +88,7 @@ def load_cases(path: Path = CATALOGUE) -> list[Case]:
         assert case.expect["outcome"] in OUTCOMES, f"{case.name}: unknown outcome {case.expect['outcome']}"
         assert set(case.patch) <= {"set", "delete", "items", "twice"}, f"{case.name}: unknown patch op"
         assert set(case.v0) <= {"expect", "skip", "domain_differs"}, f"{case.name}: unknown v0 key"
+        assert (case.expect["outcome"] == "import_refused") == bool(case.run), f"{case.name}: run ⇔ import_refused"
     return cases
 
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections import Counter
 from decimal import Decimal
 
 import pytest
+import yaml
+from sqlalchemy import create_engine, text
 
-from amazon_passweb.config import load_accounts
+from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE, load_accounts
 from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED, build_report
 from amazon_passweb.importer.window import RunKind, Window
 from amazon_passweb.notify import render_report_html
 from amazon_passweb.site.errors import NotFound
 from amazon_passweb.site.states import InboxStatus, OrderState, RowKind
-from tests.fixtures.stores import open_seeded_store
+from tests.fixtures.stores import DIALECTS, open_seeded_store
 from tests.reliability.conftest import gestionale_client_for, gestionale_standin_in
+from tests.reliability.figures import record
 from tests.reliability.hostile_pipeline import (
     API_VERSIONS,
     V2026,
@@ -32,23 +37,48 @@ from tests.reliability.hostile_pipeline import (
     load_cases,
     run_import,
 )
+from tests.reliability.reliability_fixtures import site_database
 
 ACCOUNT = load_accounts().account("it_main")
 CASES = load_cases()
+BATCH_CASES = [case for case in CASES if not case.run]
+RUN_CASES = [case for case in CASES if case.run]
 ORDINARY = 20
 
 
+@pytest.fixture(scope="module", params=DIALECTS)
+def hostile_dialect(request) -> str:
+    """The site store's dialect: the catalogue's values (lone surrogates, NUL, long text, odd dates)
+    meet SQLite and PostgreSQL alike."""
+    return request.param
+
+
 @pytest.fixture(scope="module", params=API_VERSIONS)
-def hostile_run(request, tmp_path_factory, pii_key):
-    """The whole catalogue through one API version: a site store and a gestionale of its own."""
+def hostile_run(request, hostile_dialect, tmp_path_factory, pii_key):
+    """The whole catalogue through one API version: a site database and a gestionale of its own."""
     api_version = request.param
-    store = open_seeded_store(f"sqlite:///{tmp_path_factory.mktemp('site') / 'site.db'}", pii_key)
-    with gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as gestionale:
-        orders, ordinary_ids = batch(CASES, ORDINARY, api_version=api_version)
-        run = run_import(orders, store, ACCOUNT, gestionale_client_for(gestionale), api_version=api_version)
-        run.ordinary_ids, run.gestionale_path = ordinary_ids, gestionale.store.path
-        yield run
-    store.dispose()
+    started = time.monotonic()
+    with site_database(hostile_dialect, tmp_path_factory.mktemp("site")) as url, \
+            gestionale_standin_in(tmp_path_factory.mktemp("gestionale")) as gestionale:
+        store = open_seeded_store(url, pii_key)
+        try:
+            orders, ordinary_ids = batch(CASES, ORDINARY, api_version=api_version)
+            run = run_import(orders, store, ACCOUNT, gestionale_client_for(gestionale), api_version=api_version)
+            run.ordinary_ids, run.gestionale_path = ordinary_ids, gestionale.store.path
+            _record_figures(run, hostile_dialect, time.monotonic() - started)
+            yield run
+        finally:
+            store.dispose()
+
+
+def _record_figures(run, dialect: str, wall_s: float) -> None:
+    served = [case for case in CASES if case.served_on(run.api_version)]
+    outcomes = Counter(case.expectation(run.api_version)["outcome"] for case in served)
+    record(f"hostile_orders_{run.api_version.replace('-', '')}_{dialect}", dialect=dialect,
+           api_version=run.api_version, cases=len(served), ordinary_orders=ORDINARY,
+           expected_outcomes=dict(sorted(outcomes.items())), fetched=run.counts["fetched"],
+           rejected=run.counts["rejected"], pushed=run.counts["push"]["pushed"],
+           push_failed=run.counts["push"]["failed"], wall_s=round(wall_s, 1))
 
 
 def _cases(run) -> list[Case]:
@@ -176,12 +206,65 @@ def test_the_catalogue_has_at_least_forty_cases_of_every_kind():
     assert {case.expect["outcome"] for case in CASES} >= {"imported", "failed", "rejected", "skipped"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", BATCH_CASES, ids=[case.name for case in BATCH_CASES])
 def test_case_outcome(hostile_run, case: Case):
     if not case.served_on(hostile_run.api_version):
         pytest.skip(f"no {hostile_run.api_version} form: {case.v0['skip']}")
     expect = case.expectation(hostile_run.api_version)
     CHECKS[expect["outcome"]](hostile_run, case, expect)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+@pytest.mark.parametrize("case", RUN_CASES, ids=[case.name for case in RUN_CASES])
+def test_run_level_case(case: Case, api_version, dialect, tmp_path, monkeypatch, caplog):
+    """A case about the account and the seller (``import_refused``), through the account DAG's own task
+    bodies (the connections in the environment, as Airflow gives them): Amazon refuses the order
+    search; the fetch stores nothing of any marketplace and fails for good (no Airflow retry); the
+    import run tells the operator what to check; the task log names what Amazon said."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sandbox.amazon.state import StandInConfig
+    from tests.reliability.crash_worker import run_import as run_account_tasks
+    from tests.reliability.hostile_pipeline import base_order, generated_it_orders
+    from tests.reliability.reliability_fixtures import read_outcome, running_services
+
+    raw = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    for account in raw["accounts"]:
+        if account["id"] == ACCOUNT.id:
+            account |= {"marketplaces": case.run["account_marketplaces"], "api_version": api_version}
+    accounts_file = tmp_path / "accounts.yaml"
+    accounts_file.write_text(yaml.safe_dump(raw))
+    sources = generated_it_orders(120, seed=7)
+    orders = [base_order(case, sources[0])] + sources[1:6]  # orders Amazon.it would have served
+    amazon = StandInConfig(time_scale=1000.0, token_lifetime=36000.0, rdt_lifetime=36000.0,
+                           linked_marketplaces=tuple(case.run["seller_marketplaces"]))
+    with site_database(dialect, tmp_path) as url, running_services(
+            tmp_path, orders, site_url=url, amazon_config=amazon, accounts_file=accounts_file) as services:
+        for name, value in services.env().items():
+            monkeypatch.setenv(name, value)
+        failures: list[str] = []
+        with caplog.at_level("ERROR", logger="amazon_passweb.orchestration.account_tasks"), \
+                pytest.raises(AirflowFailException) as refused:
+            run_account_tasks("manual__run-level", task_retries=2, task_failures=failures)
+        outcome = read_outcome(services)
+        engine = create_engine(url)
+        with engine.connect() as db:
+            inbox = db.execute(text("SELECT COUNT(*) FROM inbox")).scalar_one()
+            watermark = db.execute(text("SELECT watermark FROM account_state")).scalars().all()
+        engine.dispose()
+        calls = dict(services.amazon.state.counters.calls)
+
+    reason = str(refused.value)
+    assert reason.startswith("Amazon ha rifiutato la lettura degli ordini") and "A1PA6795UKMFR9" in reason, reason
+    assert "doctor" in reason, "it says how to check each marketplace"
+    assert len(failures) == 1 and sum(calls.get(op, 0) for op in ("searchOrders", "getOrders")) == 1, (
+        "refused once, never asked again", failures, calls)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "403" in logged and case.expect["message"] in logged, logged  # Amazon's answer, for the integrator
+    assert inbox == 0 and outcome.site_orders == [] and outcome.documents == [], "nothing of any marketplace"
+    assert watermark == [], "the watermark stays: the next import reads the same period"
+    assert [(r["outcome"], r["message"]) for r in outcome.import_runs] == [("failed", reason)]
 
 
 def test_the_ordinary_orders_of_the_batch_all_reach_the_gestionale(hostile_run):

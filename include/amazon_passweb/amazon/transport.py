@@ -197,9 +197,12 @@ class SpApiTransport:
         if status == 204:  # success with no body (confirmShipment)
             return {}
         if not isinstance(payload, dict):
-            snippet = response.text[:80].replace("\n", " ")
+            # Never quoted: a JSON answer cut short opens with what it carries (a restricted-data token,
+            # buyer data), and this text is logged at every retry.
+            kind = response.headers.get("content-type") or "no content type"
             raise MalformedResponseError(
-                operation, status, "MalformedResponse", f"body is not a JSON object: {snippet!r}"
+                operation, status, "MalformedResponse",
+                f"body is not a JSON object ({len(response.content)} bytes, {kind}, not quoted)",
             )
         return payload
 

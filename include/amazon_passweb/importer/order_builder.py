@@ -16,7 +16,8 @@
   for that country and rate, or the reverse-charge or marketplace-facilitator exemption. The
   accessory rows (shipping, gift wrap, discounts) follow the goods they go with;
 - the rows add up to Amazon's order total to the cent, or the order is refused (a zero total with
-  non-zero rows too: it is never replaced by the rows' sum).
+  non-zero rows too: it is never replaced by the rows' sum);
+- an amount, quantity or unit price of 10^14 or more is refused: the site's columns hold less.
 
 Prices are gross (VAT included), as Amazon EU gives them.
 """
@@ -38,6 +39,7 @@ from amazon_passweb.orders.status import RowKind
 from amazon_passweb.orders.vat import VatRegime, VatRuleError, destination_vat, regime
 from amazon_passweb.site.articles import ArticleRepository
 from amazon_passweb.site.records import OrderRowData
+from amazon_passweb.site.types import AMOUNT_LIMIT
 
 
 class OrderBuildError(ValueError):
@@ -90,6 +92,16 @@ def build_rows(order: AmazonOrder, account: AccountConfig, articles: ArticleRepo
 
     total = sum((quantity * price for _, _, _, quantity, price, _, _ in rows), Decimal(0))
     expected = order.order_total
+    amounts = [expected, total] + [value for _, _, _, quantity, price, _, _ in rows
+                                   for value in (quantity, price, quantity * price)]
+    if any(abs(amount) >= AMOUNT_LIMIT for amount in amounts):
+        largest = max(amounts, key=abs)
+        raise OrderBuildError(
+            Kind.AMOUNT_TOO_LARGE,
+            f"order {order.amazon_order_id}: amount {largest} {order.currency} is beyond what the site stores "
+            f"(below {AMOUNT_LIMIT:.0e})",
+            amount=format_money(largest, order.currency),
+        )
     if expected == 0 and cents(total) != 0:
         # A missing total is already the items' sum (amazon.v0/v2026): a zero one is what Amazon said.
         raise OrderBuildError(

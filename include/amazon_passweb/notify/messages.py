@@ -32,6 +32,7 @@ class Kind(StrEnum):
     VAT_NOT_CONFIGURED = "vat_not_configured"
     TOTALS_MISMATCH = "totals_mismatch"
     ZERO_AMAZON_TOTAL = "zero_amazon_total"
+    AMOUNT_TOO_LARGE = "amount_too_large"
     NO_BUYER_DATA = "no_buyer_data"
     PENDING_WITHOUT_ADDRESS = "pending_without_address"
     UNIDENTIFIABLE_BUYER = "unidentifiable_buyer"
@@ -88,6 +89,7 @@ class Kind(StrEnum):
     IMPORT_BEFORE_SYNC_LATE = "import_before_sync_late"
     # an account's import run as a whole (orchestration.account_tasks, importer.notify_run), on the accounts page
     IMPORT_FETCH_FAILED = "import_fetch_failed"
+    IMPORT_FETCH_REFUSED = "import_fetch_refused"
     IMPORT_ABANDONED = "import_abandoned"
     SYNC_ABANDONED = "sync_abandoned"
     IMPORT_PUSH_FAILED = "import_push_failed"
@@ -143,6 +145,10 @@ TEXTS: dict[Kind, str] = {
         "Amazon indica un totale dell'ordine di {expected}, ma articoli, spedizione, confezioni regalo e "
         "promozioni sommano {total}: ordine non importato (il totale non viene ricavato dagli articoli). "
         f"Controlla l'ordine in Seller Central; {_RETRIED}"
+    ),
+    Kind.AMOUNT_TOO_LARGE: (
+        "Importo fuori scala: {amount} supera il massimo che il sito registra (100.000 miliardi): ordine "
+        f"non importato. Controlla l'ordine in Seller Central; {_RETRIED}"
     ),
     Kind.NO_BUYER_DATA: (
         "Amazon non ha inviato né il nome dell'acquirente né l'indirizzo di spedizione (ordine non "
@@ -305,6 +311,13 @@ TEXTS: dict[Kind, str] = {
     Kind.IMPORT_FETCH_FAILED: (
         "Lettura degli ordini da Amazon non riuscita: il dettaglio è nel log del task; la prossima "
         "importazione rilegge lo stesso periodo"
+    ),
+    Kind.IMPORT_FETCH_REFUSED: (
+        "Amazon ha rifiutato la lettura degli ordini (marketplace dell'account: {marketplaces}): le credenziali "
+        "dell'app non sono accettate, il venditore non l'ha autorizzata o non è registrato su uno di questi "
+        "marketplace. Nessun nuovo tentativo automatico: correggi la connessione Amazon o i marketplace "
+        "dell'account (python -m amazon_passweb doctor li prova uno per uno), poi rilancia l'importazione, che "
+        "rilegge lo stesso periodo"
     ),
     Kind.IMPORT_PUSH_FAILED: (
         "Invio al gestionale non riuscito: gli ordini creati nel sito restano Registrato e il prossimo invio "

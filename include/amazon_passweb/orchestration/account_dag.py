@@ -33,7 +33,9 @@ and addresses → create site orders (Registrato) → partial sync to the gestio
 (Memorizzato; never counted in the monthly quota) → read the gestionale's delivery
 documents → confirm their shipments to Amazon (In attesa di spedizione → Spedito) → report email (also when the push
 failed, naming why) → advance the watermark. A gestionale that refuses the credentials or
-the configuration fails the push at once, without retry (each retry is one more failed login).
+the configuration fails the push at once, without retry (each retry is one more failed login);
+so does Amazon refusing the read (the app's credentials, its authorization, a marketplace of the
+account the seller is not registered in): the fetch fails at once, nothing is stored.
 Only one run of this DAG is active at a time; further runs wait.
 """
 

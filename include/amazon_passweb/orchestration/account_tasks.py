@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from amazon_passweb.amazon.errors import AuthenticationError, SpApiError
 from amazon_passweb.amazon.hook import SpApiHook
 from amazon_passweb.config import AccountConfig, AccountsFile, load_accounts
 from amazon_passweb.importer.busy import ImportBusy
@@ -89,6 +90,13 @@ def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def amazon_refused(error: BaseException) -> bool:
+    """Amazon refused the account's read itself: Login with Amazon refused the app's credentials, or the
+    order search answered 403 (the app not authorized by the seller, or a marketplace of the account the
+    seller is not registered in). An expired token is renewed by the client and is not this."""
+    return isinstance(error, AuthenticationError) or (type(error) is SpApiError and error.status == 403)
+
+
 def fetch(account_id: str) -> dict:
     context = _context()
     accounts = _accounts()
@@ -132,8 +140,15 @@ def fetch(account_id: str) -> dict:
                 fetched = run.fetch(pages, rejected)
         except Exception as error:
             log.error("fetch failed: %s", error)
-            run.fail(message(Kind.IMPORT_FETCH_FAILED).text)
-            raise
+            if not amazon_refused(error):
+                run.fail(message(Kind.IMPORT_FETCH_FAILED).text)
+                raise  # Amazon unreachable or failing: Airflow retries
+            # The same request would be refused again: fail now, without Airflow's retries.
+            from airflow.sdk.exceptions import AirflowFailException
+
+            reason = message(Kind.IMPORT_FETCH_REFUSED, marketplaces=", ".join(account.marketplaces)).text
+            run.fail(reason)
+            raise AirflowFailException(reason) from error
     return {**summary, "import_run_id": run.import_run_id, "fetched": fetched.fetched, "rejected": fetched.rejected,
             "cancelled_after_import": list(fetched.counts.cancelled_after_import),
             "cancel_requests": list(fetched.counts.cancel_requests)}

@@ -42,7 +42,7 @@ ACCOUNT = String(64)
 HASH = String(64)
 MONEY = ExactDecimal(18, 4)
 QUANTITY = ExactDecimal(18, 4)
-UNIT_PRICE = ExactDecimal(18, 6)
+UNIT_PRICE = ExactDecimal(20, 6)  # below types.AMOUNT_LIMIT, as MONEY and QUANTITY
 
 
 class Base(DeclarativeBase):
@@ -104,7 +104,7 @@ class Address(Base):
     city_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     province_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    country_code: Mapped[str | None] = mapped_column(String(2))
+    country_code: Mapped[str | None] = mapped_column(String())  # ISO code as Amazon sends it, or what it sent
     gestionale_address_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Every amount, quantity and unit price of the site's columns (NUMERIC(18, 4) and (20, 6) on PostgreSQL)
+# is below this; an order with a larger one fails alone (importer.order_builder) rather than failing the
+# insert of its whole batch.
+AMOUNT_LIMIT = Decimal(10) ** 14
+
+
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal that survives SQLite exactly (stored as text there, NUMERIC elsewhere).
 

@@ -7,7 +7,7 @@ so a database is never written with two keys. Existing databases get it at their
 once the key has decrypted their data.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-10
 """
 
