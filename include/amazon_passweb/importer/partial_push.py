@@ -135,10 +135,10 @@ def _push_account_orders(store: SiteStore, client: GestionaleClient, account: Ac
             orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
                                          after_id=last_id)
             items = _order_pushes(uow, orders)
-        for order, item in zip(orders, items, strict=True):
-            item.intents = _WriteAhead(store, order.id)
         if not orders:
             break
+        for order, item in zip(orders, items, strict=True):
+            item.intents = _WriteAhead(store, order.id)
         last_id = orders[-1].id
         results = push_orders(client, account, items)
         for order, result in zip(orders, results, strict=True):
