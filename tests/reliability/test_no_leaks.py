@@ -25,6 +25,7 @@ from amazon_passweb.site.states import OrderState
 from sandbox.amazon.server import running_standin
 from sandbox.amazon.state import StandInConfig
 from sandbox.mailsink import MailSink
+from tests.fixtures.sqlite_files import read_without_dropping_locks
 from tests.reliability.conftest import WEBAPI_PASSWORD
 from tests.reliability.hostile_pipeline import WINDOW_START, generated_it_orders, orders_client
 
@@ -175,7 +176,7 @@ def test_the_report_email_holds_no_credential_and_no_buyer_data(leak_run):
 def test_the_site_database_file_holds_buyer_data_only_encrypted(leak_run, site_db):
     path, store = site_db
     files = list(path.parent.glob(path.name + "*"))  # the database and its journal or WAL, if any
-    raw = b"".join(p.read_bytes() for p in files)
+    raw = read_without_dropping_locks(*files)
     assert _leaks(raw.decode("latin-1"), {s for s in leak_run.secrets}) == []
     found = sorted(value for value in leak_run.pii if value.encode() in raw)
     assert found == [], f"buyer data in clear in the site database: {found}"

@@ -25,6 +25,7 @@ from amazon_passweb.site import InboxStatus, SiteStore, purge_buyer_data
 from amazon_passweb.site.models import Address, Base, Customer, InboxEntry
 from sandbox.amazon.generate import generate_orders
 from sandbox.gestionale.catalogue import seed_site_articles
+from tests.fixtures.sqlite_files import database_bytes
 from tests.shipments.delivery_notes import deliver
 from tests.shipments.test_confirm_shipments import WINDOW_START, amazon_client
 
@@ -51,9 +52,7 @@ def _stored_bytes(store: SiteStore) -> bytes:
             for column in (c for c in table.columns if isinstance(c.type, LargeBinary)):
                 found += b"".join(v for v in connection.execute(select(column)).scalars() if v)
     if store.engine.dialect.name == "sqlite":
-        path = Path(store.engine.url.database)
-        for file in (path, path.with_name(path.name + "-wal")):
-            found += file.read_bytes() if file.exists() else b""
+        found += database_bytes(Path(store.engine.url.database))
     return found
 
 

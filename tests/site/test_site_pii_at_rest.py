@@ -11,6 +11,7 @@ from sqlalchemy import make_url, select, text
 
 from amazon_passweb.site import CustomerKind, InboxItem, NewAddress, NewCustomer, SiteStore
 from amazon_passweb.site.models import Base
+from tests.fixtures.sqlite_files import database_bytes
 
 EMAIL = "ermenegildo.pescatori@example.com"
 NAME = "Ermenegildo Pescatori"
@@ -36,8 +37,7 @@ def _store_a_buyer(store: SiteStore) -> None:
 
 
 def _sqlite_bytes(store: SiteStore) -> bytes:
-    path = Path(make_url(str(store.engine.url)).database)
-    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    return database_bytes(Path(make_url(str(store.engine.url)).database))
 
 
 def _postgres_bytes(store: SiteStore) -> bytes:
