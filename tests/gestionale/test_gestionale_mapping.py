@@ -363,6 +363,24 @@ def test_goods_to_the_new_customers_own_address_need_no_shipping_address(standin
     assert again.document_key == result.document_key and standin.standin.count_addresses() == 0
 
 
+def test_goods_to_the_customers_street_for_someone_else_carry_the_recipient_either_way(standin, client, account):
+    """A gift to another person at the buyer's own street: the recipient's name needs a shipping address,
+    whether the order creates the customer, finds it, or comes with the code an earlier push recorded
+    (a crash between two orders of one buyer): the same records every way."""
+    gift = shipping(name="Anna Bianchi", address_line1="Via Roma 1", postal_code="20100", city="Milano")
+    first = push_order(client, account, OrderPush(order("405-7777777-0000001", shipping=gift)))
+    assert first.ok and first.customer_created and first.shipping_address_id == "S0000001"
+    found = push_order(client, account, OrderPush(order("405-7777777-0000002", shipping=gift)))
+    assert found.ok and not found.customer_created and found.shipping_address_id == "S0000001"
+    known = OrderPush(order("405-7777777-0000003", shipping=gift), customer_code=first.customer_code)
+    assert push_order(client, account, known).shipping_address_id == "S0000001"
+    assert standin.standin.count_addresses() == 1
+    # and the buyer's own name at that street is the customer's own address, known code or not
+    own = shipping(name="Mario Rossi 1", address_line1="Via Roma 1", postal_code="20100", city="Milano")
+    home = OrderPush(order("405-7777777-0000004", shipping=own), customer_code=first.customer_code)
+    assert push_order(client, account, home).shipping_address_id is None
+
+
 def test_a_known_shipping_address_id_is_used_as_is(standin, client, account):
     code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
     known = client.ensure_shipping_address(build_shipping_address(shipping(), code)).key

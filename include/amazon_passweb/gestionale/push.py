@@ -180,11 +180,14 @@ def _shipping_address(
 
 
 def _customer_lives_there(client: GestionaleClient, code: str, address: MappedRecord) -> bool:
-    """Whether the customer the gestionale already had (found, not created) has this address as its own:
-    one found by VAT number may live elsewhere, and then the order needs its shipping address."""
+    """Whether the customer the gestionale already had (found, or known by its code) has this address as
+    its own: one found by VAT number may live elsewhere, and goods for someone else at the customer's
+    street need the recipient's name, so the order then needs its shipping address (as ``same_address``
+    decides for a customer built from the order: both ways must leave the same records)."""
     record = client.get_customer(code) or {}
-    fields = ("indirizzo", "cap", "localita")
-    return all(clean(record.get(f)).casefold() == clean(address.payload.get(f)).casefold() for f in fields)
+    pairs = (("ragione_sociale", "descrizione"), ("indirizzo", "indirizzo"), ("cap", "cap"), ("localita", "localita"))
+    return all(clean(record.get(mine)).casefold() == clean(address.payload.get(theirs)).casefold()
+               for mine, theirs in pairs)
 
 
 CURRENCIES = "risorse/dati-generali/valute"
