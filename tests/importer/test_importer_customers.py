@@ -181,6 +181,23 @@ def test_the_shared_amazon_business_email_never_merges_two_companies(importer, s
     assert sorted(c["partita_iva"] for c in gestionale_db.customers()) == ["IT01234567890", "IT09876543210"]
 
 
+def test_two_buyers_of_one_company_share_its_gestionale_customer(importer, store, it_main, gestionale_db):
+    """Two colleagues buy with their own emails (two site customers); the gestionale knows the company by
+    its VAT number (one customer): both orders are stored under it, and each site customer records its code."""
+    anna = business_buyer("Ottica Zappalà S.r.l.", "IT01234567890", "Anna Zappalà", "anna@ottica-zappala.it")
+    bruno = business_buyer("Ottica Zappalà S.r.l.", "01234567890", "Bruno Zappalà", "bruno@ottica-zappala.it")
+    orders = [amazon_order(business=True, buyer=anna), amazon_order(business=True, buyer=bruno)]
+
+    counts = importer.run(orders)
+
+    assert (counts["pushed"], counts["push_failed"]) == (2, 0)
+    customers = [customer_of(store, it_main, o.amazon_order_id) for o in orders]
+    assert customers[0].id != customers[1].id
+    [company] = gestionale_db.customers()
+    assert [c.gestionale_code for c in customers] == [company["codice"]] * 2
+    assert [gestionale_db.document(o.amazon_order_id)["cod_conto"] for o in orders] == [company["codice"]] * 2
+
+
 def test_two_private_buyers_without_email_are_two_customers(importer, store, it_main, gestionale_db):
     first = amazon_order(buyer=private_buyer("Giuseppe Rossi", None),
                          delivery=address("Giuseppe Rossi", "Via XX Settembre 4", "16121", "Genova"))

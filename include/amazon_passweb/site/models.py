@@ -82,7 +82,9 @@ class Customer(Base):
     fiscal_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     can_login: Mapped[bool] = mapped_column(Boolean, default=False)
-    gestionale_code: Mapped[str | None] = mapped_column(String(16), unique=True)  # mastro.conto
+    # mastro.conto; shared when the gestionale knows two site customers as one (one company's VAT number
+    # for colleagues buying with their own emails)
+    gestionale_code: Mapped[str | None] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     pii_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
