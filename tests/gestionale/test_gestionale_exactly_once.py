@@ -131,3 +131,37 @@ def test_a_create_whose_search_fails_too_stays_uncertain(standin, account):
     assert "the search failed too (GestionaleUnavailable" in result.error
     standin.faults.update(outage_s=0)
     assert standin.standin.count_documents() == 0
+
+
+def test_an_outage_past_the_retry_budget_stops_the_push_after_the_orders_in_flight(standin, account):
+    """The first orders wait out their retry budget; the rest are not tried (each would wait as long) and
+    fail at once as unreachable. The next push, the gestionale back, stores every one exactly once."""
+    client = GestionaleClient(make_settings(standin.base_url, retry_budget_s=0.5), settle_s=0.01)
+    code = client.ensure_customer(build_customer(customer()), account.customer_ledgers).key
+    items = [OrderPush(order(f"405-4444444-{n:07d}"), customer_code=code) for n in range(21)]
+    standin.faults.update(outage_s=600, outage_mode="503")
+
+    results = push_orders(client, account, items)
+
+    tried = [r for r in results if "not tried" not in (r.error or "")]
+    assert not any(r.ok for r in results)
+    assert all(r.error.startswith("GestionaleUnavailable") for r in results)
+    assert 1 <= len(tried) <= client.settings.max_concurrency, [r.error for r in tried]
+    assert standin.standin.count_documents() == 0
+    standin.faults.update(outage_s=0)
+    again = push_orders(client, account, [OrderPush(i.order, customer_code=code) for i in items])
+    assert all(r.ok for r in again), [r.error for r in again if not r.ok]
+    assert standin.standin.count_documents() == 21
+
+
+def test_connections_dropped_past_the_retry_budget_stop_the_push_too(standin, account):
+    client = GestionaleClient(make_settings(standin.base_url, retry_budget_s=0.5), settle_s=0.01)
+    items = [OrderPush(order(f"405-5555555-{n:07d}", buyer=customer(n))) for n in range(12)]
+    standin.faults.update(outage_s=600, outage_mode="drop")
+
+    results = push_orders(client, account, items)
+
+    tried = [r for r in results if "not tried" not in (r.error or "")]
+    assert not any(r.ok for r in results) and 1 <= len(tried) <= client.settings.max_concurrency
+    standin.faults.update(outage_s=0)
+    assert standin.standin.count_documents() == 0 and standin.standin.count_customers() == 0

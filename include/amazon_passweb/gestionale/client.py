@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from amazon_passweb.gestionale.errors import (
     DocumentRefused,
     GestionaleError,
+    GestionaleUnavailable,
     OutcomeUnknown,
     PushStopped,
     UncertainCreate,
@@ -389,12 +390,13 @@ class GestionaleClient:
         try:
             if found := find():
                 return Created(found, True)
-            searched = "not found by its key"
+            searched, unreachable = "not found by its key", False
         except PushStopped:
             raise
         except GestionaleError as error:  # the search failed as well: just as uncertain
             searched = f"the search failed too ({type(error).__name__}: {error})"
-        raise self._uncertain(resource, posted_at, f"{lost}; {searched}") from lost
+            unreachable = isinstance(error, GestionaleUnavailable)
+        raise self._uncertain(resource, posted_at, f"{lost}; {searched}", unreachable) from lost
 
     def _still_uncertain(self, resource: str, since: dt.datetime | None) -> None:
         """Refuse to create again while an earlier uncertain POST of this record may still commit."""
@@ -406,12 +408,13 @@ class GestionaleClient:
     def _uncertain_wait(self) -> dt.timedelta:
         return dt.timedelta(seconds=self.settings.uncertain_wait_s)
 
-    def _uncertain(self, resource: str, posted_at: dt.datetime, why: str) -> UncertainCreate:
+    def _uncertain(self, resource: str, posted_at: dt.datetime, why: str, unreachable: bool = False) -> UncertainCreate:
         recreate_after = posted_at + self._uncertain_wait
         return UncertainCreate(
             f"POST {resource} sent at {posted_at:%Y-%m-%d %H:%M:%S} UTC: {why}; not sent again before "
             f"{recreate_after:%Y-%m-%d %H:%M:%S} UTC",
             target=TARGETS.get(resource, resource), posted_at=posted_at, recreate_after=recreate_after,
+            unreachable=unreachable,
         )
 
 

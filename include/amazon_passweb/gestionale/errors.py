@@ -52,9 +52,11 @@ class UncertainCreate(GestionaleError):
     it. It is not sent again before ``recreate_after`` (the POST's time + ``uncertain_wait_s``); until
     then every push searches for it instead. ``target``: ``document``, ``customer`` or ``address``."""
 
-    def __init__(self, message: str, *, target: str, posted_at: datetime, recreate_after: datetime):
+    def __init__(self, message: str, *, target: str, posted_at: datetime, recreate_after: datetime,
+                 unreachable: bool = False):
         super().__init__(message)
         self.target, self.posted_at, self.recreate_after = target, posted_at, recreate_after
+        self.unreachable = unreachable  # the search after the lost answer found the gestionale unavailable
 
 
 class UnexpectedResponse(GestionaleError):

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import CreateIntents, GestionaleClient
-from amazon_passweb.gestionale.errors import GestionaleError, PushStopped, UncertainCreate
+from amazon_passweb.gestionale.errors import GestionaleError, GestionaleUnavailable, PushStopped, UncertainCreate
 from amazon_passweb.gestionale.fields import clean
 from amazon_passweb.gestionale.mapping import (
     MappedRecord,
@@ -96,6 +96,25 @@ class _SharedRecords:
                 raise
 
 
+class Outage:
+    """One order found the gestionale unreachable for its whole retry budget: the orders of the push not
+    started yet are not tried (each would wait out the same budget: a 21-order push in an outage took
+    over 40 minutes to give up); they fail at once as unreachable and wait for the next push."""
+
+    def __init__(self):
+        self._error: str | None = None
+        self._guard = threading.Lock()
+
+    def trip(self, error: GestionaleError) -> None:
+        with self._guard:
+            self._error = self._error or f"{type(error).__name__}: {error}"
+
+    @property
+    def error(self) -> str | None:
+        """Why the push stopped trying (the first unreachable order's error), None while it goes on."""
+        return self._error
+
+
 def _latest(*moments: dt.datetime | None) -> dt.datetime | None:
     return max((m for m in moments if m is not None), default=None)
 
@@ -108,12 +127,17 @@ def push_order(
     document_date: dt.date | None = None,
     locks: _SharedRecords | None = None,
     exchange_rates: dict[int, Decimal] | None = None,
+    outage: Outage | None = None,
 ) -> PushResult:
     """Store one order; per-order problems are returned in ``PushResult.error`` (and an uncertain create
-    in ``PushResult.uncertain`` too)."""
+    in ``PushResult.uncertain`` too). Not tried once ``outage`` says the gestionale is unreachable."""
     locks = locks or _SharedRecords()
     order = item.order
     result = PushResult(order.amazon_order_id)
+    if outage is not None and outage.error:
+        result.error = (f"GestionaleUnavailable: not tried, an earlier order of this push found the gestionale "
+                        f"unreachable ({outage.error})")
+        return result
     try:
         code = item.customer_code
         if code is None and order.customer is None:
@@ -140,8 +164,12 @@ def push_order(
         raise
     except UncertainCreate as uncertain:
         result.uncertain, result.error = uncertain, f"{type(uncertain).__name__}: {uncertain}"
+        if uncertain.unreachable and outage is not None:
+            outage.trip(uncertain)
     except (GestionaleError, UnmappableDocument) as error:
         result.error = f"{type(error).__name__}: {error}"
+        if isinstance(error, GestionaleUnavailable) and outage is not None:
+            outage.trip(error)
     return result
 
 
@@ -209,10 +237,13 @@ def push_orders(
     items: Iterable[OrderPush],
     *,
     document_date: dt.date | None = None,
+    outage: Outage | None = None,
 ) -> list[PushResult]:
-    """Push orders ``client.settings.max_concurrency`` at a time; results in input order."""
+    """Push orders ``client.settings.max_concurrency`` at a time; results in input order. ``outage`` may be
+    shared by the pages of one push, so that once it trips no later page is tried either."""
     items = list(items)
     locks = _SharedRecords()
+    outage = outage or Outage()
     rates: dict[int, Decimal] = {}
     if any(item.order.currency != "EUR" for item in items):
         try:
@@ -224,7 +255,7 @@ def push_orders(
     with ThreadPoolExecutor(max_workers=client.settings.max_concurrency, thread_name_prefix="gestionale-push") as pool:
         futures = [
             pool.submit(push_order, client, account, item, document_date=document_date, locks=locks,
-                        exchange_rates=rates)
+                        exchange_rates=rates, outage=outage)
             for item in items
         ]
         for future in as_completed(futures):

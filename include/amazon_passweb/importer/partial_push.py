@@ -45,7 +45,7 @@ from amazon_passweb.gestionale.mapping import (
     ShippingAddressInput,
     UnmappableDocument,
 )
-from amazon_passweb.gestionale.push import OrderPush, PushResult, push_orders
+from amazon_passweb.gestionale.push import OrderPush, Outage, PushResult, push_orders
 from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED
 from amazon_passweb.importer.write_lease import exclusive_writes, lease_holder
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
@@ -130,6 +130,7 @@ def _push_account_orders(store: SiteStore, client: GestionaleClient, account: Ac
                          run_id: str) -> Counter[str]:
     outcome: Counter[str] = Counter()
     last_id = 0  # orders that fail stay Registrato: page past them, retry them next run
+    outage = Outage()  # one for every page: once the gestionale is unreachable, no page waits for it again
     while True:
         with store.unit_of_work(read_only=True) as uow:
             orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
@@ -140,7 +141,7 @@ def _push_account_orders(store: SiteStore, client: GestionaleClient, account: Ac
         for order, item in zip(orders, items, strict=True):
             item.intents = _WriteAhead(store, order.id)
         last_id = orders[-1].id
-        results = push_orders(client, account, items)
+        results = push_orders(client, account, items, outage=outage)
         for order, result in zip(orders, results, strict=True):
             _record(store, account, order, result, run_id)
             outcome["pushed" if result.ok else "failed"] += 1
