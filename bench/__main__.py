@@ -2,7 +2,7 @@
 
     python -m bench                  # full profile, what `make bench` runs: 5 interleaved rounds per cell,
                                      # about 55 minutes on 2 cores without e2e_airflow (Amazon fetch 45,
-                                     # DAG parsing 4, import 3, shipments 1, gestionale 0.5)
+                                     # DAG parsing 3-6, import 3, shipments 1, gestionale 0.5)
     python -m bench --quick          # quick profile (2 rounds, small cells), to check the wiring, about
                                      # 4 minutes; writes var/bench-quick/ instead of the committed files
     python -m bench --quick --check  # the CI check: amazon, dag_parse, shipments; prints the figures,
