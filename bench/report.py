@@ -91,6 +91,8 @@ def render(results: dict, renderers: dict[str, Callable[[dict], list[str]]] | No
             rows = result["legacy_rows"] if isinstance(result, dict) else result
             lines += LEGACY[key](rows)
             lines += ["One run per cell (this section has no repeated cells yet).", ""]
+        elif key not in api:
+            lines += [f"({key}: results in an older format, not shown; run this section again)", ""]
         else:
             lines += [f"({key}: no renderer available)", ""]
     for key, why in results.get("skipped", {}).items():
