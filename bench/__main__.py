@@ -1,8 +1,19 @@
 """Run every benchmark; write bench/results.json and the tables of BENCHMARKS.md.
 
-    python -m bench            # what `make bench` runs (about 20 minutes on 2 cores)
-    python -m bench --quick    # small sizes, to check the wiring (about 2 minutes)
+    python -m bench                  # full profile, what `make bench` runs: 5 interleaved rounds per cell,
+                                     # about 55 minutes on 2 cores without e2e_airflow (Amazon fetch 45,
+                                     # DAG parsing 3-6, import 3, shipments 1, gestionale 0.5)
+    python -m bench --quick          # quick profile (2 rounds, small cells), to check the wiring, about
+                                     # 4 minutes; writes var/bench-quick/ instead of the committed files
+    python -m bench --quick --check  # the CI check: amazon, dag_parse, shipments; prints the figures,
+                                     # checks them against bench/quick_check.py's thresholds, exit 1 on a miss
     python -m bench --only import --import-orders 1000,10000,50000
+
+Sections are a registry: a module with ``run_section(profile, repeats) -> dict`` and
+``render_section(result) -> list[str]`` plugs in. A module that is not there yet is skipped with a
+message; one that has not gained ``run_section`` yet runs through the adapter below.
+``--results PATH`` (or ``$BENCH_RESULTS``) writes the results elsewhere; BENCHMARKS.md is then
+written next to them.
 
 Needs the benchmark-only packages: pip install -r bench/requirements.txt
 """
@@ -10,43 +21,111 @@ Needs the benchmark-only packages: pip install -r bench/requirements.txt
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
+import shutil
+import subprocess
 import tempfile
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import amazon_fetch, amazon_library, dag_parse, gestionale_push, import_throughput, shipment_confirmations
 from bench.report import write_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 MARKDOWN = ROOT / "BENCHMARKS.md"
-SECTIONS = ("amazon", "import", "gestionale", "dag_parse", "shipments")
+QUICK_DIR = ROOT / "var" / "bench-quick"
+CHECK_DIR = ROOT / "var" / "bench-check"
+REPEATS = {"full": 5, "quick": 2}
 
-# (orders, v2026 time scale, v0 time scale): v0 makes one call per order, so its scale is lower
-# to keep each call's share of the bound (1 / (0.5 × scale) s) above the round-trip time.
-FULL = {
-    "amazon": [(5_000, 1000.0, 200.0), (20_000, 1000.0, 200.0)],
-    "import": "1000,10000,50000",
-    "customers": 100_000,
-    "documents": 2_000,
-    "accounts": "1,10,100",
-    "repeat": 5,
-    "packages": 1_000,
+# What the sections that have no run_section yet are given (the adapter's sizes).
+LEGACY = {
+    "full": {"import": "1000,10000,50000", "customers": 100_000, "documents": 2_000},
+    "quick": {"import": "300", "customers": 5_000, "documents": 200},
 }
-QUICK = {
-    "amazon": [(500, 1000.0, 200.0)],
-    "import": "300",
-    "customers": 5_000,
-    "documents": 200,
-    "accounts": "1,10",
-    "repeat": 2,
-    "packages": 100,
-}
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    module: str
+    adapter: Callable[[object, str, int, argparse.Namespace], dict] | None = None
+
+
+def _import_adapter(module, profile: str, repeats: int, args: argparse.Namespace) -> dict:
+    sizes = args.import_orders or LEGACY[profile]["import"]
+    rows = module.run(["sqlite", "postgresql"], sizes, LEGACY[profile]["customers"], 42)
+    return {"legacy_rows": rows, "repeats": 1}
+
+
+def _gestionale_adapter(module, profile: str, repeats: int, args: argparse.Namespace) -> dict:
+    documents = LEGACY[profile]["documents"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gestionale-bench-") as data_dir, module.standin_process(data_dir) as root:
+        for prefix, latency in enumerate((10.0, 50.0), start=101):
+            share = module.run(root, latency, documents, False, prefix)
+            bound = 5 / (latency / 1000)
+            rows.append({"latency_ms": latency, "documents": documents, "docs_per_s": round(share * bound, 1),
+                         "bound_docs_per_s": bound, "share_of_bound": round(share, 3)})
+    return {"legacy_rows": rows, "repeats": 1}
+
+
+SECTIONS = (
+    Section("amazon", "bench.amazon_cells"),
+    Section("import", "bench.import_throughput", _import_adapter),
+    Section("gestionale", "bench.gestionale_push", _gestionale_adapter),
+    Section("dag_parse", "bench.dag_parse"),
+    Section("shipments", "bench.shipment_confirmations"),
+    Section("e2e_airflow", "bench.e2e_airflow"),
+)
+CHECKED = ("amazon", "dag_parse", "shipments")
+
+
+def load(section: Section):
+    """The section's module, or None (with the reason printed) when it is not there yet."""
+    try:
+        return importlib.import_module(section.module)
+    except ModuleNotFoundError as missing:
+        if missing.name not in (section.module, *section.module.split(".")[:1]):
+            raise
+        print(f"== {section.name}: skipped, {section.module} does not exist yet", flush=True)
+        return None
+
+
+def run_one(section: Section, module, profile: str, repeats: int, args: argparse.Namespace) -> tuple[dict, str]:
+    """(result, how it ran): the module's run_section, or the adapter around its older functions."""
+    if hasattr(module, "run_section"):
+        return module.run_section(profile, repeats), "run_section"
+    if section.adapter is None:
+        raise RuntimeError(f"{section.module} has no run_section(profile, repeats)")
+    return section.adapter(module, profile, repeats, args), "adapter"
+
+
+def renderers() -> dict[str, Callable[[dict], list[str]]]:
+    """render_section of every section whose module has one (imported lazily, missing ones left out)."""
+    found = {}
+    for section in SECTIONS:
+        try:
+            module = importlib.import_module(section.module)
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "render_section"):
+            found[section.name] = module.render_section
+    return found
+
+
+def git_state() -> dict:
+    def git(*command: str) -> str:
+        done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    status = git("status", "--porcelain")
+    return {"commit": git("rev-parse", "HEAD") or "unknown", "dirty": bool(status)}
 
 
 def machine() -> dict:
@@ -57,7 +136,13 @@ def machine() -> dict:
     )
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal:"))
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
 
     return {
         "cpu": cpu,
@@ -65,89 +150,68 @@ def machine() -> dict:
         "ram_gb": round(mem_kb / 1024**2, 1),
         "python": platform.python_version(),
         "os": platform.platform(terse=True),
-        "airflow": version("apache-airflow"),
-        "python-amazon-sp-api": version("python-amazon-sp-api"),
+        "airflow": installed("apache-airflow"),
+        "python-amazon-sp-api": installed("python-amazon-sp-api"),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
-def bench_amazon(sizes: list[tuple[int, float, float]], seed: int = 42) -> list[dict]:
-    rows = []
-    for orders, v2026_scale, v0_scale in sizes:
-        for api_version, scale in ((amazon_library.V2026, v2026_scale), (amazon_library.V0, v0_scale)):
-            ours = amazon_fetch.run(api_version, orders, seed, scale)
-            rows.append({
-                "client": "ours", "api_version": api_version, "time_scale": scale, "orders": ours.orders,
-                "requested": orders, "calls": ours.calls, "minimum_calls": ours.minimum_calls,
-                "throttled_429": max(ours.throttled_client, ours.throttled_server),
-                "elapsed_s": round(ours.elapsed, 2), "bound_s": round(ours.bound, 2),
-                "ratio": round(ours.ratio, 3),
-            })
-            print(f"  ours    {api_version:<10} {orders:>6}: {rows[-1]}", flush=True)
-            library = amazon_library.run(api_version, orders, seed, scale)
-            rows.append({
-                "client": "python-amazon-sp-api", **asdict(library), "requested": orders,
-                "throttled_429": library.throttled, "elapsed_s": round(library.elapsed, 2),
-                "bound_s": round(library.bound, 2), "ratio": round(library.ratio, 3),
-            })
-            for key in ("throttled", "elapsed", "bound"):
-                rows[-1].pop(key)
-            print(f"  library {api_version:<10} {orders:>6}: {rows[-1]}", flush=True)
-    return rows
-
-
-def bench_gestionale(documents: int, latencies=(10.0, 50.0)) -> list[dict]:
-    rows = []
-    with (
-        tempfile.TemporaryDirectory(prefix="gestionale-bench-") as data_dir,
-        gestionale_push.standin_process(data_dir) as root,
-    ):
-        for prefix, latency in enumerate(latencies, start=101):
-            share = gestionale_push.run(root, latency, documents, False, prefix)
-            bound = 5 / (latency / 1000)
-            rows.append({"latency_ms": latency, "documents": documents, "docs_per_s": round(share * bound, 1),
-                         "bound_docs_per_s": bound, "share_of_bound": round(share, 3)})
-    return rows
-
-
-def bench_shipments(packages: int, samples: int, scale: float = 50.0) -> dict:
-    """confirmShipment at its usage plan (2/s, burst 10): achieved rate against the bound, 429s."""
-    result = shipment_confirmations.summary([shipment_confirmations.run(packages, scale) for _ in range(samples)])
-    print(f"  {result}", flush=True)
-    return result
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, to check the wiring")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    parser.add_argument("--quick", action="store_true", help="quick profile: small cells, 2 rounds")
+    parser.add_argument("--check", action="store_true",
+                        help="CI check: quick profile of amazon, dag_parse and shipments, judged against "
+                             "bench/quick_check.py's thresholds; writes only under var/bench-check/")
+    names = tuple(section.name for section in SECTIONS)
+    parser.add_argument("--only", help=f"comma-separated subset of {names}")
     parser.add_argument("--import-orders", help="import sizes (default 1000,10000,50000)")
+    parser.add_argument("--repeats", type=int, help="rounds per cell (default 5 full, 2 quick)")
+    parser.add_argument("--results", type=Path, default=os.environ.get("BENCH_RESULTS") or None,
+                        help="where to write results.json (default bench/results.json; var/bench-quick/ "
+                             "with --quick, var/bench-check/ with --check)")
     args = parser.parse_args(argv)
-    sizes = dict(QUICK if args.quick else FULL)
-    sizes["import"] = args.import_orders or sizes["import"]
-    only = set(args.only.split(","))
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and only != set(SECTIONS) else {}
-    results["machine"] = machine()
-    results["quick"] = args.quick
-    steps = {
-        "amazon": lambda: bench_amazon(sizes["amazon"]),
-        "import": lambda: import_throughput.run(["sqlite", "postgresql"], sizes["import"], sizes["customers"], 42),
-        "gestionale": lambda: bench_gestionale(sizes["documents"]),
-        "dag_parse": lambda: dag_parse.run([int(n) for n in sizes["accounts"].split(",")], sizes["repeat"]),
-        "shipments": lambda: bench_shipments(sizes["packages"], samples=3),
-    }
-    for name in SECTIONS:
-        if name not in only:
+    profile = "quick" if args.quick or args.check else "full"
+    repeats = args.repeats or REPEATS[profile]
+    if repeats < REPEATS[profile] and not args.check:
+        print(f"note: {repeats} rounds is fewer than the {profile} profile's {REPEATS[profile]}")
+    only = set((args.only or ",".join(CHECKED if args.check else names)).split(","))
+    unknown = only - set(names)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; known: {names}")
+    default_dir = CHECK_DIR if args.check else QUICK_DIR if profile == "quick" else None
+    results_path = Path(args.results) if args.results else (default_dir / "results.json" if default_dir else RESULTS)
+    markdown_path = MARKDOWN if results_path == RESULTS else results_path.with_name("BENCHMARKS.md")
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    if markdown_path != MARKDOWN and not markdown_path.exists():
+        shutil.copyfile(MARKDOWN, markdown_path)
+
+    partial = only != set(names)
+    results = json.loads(results_path.read_text()) if results_path.exists() and partial else {}
+    results.update(machine=machine(), git=git_state(), profile=profile, quick=profile == "quick",
+                   repeats=repeats)
+    how = results.setdefault("section_api", {})
+    for section in SECTIONS:
+        if section.name not in only:
             continue
-        print(f"== {name}", flush=True)
+        module = load(section)
+        if module is None:
+            results.pop(section.name, None)
+            results.setdefault("skipped", {})[section.name] = f"{section.module} does not exist yet"
+            continue
+        print(f"== {section.name} ({profile}, {repeats} rounds)", flush=True)
         started = time.perf_counter()
-        results[name] = steps[name]()
-        results.setdefault("durations_s", {})[name] = round(time.perf_counter() - started, 1)
+        results[section.name], how[section.name] = run_one(section, module, profile, repeats, args)
+        results.get("skipped", {}).pop(section.name, None)
+        results.setdefault("durations_s", {})[section.name] = round(time.perf_counter() - started, 1)
         # Other work on the machine skews every number: keep the 5-minute load average with them.
-        results.setdefault("load_average_after", {})[name] = round(os.getloadavg()[1], 2)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    write_markdown(results, MARKDOWN)
-    print(f"wrote {RESULTS.relative_to(ROOT)} and {MARKDOWN.relative_to(ROOT)}")
+        results.setdefault("load_average_after", {})[section.name] = round(os.getloadavg()[1], 2)
+        results_path.write_text(json.dumps(results, indent=2) + "\n")
+    write_markdown(results, markdown_path, renderers())
+    print(f"wrote {results_path} and {markdown_path}")
+    if args.check:
+        from bench.quick_check import check
+
+        return check(results)
     return 0
 
 

@@ -13,6 +13,12 @@ calls ``get_order_items`` per order.
 The stand-in's clock runs ``scale`` times faster, so the library's own sleeps (retry
 back-off, page pacing) are divided by ``scale`` too: the comparison is made in Amazon time.
 Calls and 429s are counted by the stand-in.
+
+``--expert`` (v2026 only) uses the library as someone who knows the usage plan would: no
+``load_all_pages``; the pages are requested by hand, paced by a token bucket kept next to the
+client (burst 20 free, then 1 / rate, the rate taken from ``x-amzn-RateLimit-Limit`` when sent),
+one access token reused for every call (the library's token cache), and a 429 answered by
+waiting 1 / rate and asking again (the library's ``SellingApiRequestThrottledException``).
 """
 
 from __future__ import annotations
@@ -28,12 +34,24 @@ from urllib.parse import urlsplit
 
 from cachetools import TTLCache
 
+from amazon_passweb.amazon.rate_limit import USAGE_PLANS
 from amazon_passweb.amazon.v2026 import INCLUDED_DATA
-from bench.amazon_fetch import PAGE, SINCE, _get, _start_standin, lower_bound
+from bench.amazon_fetch import (
+    PAGE,
+    SINCE,
+    Conditions,
+    _start_standin,
+    add_condition_arguments,
+    conditions_from,
+    drain,
+    lower_bound,
+    server_counts,
+)
 from sandbox.amazon.generate import MARKETPLACE_IDS
 from sandbox.amazon.state import StandInConfig
 
 V2026, V0 = "2026-01-01", "v0"
+DOCUMENTED, EXPERT = "documented", "expert"
 
 
 @dataclass
@@ -103,6 +121,36 @@ def _fetch_v2026(client) -> int:
     return fetched
 
 
+def _fetch_v2026_expert(client, scale: float) -> int:
+    """Hand-paced pages: a bucket of the plan's burst, refilled at the announced (or default) rate."""
+    from sp_api.base.exceptions import SellingApiRequestThrottledException
+
+    rate, burst = USAGE_PLANS["searchOrders"]
+    tokens, updated = float(burst), time.monotonic()
+    kwargs = {"lastUpdatedAfter": SINCE.isoformat(), "marketplaceIds": MARKETPLACE_IDS,
+              "includedData": list(INCLUDED_DATA), "maxResultsPerPage": PAGE}
+    fetched = 0
+    while True:
+        now = time.monotonic()
+        tokens = min(float(burst), tokens + (now - updated) * rate * scale)
+        updated = now
+        if tokens < 1.0:
+            time.sleep((1.0 - tokens) / (rate * scale))
+            continue
+        tokens -= 1.0
+        try:
+            page = client.search_orders(**kwargs)
+        except SellingApiRequestThrottledException:
+            tokens = 0.0
+            continue
+        if page.rate_limit:
+            rate = float(page.rate_limit)
+        fetched += len(page.payload["orders"])
+        if not page.next_token:
+            return fetched
+        kwargs["paginationToken"] = page.next_token
+
+
 def _fetch_v0(client) -> int:
     from sp_api.util import load_all_pages, throttle_retry
 
@@ -128,28 +176,37 @@ def _fetch_v0(client) -> int:
     return fetched
 
 
-def run(api_version: str, orders: int, seed: int, scale: float) -> LibraryOutcome:
+def run(api_version: str, orders: int, seed: int, scale: float, conditions: Conditions | None = None,
+        mode: str = DOCUMENTED) -> LibraryOutcome:
+    if mode == EXPERT and api_version != V2026:
+        raise ValueError("the hand-paced use is written for 2026-01-01 only")
+    conditions = conditions or Conditions()
     _scale_library_sleeps(scale)
-    process, base = _start_standin(orders, seed, scale)
+    process, base = _start_standin(orders, seed, scale, conditions, api_version)
     try:
+        drain(base, api_version, conditions.drained)
+        calls_before, throttled_before, _ = server_counts(base)
         client = _client(base, api_version, scale)
         client.auth  # login is not part of the usage plans  # noqa: B018
         started = time.monotonic()
-        fetched = (_fetch_v2026 if api_version == V2026 else _fetch_v0)(client)
+        if mode == EXPERT:
+            fetched = _fetch_v2026_expert(client, scale)
+        else:
+            fetched = (_fetch_v2026 if api_version == V2026 else _fetch_v0)(client)
         elapsed = time.monotonic() - started
         client.close()
-        server = _get(f"{base}/_standin/stats")
+        calls, throttled, _ = server_counts(base)
     finally:
         process.terminate()
         process.wait(timeout=10)
-    bound, minimum = lower_bound(api_version, orders, scale)
+    bound, minimum = lower_bound(api_version, orders, scale, conditions)
     return LibraryOutcome(
         api_version=api_version,
         time_scale=scale,
         orders=fetched,
-        calls=sum(server["calls"].values()),
+        calls=calls - calls_before,
         minimum_calls=minimum,
-        throttled=sum(server["throttled"].values()),
+        throttled=throttled - throttled_before,
         elapsed=elapsed,
         bound=bound,
     )
@@ -162,12 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--v2026-scale", type=float, default=1000.0)
     parser.add_argument("--v0-scale", type=float, default=200.0)
     parser.add_argument("--only", choices=[V2026, V0])
+    parser.add_argument("--expert", action="store_true", help="hand-paced pages (2026-01-01 only)")
+    add_condition_arguments(parser)
     args = parser.parse_args(argv)
+    conditions = conditions_from(args)
+    mode = EXPERT if args.expert else DOCUMENTED
     print(f"{'api':<11}{'scale':>7}{'orders':>8}{'calls':>7}{'min':>7}{'429s':>6}{'elapsed s':>11}{'ratio':>7}")
     for api_version, scale in ((V2026, args.v2026_scale), (V0, args.v0_scale)):
-        if args.only and api_version != args.only:
+        if (args.only and api_version != args.only) or (mode == EXPERT and api_version != V2026):
             continue
-        out = run(api_version, args.orders, args.seed, scale)
+        out = run(api_version, args.orders, args.seed, scale, conditions, mode)
         print(
             f"{api_version:<11}{scale:>7g}{out.orders:>8}{out.calls:>7}{out.minimum_calls:>7}"
             f"{out.throttled:>6}{out.elapsed:>11.2f}{out.ratio:>7.3f}",

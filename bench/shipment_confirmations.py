@@ -26,6 +26,7 @@ from amazon_passweb.amazon.rate_limit import USAGE_PLANS, lower_bound_seconds
 from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.amazon.shipments import PackageConfirmation, ShippedItem
 from bench.amazon_fetch import _get, _start_standin
+from bench.samples import spread, spread_text
 from sandbox.amazon.generate import generate_orders
 from sandbox.amazon.state import StandInConfig
 
@@ -107,6 +108,31 @@ def summary(samples: list[Sample]) -> dict:
         "throttled_429": [max(s.throttled_client, s.throttled_server) for s in samples],
         "retries": [s.retries for s in samples],
     }  # fmt: skip
+
+
+def run_section(profile: str, repeats: int) -> dict:
+    """``repeats`` samples of one cell (1,000 packages full, 100 quick, time scale 50)."""
+    packages = 1_000 if profile == "full" else 100
+    samples = [run(packages, 50.0) for _ in range(repeats)]
+    result = summary(samples) | {"repeats": repeats,
+                                 "ratio_spread": spread([s.ratio for s in samples]),
+                                 "rate_spread": spread([s.rate for s in samples])}
+    print(f"  {result}", flush=True)
+    return result
+
+
+def render_section(result: dict) -> list[str]:
+    header = ["packages", "time scale", "rate per Amazon s", "bound", "elapsed / bound", "429s", "≤ 1.05 × bound"]
+    worst_429 = max(result["throttled_429"])
+    row = [result["packages"], result["time_scale"], spread_text(result["rate_spread"]),
+           result["bound_rate_per_amazon_s"], spread_text(result["ratio_spread"]),
+           " / ".join(str(n) for n in result["throttled_429"]),
+           "met" if result["ratio_spread"]["median"] <= 1.05 else "**missed**"]
+    return ["### 5. Shipment confirmations (confirmShipment, 2/s burst 10)", "",
+            f"Median (min–max, n) of {result['repeats']} runs; no 429 "
+            f"{'met' if worst_429 == 0 else '**missed**'}.", "",
+            "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|",
+            "| " + " | ".join(str(c) for c in row) + " |", ""]
 
 
 def main(argv: list[str] | None = None) -> int:
