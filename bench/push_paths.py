@@ -50,14 +50,14 @@ FULL = {50: 300, 100: 200, 250: 100, 500: 100}
 QUICK = {50: 40}
 
 
-def build_site(path: Path, key: str, count: int) -> None:
-    """``count`` imported, not pushed orders: buyer n's first order ships home, its second elsewhere."""
+def build_site(path: Path, key: str, count: int, orders_per_buyer: int = 2) -> None:
+    """``count`` imported, not pushed orders: a buyer's first order ships home, the others elsewhere."""
     store = open_seeded_store(f"sqlite:///{path}", key)
     orders = []
     for n in range(count):
-        buyer = n // 2
+        buyer = n // orders_per_buyer
         who = private_buyer(f"Cliente Spinta{buyer}", f"push{buyer:06d}@marketplace.amazon.it")
-        street = f"Via Roma {buyer + 1}" if n % 2 == 0 else f"Corso Como {buyer + 1}"
+        street = f"Via Roma {buyer + 1}" if n % orders_per_buyer == 0 else f"Corso Como {n + 1}"
         orders.append(amazon_order(buyer=who, delivery=address(who.name, street, "20121", "Milano", province="MI")))
     AccountImport(store, load_accounts().account("it_main"), "bench-import").run([orders])
     store.dispose()
