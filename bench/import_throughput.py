@@ -240,6 +240,28 @@ def run_section(profile: str, repeats: int, dialects: list[str] | None = None, *
             "targets": _targets(result_cells)}
 
 
+def run(dialects: list[str], orders: str, customers: int, seed: int) -> list[dict]:
+    """The cost curve alone, one round, each case's raw worker result: what ``python -m bench``
+    (bench/__main__.py) calls until its sections call :func:`run_section`."""
+    counts = [int(n) for n in orders.split(",")]
+    key, cases = generate_key(), []
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp, ExitStack() as stack:
+        orders_file = Path(tmp) / "orders.jsonl"
+        write_orders(orders_file, max(counts), seed, customers)
+        for dialect in dialects:
+            create, copy, drop = stack.enter_context(
+                sqlite_databases(Path(tmp)) if dialect == "sqlite" else postgresql_databases())
+            template = create("template")
+            seed_template(template, key, customers)
+            for count in counts:
+                url = copy(template, f"case_{count}")
+                try:
+                    cases.append(run_case(url, key, orders_file, count) | {"dialect": dialect, "customers": customers})
+                finally:
+                    drop(url)
+    return cases
+
+
 def _summary(dialect: str, size: int, existing: int, runs: list[dict]) -> dict:
     return {
         "dialect": dialect, "orders": size, "existing_orders": existing,
