@@ -7,11 +7,11 @@
                                      # 4 minutes; writes var/bench-quick/ instead of the committed files
     python -m bench --quick --check  # the CI check: amazon, dag_parse, shipments; prints the figures,
                                      # checks them against bench/quick_check.py's thresholds, exit 1 on a miss
-    python -m bench --only import --import-orders 1000,10000,50000
+    python -m bench --only import,push    # some sections; the others keep their last results
 
 Sections are a registry: a module with ``run_section(profile, repeats) -> dict`` and
-``render_section(result) -> list[str]`` plugs in. A module that is not there yet is skipped with a
-message; one that has not gained ``run_section`` yet runs through the adapter below.
+``render_section(result) -> list[str]`` plugs in. A module that is not there is skipped with a
+message.
 ``--results PATH`` (or ``$BENCH_RESULTS``) writes the results elsewhere; BENCHMARKS.md is then
 written next to them.
 
@@ -27,7 +27,6 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,42 +42,18 @@ QUICK_DIR = ROOT / "var" / "bench-quick"
 CHECK_DIR = ROOT / "var" / "bench-check"
 REPEATS = {"full": 5, "quick": 2}
 
-# What the sections that have no run_section yet are given (the adapter's sizes).
-LEGACY = {
-    "full": {"import": "1000,10000,50000", "customers": 100_000, "documents": 2_000},
-    "quick": {"import": "300", "customers": 5_000, "documents": 200},
-}
 
 
 @dataclass(frozen=True)
 class Section:
     name: str
     module: str
-    adapter: Callable[[object, str, int, argparse.Namespace], dict] | None = None
-
-
-def _import_adapter(module, profile: str, repeats: int, args: argparse.Namespace) -> dict:
-    sizes = args.import_orders or LEGACY[profile]["import"]
-    rows = module.run(["sqlite", "postgresql"], sizes, LEGACY[profile]["customers"], 42)
-    return {"legacy_rows": rows, "repeats": 1}
-
-
-def _gestionale_adapter(module, profile: str, repeats: int, args: argparse.Namespace) -> dict:
-    documents = LEGACY[profile]["documents"]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="gestionale-bench-") as data_dir, module.standin_process(data_dir) as root:
-        for prefix, latency in enumerate((10.0, 50.0), start=101):
-            share = module.run(root, latency, documents, False, prefix)
-            bound = 5 / (latency / 1000)
-            rows.append({"latency_ms": latency, "documents": documents, "docs_per_s": round(share * bound, 1),
-                         "bound_docs_per_s": bound, "share_of_bound": round(share, 3)})
-    return {"legacy_rows": rows, "repeats": 1}
 
 
 SECTIONS = (
     Section("amazon", "bench.amazon_cells"),
-    Section("import", "bench.import_throughput", _import_adapter),
-    Section("gestionale", "bench.gestionale_push", _gestionale_adapter),
+    Section("import", "bench.import_throughput"),
+    Section("push", "bench.push_paths"),
     Section("dag_parse", "bench.dag_parse"),
     Section("shipments", "bench.shipment_confirmations"),
     Section("e2e_airflow", "bench.e2e_airflow"),
@@ -97,13 +72,10 @@ def load(section: Section):
         return None
 
 
-def run_one(section: Section, module, profile: str, repeats: int, args: argparse.Namespace) -> tuple[dict, str]:
-    """(result, how it ran): the module's run_section, or the adapter around its older functions."""
-    if hasattr(module, "run_section"):
-        return module.run_section(profile, repeats), "run_section"
-    if section.adapter is None:
+def run_one(section: Section, module, profile: str, repeats: int) -> dict:
+    if not hasattr(module, "run_section"):
         raise RuntimeError(f"{section.module} has no run_section(profile, repeats)")
-    return section.adapter(module, profile, repeats, args), "adapter"
+    return module.run_section(profile, repeats)
 
 
 def renderers() -> dict[str, Callable[[dict], list[str]]]:
@@ -164,7 +136,6 @@ def main(argv: list[str] | None = None) -> int:
                              "bench/quick_check.py's thresholds; writes only under var/bench-check/")
     names = tuple(section.name for section in SECTIONS)
     parser.add_argument("--only", help=f"comma-separated subset of {names}")
-    parser.add_argument("--import-orders", help="import sizes (default 1000,10000,50000)")
     parser.add_argument("--repeats", type=int, help="rounds per cell (default 5 full, 2 quick)")
     parser.add_argument("--results", type=Path, default=os.environ.get("BENCH_RESULTS") or None,
                         help="where to write results.json (default bench/results.json; var/bench-quick/ "
@@ -189,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(results_path.read_text()) if results_path.exists() and partial else {}
     results.update(machine=machine(), git=git_state(), profile=profile, quick=profile == "quick",
                    repeats=repeats)
-    how = results.setdefault("section_api", {})
+    results.pop("section_api", None)
     for section in SECTIONS:
         if section.name not in only:
             continue
@@ -200,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"== {section.name} ({profile}, {repeats} rounds)", flush=True)
         started = time.perf_counter()
-        results[section.name], how[section.name] = run_one(section, module, profile, repeats, args)
+        results[section.name] = run_one(section, module, profile, repeats)
         results.get("skipped", {}).pop(section.name, None)
         results.setdefault("durations_s", {})[section.name] = round(time.perf_counter() - started, 1)
         # Other work on the machine skews every number: keep the 5-minute load average with them.
