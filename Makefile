@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install test lint browser demo airflow-ui bench reliability clean
+.PHONY: install test lint browser demo airflow-ui bench bench-check reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ reliability: install
 bench: install
 	$(BIN)/pip install --quiet -r bench/requirements.txt -c constraints.txt
 	$(BIN)/python -m bench
+
+# The CI check: the quick cells judged against bench/quick_check.py's thresholds (exit 1 on a miss).
+bench-check: install
+	$(BIN)/pip install --quiet -r bench/requirements.txt -c constraints.txt
+	$(BIN)/python -m bench --quick --check
 
 clean:
 	rm -rf $(VENV) var
