@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from amazon_passweb.amazon.rate_limit import RateLimiter, TokenBucket, lower_bound_seconds
 from sandbox.amazon.generate import MARKETPLACE_IDS, generate_orders
 
@@ -50,8 +52,11 @@ def test_drain_and_granted_rate():
     assert limiter.acquire("seller", "op") == 0.2
     limiter.observe_limit_header("seller", "op", "2")
     assert bucket.rate == 20.0
-    limiter.observe_limit_header("seller", "op", "0.1")  # never below the default
-    assert bucket.rate == 20.0
+    limiter.observe_limit_header("seller", "op", "0.1")  # a lower granted rate is followed too
+    assert bucket.rate == 1.0
+    for nonsense in ("0", "-1", "fast", "", None):
+        limiter.observe_limit_header("seller", "op", nonsense)
+        assert bucket.rate == 1.0
 
 
 def test_lower_bound():
@@ -101,4 +106,14 @@ def test_granted_rate_header_is_adopted(standin_factory, client_factory):
     default_bound = lower_bound_seconds(23, 0.0056 * 100, 20)
     assert client.transport.limiter.bucket("default", "searchOrders").rate == 0.056 * 100
     assert client.stats.rate_limit_wait < default_bound / 5
+    assert standin.state.counters.throttled == {}
+
+
+def test_a_lower_granted_rate_is_followed_without_429(standin_factory, client_factory):
+    """A seller granted half the default searchOrders rate: pacing to the header avoids Amazon's 429s."""
+    orders = generate_orders(230, seed=21)
+    standin = standin_factory(orders, time_scale=100.0, granted_rates={"searchOrders": 0.0028})
+    client = client_factory(standin)
+    client.fetch_orders(SINCE, marketplace_ids=MARKETPLACE_IDS, page_size=10)
+    assert client.transport.limiter.bucket("default", "searchOrders").rate == pytest.approx(0.0028 * 100)
     assert standin.state.counters.throttled == {}

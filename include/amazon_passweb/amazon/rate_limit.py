@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 # operation -> (requests per second, burst), Amazon's documented defaults.
 USAGE_PLANS: dict[str, tuple[float, int]] = {
@@ -76,10 +79,11 @@ class TokenBucket:
             self._refill(self.clock())
             self._tokens = min(self._tokens, 0.0)
 
-    def raise_rate(self, rate: float) -> bool:
-        """Adopt a higher granted rate (``x-amzn-RateLimit-Limit``); never lower the default."""
+    def adopt_rate(self, rate: float) -> bool:
+        """Adopt the rate Amazon says it applies (``x-amzn-RateLimit-Limit``), higher or lower than the
+        default: pacing to a lower granted rate avoids the 429s that keeping the default would draw."""
         with self._lock:
-            if rate <= self.rate:
+            if rate <= 0 or rate == self.rate:
                 return False
             self._refill(self.clock())
             self.rate = rate
@@ -121,8 +125,9 @@ class RateLimiter:
             granted = float(header)
         except ValueError:
             return
-        if granted > 0:
-            self.bucket(selling_partner_id, operation).raise_rate(granted * self.time_scale)
+        if granted > 0 and self.bucket(selling_partner_id, operation).adopt_rate(granted * self.time_scale):
+            default = self.plans.get(operation, (1.0, 1))[0]
+            log.info("%s: Amazon applies %g requests/s (default %g): paced to it", operation, granted, default)
 
 
 def lower_bound_seconds(calls: int, rate: float, burst: int) -> float:
