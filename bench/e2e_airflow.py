@@ -98,18 +98,29 @@ def outcome(cell: Cell) -> tuple[Counter, dict[str, str], dict]:
     return documents, states, counts["stats"]
 
 
+class Sample(dict):
+    """One cell's measurement: a plain dict (JSON) that prints as one short progress line."""
+
+    def __repr__(self) -> str:
+        return (f"{self['stored']}/{self['seeded']} stored in {self['wall_s']} s = {self['orders_per_hour']:,}/h, "
+                f"{self['duplicate_documents']} duplicated, {self['lost_orders']} lost, "
+                f"{self['runs_failed']} failed runs")
+
+
 def summarise(cell: Cell, began: datetime, timed: list[tuple[dict, list[dict]]], executor: str,
-              orders_per_account: int, latency_ms: float) -> dict:
+              orders_per_account: int, latency_ms: float) -> Sample:
     documents, states, stats = outcome(cell)
     seeded = {order["orderId"] for orders in cell.orders.values() for order in orders}
     stored = {oid for oid in seeded if documents.get(oid) and states.get(oid) == MEMORIZZATO}
     ended = max(moment(run["end_date"]) for run, _ in timed)
     wall = (ended - began).total_seconds()
-    breakdown = cell_breakdown(timed)
+    logs = cell.airflow.workdir / "airflow-cluster" / "logs"
+    breakdown = cell_breakdown(timed, lambda ti: logs / f"dag_id={ti['dag_id']}" / f"run_id={ti['dag_run_id']}"
+                               / f"task_id={ti['task_id']}" / f"attempt={ti['try_number']}.log")
     accounts = len(cell.orders)
     push_s = breakdown["tasks"].get("push_partial", {}).get("sum_s", 0.0)
     per_order = stats.get("requests", 0) / len(stored) if stored else 0.0
-    return {
+    return Sample({
         "executor": executor, "accounts": accounts, "orders_per_account": orders_per_account,
         "seeded": len(seeded), "stored": len(stored), "wall_s": round(wall, 1),
         "orders_per_hour": round(len(stored) / wall * 3600) if wall else 0,
@@ -128,12 +139,7 @@ def summarise(cell: Cell, began: datetime, timed: list[tuple[dict, list[dict]]],
             # what the pushes achieved while they held the pool's one slot
             "gestionale_pushing": round(len(stored) / push_s * 3600) if push_s else None,
         },
-    }
-
-
-def short(sample: dict) -> str:
-    return (f"{sample['stored']}/{sample['seeded']} stored in {sample['wall_s']} s = {sample['orders_per_hour']:,}/h, "
-            f"{sample['duplicate_documents']} duplicated, {sample['lost_orders']} lost")
+    })
 
 
 def run_section(profile: str, repeats: int, executors: tuple[str, ...] = ("LocalExecutor",),
@@ -205,11 +211,12 @@ def render_section(result: dict) -> list[str]:
                      f"{spread_text(c['orders_per_hour_spread'])} | {_rate(ceilings['amazon'])} | "
                      f"{_rate(ceilings['gestionale_webapi'])} | {_rate(ceilings['gestionale_pushing'])} | "
                      f"{c['duplicate_documents']} | {c['lost_orders']} |")
-    lines += ["", "Per task (seconds summed over the cell's runs / median per run):", "",
+    lines += ["", "Per task: seconds summed over the cell's runs / median per run / summed seconds of the "
+              "product's own work (the rest is Airflow's pre and post execute):", "",
               "| task | " + " | ".join(c["cell"] for c in cells) + " |", "|---|" + "---|" * len(cells)]
     for task in TASK_ORDER:
-        row = [f"{t['sum_s']:g} / {t['median_s']:g}" if (t := c["breakdown"]["tasks"].get(task)) else "–"
-               for c in cells]
+        found = [c["breakdown"]["tasks"].get(task) for c in cells]
+        row = [f"{t['sum_s']:g} / {t['median_s']:g} / {t['work_s']:g}" if t else "–" for t in found]
         lines.append(f"| {task} | " + " | ".join(row) + " |")
     for gap in GAPS:
         lines.append(f"| *gap: {gap.replace('_', ' ')}* | " + " | ".join(
@@ -227,15 +234,23 @@ def where_the_time_goes(c: dict) -> list[str]:
     def share(seconds: float) -> str:
         return f"{seconds:,.0f} s ({seconds / total:.0%})"
 
-    amazon = sum(tasks.get(t, {}).get("sum_s", 0) for t in AMAZON_TASKS)
-    gestionale = sum(tasks.get(t, {}).get("sum_s", 0) for t in GESTIONALE_TASKS)
-    site = sum(v["sum_s"] for t, v in tasks.items() if t not in AMAZON_TASKS + GESTIONALE_TASKS)
+    amazon = sum(tasks.get(t, {}).get("work_s", 0) for t in AMAZON_TASKS)
+    gestionale = sum(tasks.get(t, {}).get("work_s", 0) for t in GESTIONALE_TASKS)
+    site = sum(v["work_s"] for t, v in tasks.items() if t not in AMAZON_TASKS + GESTIONALE_TASKS)
+    in_task_overhead = sum(v["sum_s"] - v["work_s"] for v in tasks.values())
     g = c["gestionale"]
+    parts = {"Airflow between tasks (scheduling, slots, process start)": sum(gaps.values()),
+             "Airflow inside tasks (DAG bundle and parse, XCom push)": in_task_overhead,
+             "Amazon calls": amazon, "gestionale calls": gestionale, "site database and the rest": site}
+    largest = max(parts, key=parts.get)
     return [
+        f"{c['cell']}: most of the time is {largest}, {parts[largest] / total:.0%} of the run-seconds.",
         f"{c['cell']}: {total:,.0f} run-seconds: scheduler noticing a task is ready {share(gaps['to_scheduled'])}, "
-        f"waiting for an executor or pool slot {share(gaps['waiting_for_slot'])}, task process start "
-        f"{share(gaps['queued_to_start'])}; inside tasks: Amazon {share(amazon)}, gestionale {share(gestionale)}, "
-        f"site database and the rest {share(site)}.",
+        f"waiting for an executor slot {share(gaps['waiting_for_executor_slot'])}, for the gestionale pool's "
+        f"slot {share(gaps['waiting_for_pool_slot'])}, task process start "
+        f"{share(gaps['queued_to_start'])}; inside tasks: Airflow's pre/post execute {share(in_task_overhead)}, "
+        f"the product's work talking to Amazon {share(amazon)}, to the gestionale {share(gestionale)}, "
+        f"to the site database (and the rest) {share(site)}.",
         f"{c['cell']}: gestionale {g['requests']:,} requests ({g['requests_per_order']:g} per stored order), "
         f"peak {g['peak_in_flight']} in flight of {WEBAPI_IN_FLIGHT}, {g['busy_503']} refused as busy; "
         f"Amazon: {c['orders_per_account']} orders per seller fit in the initial burst of {AMAZON_BURST_ORDERS:,}, "
