@@ -4,10 +4,10 @@ Two halves, so that each event happens exactly once:
 
 - :func:`record_changes`, inside the fetch's transaction, when newer versions of imported orders
   arrive (a page at a time). A Registrato order Amazon cancelled becomes Annullato there and then
-  (the push, which takes Registrato orders only, never sees it). An order already in the gestionale gets a
-  ``pending`` cancellation: the intent, stored before anything is asked of the gestionale. A
-  buyer's request is flagged. Seen again (the same version re-read, or a later one), nothing is
-  recorded twice.
+  (the push, which takes Registrato orders only, never sees it). An order already in the
+  gestionale gets a ``pending`` cancellation: the intent, stored before anything is asked of the
+  gestionale. A buyer's request is flagged. Seen again (the same version re-read, or a later
+  one), nothing is recorded twice.
 - :func:`apply_cancellations`, with the gestionale client, before the push: each pending one is
   either annulled (every row of its document set to annullata, the document kept) or, when a
   delivery document already evades it, left as it is for the operator to handle the return. The
@@ -50,6 +50,10 @@ CANCELLED, REQUESTED = "cancelled", "requested"
 IN_GESTIONALE = [state for state in OrderState if state not in CLOSED_STATES | NOT_SENT_STATES]
 
 
+# What one order's change recorded: the change, and its history entry (outcome, message).
+_Step = tuple[str, HistoryOutcome, str]
+
+
 def record_changes(uow: UnitOfWork, account: AccountConfig, orders: Sequence[AmazonOrder], run_id: str
                    ) -> list[tuple[str, str]]:
     """Newer versions of a page of orders (each once): for those imported, record their Amazon status
@@ -75,10 +79,6 @@ def record_changes(uow: UnitOfWork, account: AccountConfig, orders: Sequence[Ama
     uow.inbox.add_history_many(account.id, [(amazon_order_id, outcome.value, text)
                                             for amazon_order_id, (_, outcome, text) in in_order], run_id=run_id)
     return [(amazon_order_id, change) for amazon_order_id, (change, _, _) in in_order]
-
-
-# What one order's change recorded: the change, and its history entry (outcome, message).
-_Step = tuple[str, HistoryOutcome, str]
 
 
 def _cancelled(uow: UnitOfWork, account: AccountConfig, cancelled: list[tuple[AmazonOrder, OrderRecord]]

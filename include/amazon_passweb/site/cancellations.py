@@ -73,7 +73,7 @@ class CancellationRepository:
         self._insert(account, {order_id: values(statuses[order_id])
                                for order_id in recorded if order_id not in existing})
         # rows already there (only the buyer's request so far): one UPDATE per status, not per order
-        for status in set(statuses.values()):
+        for status in sorted(set(statuses.values())):
             ids = [order_id for order_id in recorded if order_id in existing and statuses[order_id] is status]
             if ids:
                 self._session.execute(
