@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from importer_helpers import amazon_order, document_rows, newer_version, read_emails, site_order
+from sqlalchemy import event
 
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.settings import SpApiSettings
@@ -25,6 +26,7 @@ from amazon_passweb.gestionale.client import GestionaleClient
 from amazon_passweb.importer.notify_run import send_run_report
 from amazon_passweb.importer.pipeline import AccountImport
 from amazon_passweb.importer.run_outcomes import build_report
+from amazon_passweb.importer.steps import fetch_into_inbox
 from amazon_passweb.importer.window import Window
 from amazon_passweb.notify.report import AfterImport, RunKind, should_send
 from amazon_passweb.orders.status import OrderState
@@ -226,3 +228,39 @@ def test_changes_read_through_the_amazon_standin(store, account, client, gestion
     assert {r["tipo_stato_riga"] for r in document_rows(gestionale_db.document(cancelled))} == {"N"}
     assert "N" not in {r.get("tipo_stato_riga") for r in document_rows(gestionale_db.document(asked))}
     amazon.close()
+
+
+def test_a_page_of_changes_is_recorded_in_the_same_few_statements_whatever_its_size(store, account) -> None:
+    """The fetch records a page's status updates, cancellations and requests together: a page with
+    four times the changes runs no more statements, and each order still gets its own outcome."""
+
+    def fetch_changes(n: int, run_id: str) -> int:
+        orders = [amazon_order() for _ in range(3 * n)]
+        run(store, account, None, orders, f"{run_id}-import")  # Registrato, never pushed
+        page = [newer_version(o, status=AmazonStatus.CANCELLED) for o in orders[:n]]
+        page += [newer_version(o, buyer_cancel_requested=True, buyer_cancel_reason="REASON_X") for o in orders[n:2 * n]]
+        page += [newer_version(o, status=AmazonStatus.SHIPPED) for o in orders[2 * n:]]
+        executed: list[str] = []
+
+        def count(conn, cursor, statement, *args) -> None:
+            executed.append(statement)
+
+        event.listen(store.engine, "before_cursor_execute", count)
+        try:
+            counts = fetch_into_inbox(store, [page], account, run_id)
+        finally:
+            event.remove(store.engine, "before_cursor_execute", count)
+        assert counts.cancelled_after_import == tuple(o.amazon_order_id for o in orders[:n])
+        assert counts.cancel_requests == tuple(o.amazon_order_id for o in orders[n:2 * n])
+        for o in orders[:n]:
+            assert site_order(store, account, o.amazon_order_id).state is OrderState.ANNULLATO
+            assert history(store, account, o.amazon_order_id)[-1] == "cancel_applied"
+        for o in orders[n:2 * n]:
+            assert site_order(store, account, o.amazon_order_id).state is OrderState.REGISTRATO
+            assert history(store, account, o.amazon_order_id)[-1] == "cancel_request"
+        for o in orders[2 * n:]:
+            shipped = site_order(store, account, o.amazon_order_id)
+            assert shipped.amazon_status_latest == "SHIPPED" and shipped.life_ended_at is not None
+        return len(executed)
+
+    assert fetch_changes(8, "run-big") <= fetch_changes(2, "run-small")

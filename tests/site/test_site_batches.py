@@ -8,6 +8,7 @@ from site_builders import ACCOUNT, address, company_buyer, order, private_buyer
 from sqlalchemy import func, select
 
 from amazon_passweb.site import InboxItem, InboxStatus, NotFound, OrderState, SiteStore, UpsertResult
+from amazon_passweb.site.errors import StateConflict
 from amazon_passweb.site.models import Address, Customer, InboxHistory, Order, OrderRow
 from amazon_passweb.site.orders import OrderRepository
 from amazon_passweb.site.records import InboxMark, ReconciledEntry
@@ -245,3 +246,35 @@ def test_customers_and_their_addresses_load_by_batch_as_one_at_a_time(store: Sit
         wanted = [office.id, home.id, other.id]
         assert uow.customers.addresses_by_id(wanted) == {i: uow.customers.get_address(i) for i in wanted}
         assert uow.customers.addresses_by_id([]) == {}
+
+
+def test_status_changes_of_a_page_update_each_order_as_one_at_a_time(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        ids = {n: uow.orders.create(order(n)).order.id for n in ("A", "B", "C")}
+        uow.orders.end_life(ids["C"], T0 - timedelta(days=3))
+    with store.unit_of_work() as uow:
+        found = uow.orders.find_many(ACCOUNT, ["A", "C", "missing", "A"])
+        assert {n: o.id for n, o in found.items()} == {"A": ids["A"], "C": ids["C"]}
+        assert found["A"] == uow.orders.find(ACCOUNT, "A"), "the same record, rows included"
+        assert uow.orders.find_many("other", ["A"]) == {} and uow.orders.find_many(ACCOUNT, []) == {}
+        uow.orders.record_amazon_statuses({ids["A"]: "SHIPPED", ids["B"]: "CANCELED", ids["C"]: "SHIPPED"})
+        uow.orders.end_life_many([ids["A"], ids["C"]], T0)  # C's earlier date is kept
+        uow.orders.set_state_many([ids["A"], ids["B"]], OrderState.ANNULLATO, expected=[OrderState.REGISTRATO])
+        uow.orders.set_state_many([], OrderState.ANNULLATO, expected=[OrderState.REGISTRATO])
+    with store.unit_of_work(read_only=True) as uow:
+        after = uow.orders.many(ids.values())
+    assert [after[ids[n]].amazon_status_latest for n in "ABC"] == ["SHIPPED", "CANCELED", "SHIPPED"]
+    assert after[ids["A"]].life_ended_at == T0 and after[ids["C"]].life_ended_at == T0 - timedelta(days=3)
+    assert after[ids["B"]].life_ended_at is not None, "Annullato ends the order's life"
+    assert [after[ids[n]].state for n in "ABC"] == [OrderState.ANNULLATO, OrderState.ANNULLATO,
+                                                     OrderState.REGISTRATO]
+
+
+def test_a_batch_state_change_from_an_unexpected_state_is_refused(store: SiteStore) -> None:
+    with store.unit_of_work() as uow:
+        ids = [uow.orders.create(order(n)).order.id for n in ("A", "B")]
+        uow.orders.set_state(ids[1], OrderState.ANNULLATO)
+    with pytest.raises(StateConflict), store.unit_of_work() as uow:
+        uow.orders.set_state_many(ids, OrderState.ANNULLATO, expected=[OrderState.REGISTRATO])
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.orders.get(ids[0]).state is OrderState.REGISTRATO, "the whole transaction rolled back"

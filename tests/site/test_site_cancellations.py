@@ -46,3 +46,33 @@ def test_a_buyers_request_is_flagged_once_and_kept_when_amazon_cancels(store: Si
         assert record.status is CancellationStatus.PENDING
         assert record.request_reason == "REASON_NO_LONGER_NEEDED" and record.requested_at is not None
         assert set(uow.cancellations.many([order_id])) == {order_id}
+
+
+def test_a_page_of_cancellations_and_requests_is_recorded_once_each(store: SiteStore) -> None:
+    first, second, third = (_order(store, f"407-0000000-000001{n}") for n in (1, 2, 3))
+    with store.unit_of_work() as uow:
+        assert uow.cancellations.record_requests_many("it_main", {first: "REASON_A", second: None}) == {first, second}
+        assert uow.cancellations.record_requests_many("it_main", {first: "REASON_B", third: "REASON_C"}) == {third}
+        assert uow.cancellations.record_cancelled_many("it_main", {}) == set()
+    with store.unit_of_work() as uow:  # first: a request row already there; second: a new row
+        assert uow.cancellations.record_cancelled_many("it_main", {
+            first: CancellationStatus.PENDING, second: CancellationStatus.APPLIED}) == {first, second}
+        assert uow.cancellations.record_cancelled_many("it_main", {
+            first: CancellationStatus.APPLIED, third: CancellationStatus.PENDING}) == {third}
+    with store.unit_of_work(read_only=True) as uow:
+        records = uow.cancellations.many([first, second, third])
+    assert records[first].status is CancellationStatus.PENDING and records[first].request_reason == "REASON_A"
+    assert records[first].settled_at is None and records[first].cancelled_at is not None
+    assert records[second].status is CancellationStatus.APPLIED and records[second].settled_at is not None
+    assert records[second].requested_at is not None and records[second].request_reason is None
+    assert records[third].status is CancellationStatus.PENDING and records[third].request_reason == "REASON_C"
+
+
+def test_a_request_after_amazons_cancellation_is_added_to_its_row(store: SiteStore) -> None:
+    order_id = _order(store, "407-0000000-0000021")
+    with store.unit_of_work() as uow:
+        assert uow.cancellations.record_cancelled_many("it_main", {order_id: CancellationStatus.PENDING})
+        assert uow.cancellations.record_requests_many("it_main", {order_id: "REASON_LATE"}) == {order_id}
+    with store.unit_of_work(read_only=True) as uow:
+        record = uow.cancellations.get(order_id)
+    assert record.status is CancellationStatus.PENDING and record.request_reason == "REASON_LATE"

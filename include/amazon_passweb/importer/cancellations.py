@@ -2,12 +2,12 @@
 
 Two halves, so that each event happens exactly once:
 
-- :func:`record_change`, inside the fetch's transaction, when a newer version of an imported order
-  arrives. A Registrato order Amazon cancelled becomes Annullato there and then (the push, which
-  takes Registrato orders only, never sees it). An order already in the gestionale gets a
-  ``pending`` cancellation: the intent, stored before anything is asked of the gestionale. A
-  buyer's request is flagged. Seen again (the same version re-read, or a later one), nothing is
-  recorded twice.
+- :func:`record_changes`, inside the fetch's transaction, when newer versions of imported orders
+  arrive (a page at a time). A Registrato order Amazon cancelled becomes Annullato there and then
+  (the push, which takes Registrato orders only, never sees it). An order already in the
+  gestionale gets a ``pending`` cancellation: the intent, stored before anything is asked of the
+  gestionale. A buyer's request is flagged. Seen again (the same version re-read, or a later
+  one), nothing is recorded twice.
 - :func:`apply_cancellations`, with the gestionale client, before the push: each pending one is
   either annulled (every row of its document set to annullata, the document kept) or, when a
   delivery document already evades it, left as it is for the operator to handle the return. The
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from amazon_passweb.amazon.models import AmazonOrder
@@ -49,42 +50,69 @@ CANCELLED, REQUESTED = "cancelled", "requested"
 IN_GESTIONALE = [state for state in OrderState if state not in CLOSED_STATES | NOT_SENT_STATES]
 
 
-def record_change(uow: UnitOfWork, account: AccountConfig, order: AmazonOrder, run_id: str) -> str | None:
-    """A newer version of an order: if it is imported, record its Amazon status and what changed.
-    Returns ``"cancelled"`` (Amazon cancelled it, first seen now), ``"requested"`` (the buyer asked
-    to cancel, first seen now) or None."""
-    site = uow.orders.find(account.id, order.amazon_order_id)
-    if site is None:
-        return None
-    if site.amazon_status_latest != order.status.value:
-        uow.orders.record_amazon_status(site.id, order.status.value)
-        if order.status is AmazonStatus.SHIPPED:  # shipped elsewhere (AFN, another tool): life ends
-            uow.orders.end_life(site.id, assumed_delivery(datetime.now(UTC), account.shipments.delivery_margin_days))
-    if order.status is AmazonStatus.CANCELLED:
-        return CANCELLED if _cancelled(uow, account, site, run_id) else None
-    if not (order.buyer_cancel_requested and buyer_request_open(order.status, site.state)):
-        return None
-    if not uow.cancellations.record_request(site.id, account.id, order.buyer_cancel_reason):
-        return None
-    text = message(Kind.CANCEL_REQUESTED, reason=order.buyer_cancel_reason or "motivo non indicato").text
-    _history(uow, account, site, run_id, HistoryOutcome.CANCEL_REQUEST, text)
-    return REQUESTED
+# What one order's change recorded: the change, and its history entry (outcome, message).
+_Step = tuple[str, HistoryOutcome, str]
 
 
-def _cancelled(uow: UnitOfWork, account: AccountConfig, site: OrderRecord, run_id: str) -> bool:
-    action = on_amazon_cancel(site.state)
-    if action is AmazonCancel.NOTHING:
-        return False
-    if action is AmazonCancel.NOT_SENT:
-        if not uow.cancellations.record_cancelled(site.id, account.id, CancellationStatus.APPLIED):
-            return False
-        uow.orders.set_state(site.id, OrderState.ANNULLATO, expected=NOT_SENT_STATES)
-        _history(uow, account, site, run_id, HistoryOutcome.CANCEL_APPLIED, message(Kind.CANCELLED_NOT_SENT).text)
-        return True
-    if not uow.cancellations.record_cancelled(site.id, account.id, CancellationStatus.PENDING):
-        return False
-    _history(uow, account, site, run_id, HistoryOutcome.CANCELLED, message(Kind.CANCELLED_AFTER_IMPORT).text)
-    return True
+def record_changes(uow: UnitOfWork, account: AccountConfig, orders: Sequence[AmazonOrder], run_id: str
+                   ) -> list[tuple[str, str]]:
+    """Newer versions of a page of orders (each once): for those imported, record their Amazon status
+    and what changed, in a few statements for the whole page (not a handful per order). Returns
+    ``(amazon_order_id, change)`` in page order, ``change`` being ``"cancelled"`` (Amazon cancelled
+    it, first seen now) or ``"requested"`` (the buyer asked to cancel, first seen now)."""
+    sites = uow.orders.find_many(account.id, [order.amazon_order_id for order in orders])
+    imported = [(order, sites[order.amazon_order_id]) for order in orders if order.amazon_order_id in sites]
+    statuses = {site.id: order.status.value for order, site in imported
+                if site.amazon_status_latest != order.status.value}
+    uow.orders.record_amazon_statuses(statuses)
+    # shipped elsewhere (AFN, another tool): life ends
+    uow.orders.end_life_many([site.id for order, site in imported
+                              if site.id in statuses and order.status is AmazonStatus.SHIPPED],
+                             assumed_delivery(datetime.now(UTC), account.shipments.delivery_margin_days))
+    cancelled = [(order, site) for order, site in imported if order.status is AmazonStatus.CANCELLED]
+    requested = [(order, site) for order, site in imported if order.status is not AmazonStatus.CANCELLED
+                 and order.buyer_cancel_requested and buyer_request_open(order.status, site.state)]
+    steps = _cancelled(uow, account, cancelled) | _requested(uow, account, requested)
+    # one INSERT for the page's history, in page order as one order at a time wrote it
+    in_order = [(order.amazon_order_id, steps[order.amazon_order_id]) for order in orders
+                if order.amazon_order_id in steps]
+    uow.inbox.add_history_many(account.id, [(amazon_order_id, outcome.value, text)
+                                            for amazon_order_id, (_, outcome, text) in in_order], run_id=run_id)
+    return [(amazon_order_id, change) for amazon_order_id, (change, _, _) in in_order]
+
+
+def _cancelled(uow: UnitOfWork, account: AccountConfig, cancelled: list[tuple[AmazonOrder, OrderRecord]]
+               ) -> dict[str, _Step]:
+    """Amazon cancelled these imported orders. Not sent yet: Annullato at once; in the gestionale: a
+    pending cancellation; already closed, or recorded before: nothing."""
+    actions = {site.id: (site, on_amazon_cancel(site.state)) for _, site in cancelled}
+    recorded = uow.cancellations.record_cancelled_many(account.id, {
+        order_id: CancellationStatus.APPLIED if action is AmazonCancel.NOT_SENT else CancellationStatus.PENDING
+        for order_id, (_, action) in actions.items() if action is not AmazonCancel.NOTHING})
+    not_sent = [order_id for order_id in recorded if actions[order_id][1] is AmazonCancel.NOT_SENT]
+    uow.orders.set_state_many(not_sent, OrderState.ANNULLATO, expected=NOT_SENT_STATES)
+    steps: dict[str, _Step] = {}
+    for order_id in recorded:
+        site, action = actions[order_id]
+        steps[site.amazon_order_id] = (
+            (CANCELLED, HistoryOutcome.CANCEL_APPLIED, message(Kind.CANCELLED_NOT_SENT).text)
+            if action is AmazonCancel.NOT_SENT else
+            (CANCELLED, HistoryOutcome.CANCELLED, message(Kind.CANCELLED_AFTER_IMPORT).text))
+    return steps
+
+
+def _requested(uow: UnitOfWork, account: AccountConfig, requested: list[tuple[AmazonOrder, OrderRecord]]
+               ) -> dict[str, _Step]:
+    """The buyers asked to cancel these imported orders, still unshipped: flagged, the first time only."""
+    orders = {site.id: (order, site) for order, site in requested}
+    recorded = uow.cancellations.record_requests_many(
+        account.id, {order_id: order.buyer_cancel_reason for order_id, (order, _) in orders.items()})
+    steps: dict[str, _Step] = {}
+    for order_id in recorded:
+        order, site = orders[order_id]
+        text = message(Kind.CANCEL_REQUESTED, reason=order.buyer_cancel_reason or "motivo non indicato").text
+        steps[site.amazon_order_id] = (REQUESTED, HistoryOutcome.CANCEL_REQUEST, text)
+    return steps
 
 
 def _history(uow: UnitOfWork, account: AccountConfig, site: OrderRecord, run_id: str, outcome: HistoryOutcome,

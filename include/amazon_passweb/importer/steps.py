@@ -78,12 +78,12 @@ def fetch_into_inbox(store: SiteStore, pages: Iterable[list[AmazonOrder]], accou
                 )
                 for order in page
             ])
-            for order, result in zip(page, page_results, strict=True):
-                results[result] += 1
-                if result is UpsertResult.UPDATED:
-                    change = cancellations.record_change(uow, account, order, run_id)
-                    if change:
-                        changed[change].append(order.amazon_order_id)
+            results.update(page_results)
+            updated = [order for order, result in zip(page, page_results, strict=True)
+                       if result is UpsertResult.UPDATED]
+            if updated:  # the page's status changes together: a few statements, not a few per order
+                for amazon_order_id, change in cancellations.record_changes(uow, account, updated, run_id):
+                    changed[change].append(amazon_order_id)
     counts = FetchCounts(sum(results.values()), results[UpsertResult.INSERTED], results[UpsertResult.UPDATED],
                          tuple(changed[cancellations.CANCELLED]), tuple(changed[cancellations.REQUESTED]))
     log.info("inbox: %d orders fetched, %d new, %d updated, %d cancelled after import, %d cancellations asked",

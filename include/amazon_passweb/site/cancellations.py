@@ -8,14 +8,15 @@ recorded once, whatever is retried.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from ._sql import dialect_insert, utcnow
+from ._sql import utcnow
 from .models import OrderCancellation
 
 CANCELLATIONS = OrderCancellation.__table__
@@ -55,31 +56,55 @@ class CancellationRepository:
     def record_cancelled(self, order_id: int, account: str, status: CancellationStatus) -> bool:
         """Amazon cancelled the order: ``status`` is ``applied`` (settled at once: it never reached the
         gestionale) or ``pending``. False when its cancellation was already recorded."""
+        return order_id in self.record_cancelled_many(account, {order_id: status})
+
+    def record_cancelled_many(self, account: str, statuses: Mapping[int, CancellationStatus]) -> set[int]:
+        """:meth:`record_cancelled` for a page of orders (order id → status), in a few statements
+        whatever their number; returns the ids recorded now (the others were already recorded)."""
+        existing = self.many(list(statuses))
+        recorded = {order_id for order_id in statuses
+                    if order_id not in existing or existing[order_id].status is None}
         now = utcnow()
-        settled = now if status is not CancellationStatus.PENDING else None
-        existing = self.get(order_id)
-        if existing is not None and existing.status is not None:
-            return False
-        if existing is None:
-            self._session.execute(dialect_insert(self._session, CANCELLATIONS).values(
-                order_id=order_id, account=account, status=status.value, cancelled_at=now, settled_at=settled))
-        else:
-            self._session.execute(update(CANCELLATIONS).where(CANCELLATIONS.c.order_id == order_id).values(
-                status=status.value, cancelled_at=now, settled_at=settled))
-        return True
+
+        def values(status: CancellationStatus) -> dict[str, object]:
+            settled = now if status is not CancellationStatus.PENDING else None
+            return {"status": status.value, "cancelled_at": now, "settled_at": settled}
+
+        self._insert(account, {order_id: values(statuses[order_id])
+                               for order_id in recorded if order_id not in existing})
+        # rows already there (only the buyer's request so far): one UPDATE per status, not per order
+        for status in sorted(set(statuses.values())):
+            ids = [order_id for order_id in recorded if order_id in existing and statuses[order_id] is status]
+            if ids:
+                self._session.execute(
+                    update(CANCELLATIONS).where(CANCELLATIONS.c.order_id.in_(ids)).values(values(status)))
+        return recorded
 
     def record_request(self, order_id: int, account: str, reason: str | None) -> bool:
         """The buyer asked to cancel; False when that was already recorded."""
-        existing = self.get(order_id)
-        if existing is not None and existing.requested_at is not None:
-            return False
-        values = {"requested_at": utcnow(), "request_reason": (reason or "")[:100] or None}
-        if existing is None:
-            self._session.execute(dialect_insert(self._session, CANCELLATIONS).values(
-                order_id=order_id, account=account, **values))
-        else:
-            self._session.execute(update(CANCELLATIONS).where(CANCELLATIONS.c.order_id == order_id).values(values))
-        return True
+        return order_id in self.record_requests_many(account, {order_id: reason})
+
+    def record_requests_many(self, account: str, reasons: Mapping[int, str | None]) -> set[int]:
+        """:meth:`record_request` for a page of orders (order id → Amazon's reason); returns the ids
+        recorded now (the others were already recorded)."""
+        existing = self.many(list(reasons))
+        recorded = {order_id for order_id in reasons
+                    if order_id not in existing or existing[order_id].requested_at is None}
+        now = utcnow()
+        values = {order_id: {"requested_at": now, "request_reason": (reasons[order_id] or "")[:100] or None}
+                  for order_id in recorded}
+        self._insert(account, {order_id: v for order_id, v in values.items() if order_id not in existing})
+        # a row already there (Amazon's cancellation came first) is rare: each reason its own UPDATE
+        for order_id in sorted(recorded & existing.keys()):
+            self._session.execute(
+                update(CANCELLATIONS).where(CANCELLATIONS.c.order_id == order_id).values(values[order_id]))
+        return recorded
+
+    def _insert(self, account: str, rows: Mapping[int, dict[str, object]]) -> None:
+        """New rows, one INSERT for all of them."""
+        if rows:
+            self._session.execute(insert(CANCELLATIONS), [
+                {"order_id": order_id, "account": account, **values} for order_id, values in sorted(rows.items())])
 
     def pending(self, account: str, *, limit: int = 100, after_id: int = 0) -> list[int]:
         """Ids of the account's orders whose cancellation is still to apply in the gestionale."""

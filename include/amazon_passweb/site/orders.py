@@ -9,7 +9,7 @@ no duplicates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, func, insert, or_, select, update
@@ -43,6 +43,15 @@ class OrderRepository:
             select(ORDERS).where(ORDERS.c.account == account, ORDERS.c.amazon_order_id == amazon_order_id)
         ).first()
         return self._order(row) if row is not None else None
+
+    def find_many(self, account: str, amazon_order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+        """:meth:`find` for a page of Amazon orders, in two queries: Amazon order id → the site order,
+        for those imported."""
+        wanted = sorted(set(amazon_order_ids))
+        if not wanted:
+            return {}
+        query = select(ORDERS).where(ORDERS.c.account == account, ORDERS.c.amazon_order_id.in_(wanted))
+        return {order.amazon_order_id: order for order in self._orders(self._session.execute(query).all())}
 
     def by_state(
         self, state: OrderState, account: str | None = None, limit: int | None = None, after_id: int = 0
@@ -229,6 +238,18 @@ class OrderRepository:
             current = self.get(order_id).state  # raises NotFound for a missing order
             raise StateConflict(f"order {order_id} is {current.value!r}, expected one of {allowed}")
 
+    def set_state_many(self, order_ids: Iterable[int], state: OrderState, *, expected: Iterable[OrderState]) -> None:
+        """:meth:`set_state` for many orders in one UPDATE, each only from one of ``expected``;
+        ``StateConflict`` (the caller's transaction to roll back) when any of them is in another state."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return
+        allowed = [s.value for s in expected]
+        stmt = update(ORDERS).where(ORDERS.c.id.in_(ids), ORDERS.c.state.in_(allowed)).values(_state_values(state))
+        moved = self._session.execute(stmt).rowcount
+        if moved != len(ids):
+            raise StateConflict(f"{len(ids) - moved} of orders {ids} not in one of {allowed}")
+
     def move_state(self, order_id: int, state: OrderState, expected: Iterable[OrderState]) -> bool:
         """Move the order to ``state`` only from one of ``expected`` (in the UPDATE itself); False,
         and nothing changed, when it is in another state by now."""
@@ -241,10 +262,16 @@ class OrderRepository:
         """The order's life ended at ``at`` (delivered, or assumed delivered): the buyer-data
         retention clock starts there. A date already recorded is kept unless this one is earlier
         (Amazon's DELIVERED read after the assumed date was recorded)."""
-        self._session.execute(
-            update(ORDERS).where(ORDERS.c.id == order_id,
-                                 or_(ORDERS.c.life_ended_at.is_(None), ORDERS.c.life_ended_at > at))
-            .values(life_ended_at=at))
+        self.end_life_many([order_id], at)
+
+    def end_life_many(self, order_ids: Iterable[int], at: datetime) -> None:
+        """:meth:`end_life` for many orders at the same date, in one UPDATE."""
+        ids = sorted(set(order_ids))
+        if ids:
+            self._session.execute(
+                update(ORDERS).where(ORDERS.c.id.in_(ids),
+                                     or_(ORDERS.c.life_ended_at.is_(None), ORDERS.c.life_ended_at > at))
+                .values(life_ended_at=at))
 
     def mark_stored(self, order_id: int, document_key: str) -> None:
         """Registrato → Memorizzato once the gestionale has the document (no longer uncertain, if it was)."""
@@ -317,6 +344,15 @@ class OrderRepository:
         if delivered_at is not None:
             values["delivered_at"] = delivered_at
         self._session.execute(update(ORDERS).where(ORDERS.c.id == order_id).values(values))
+
+    def record_amazon_statuses(self, statuses: Mapping[int, str]) -> None:
+        """:meth:`record_amazon_status` for a page of orders (order id → status): one UPDATE per
+        distinct status, not one per order."""
+        now = utcnow()
+        for status in sorted(set(statuses.values())):
+            ids = sorted(order_id for order_id, seen in statuses.items() if seen == status)
+            self._session.execute(
+                update(ORDERS).where(ORDERS.c.id.in_(ids)).values(amazon_status_latest=status, updated_at=now))
 
     # -- mapping -----------------------------------------------------------
 
