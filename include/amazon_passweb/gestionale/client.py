@@ -25,6 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -271,15 +272,20 @@ class GestionaleClient:
         return None
 
     def highest_conto(self, mastro: str) -> int:
-        """The highest conto in use under ``mastro`` (0: none), by bisection with ricerca: about
-        17 searches whatever the archive's size, and no reliance on the order of the answers."""
+        """The highest conto in use under ``mastro`` (0: none), by a search in rounds with ricerca and no
+        reliance on the order of the answers: each round asks ``max_concurrency`` conti at once, cutting
+        the range left into that many + 1 parts, so 7 rounds at 5 in flight whatever the archive's size.
+        One at a time (bisection, 17 in a row) it kept a push's first new customers, and the slots they
+        would use, waiting for several round trips."""
+        probes = max(1, self.settings.max_concurrency)
         low, high = 0, MAX_CONTO  # invariant: a conto >= low+1 ... is unknown; >= high+1 is unused
-        while low < high:
-            middle = (low + high + 1) // 2
-            if self._conto_in_use_from(mastro, middle):
-                low = middle
-            else:
-                high = middle - 1
+        with ThreadPoolExecutor(max_workers=probes, thread_name_prefix="gestionale-conto") as pool:
+            while low < high:
+                conti = sorted({low + max(1, (high - low) * n // (probes + 1)) for n in range(1, probes + 1)})
+                in_use = list(pool.map(partial(self._conto_in_use_from, mastro), conti))
+                # in use from a conto: from every lower one too, so the answers are in use up to a point
+                low = max([conto for conto, used in zip(conti, in_use, strict=True) if used], default=low)
+                high = min([conto - 1 for conto, used in zip(conti, in_use, strict=True) if not used], default=high)
         return low
 
     def _conto_in_use_from(self, mastro: str, conto: int) -> bool:

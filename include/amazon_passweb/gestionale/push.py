@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -242,26 +242,65 @@ def push_orders(
     """Push orders ``client.settings.max_concurrency`` at a time; results in input order. ``outage`` may be
     shared by the pages of one push, so that once it trips no later page is tried either."""
     items = list(items)
-    locks = _SharedRecords()
-    outage = outage or Outage()
-    rates: dict[int, Decimal] = {}
-    if any(item.order.currency != "EUR" for item in items):
+    results: list[PushResult | None] = [None] * len(items)
+    with PushPool(client, account, document_date=document_date, outage=outage) as pool:
+        rates = pool.exchange_rates(items)
+        for index, item in enumerate(items):
+            pool.submit(item, index, rates)
+        while pool:
+            for index, result in pool.completed():
+                results[index] = result
+    return results
+
+
+class PushPool:
+    """The workers of one push, ``client.settings.max_concurrency`` of them. Orders are submitted one at a
+    time and each result is handed back as soon as it is ready, so the caller records it and submits more
+    while the others are still in flight: the gestionale's slots do not idle while the site is written.
+    One ``_SharedRecords`` for everything submitted: orders of one push may share a new customer or
+    address whichever page they were read in. A PushStopped from any order is raised by ``completed``;
+    leaving the pool then drops the orders not started and waits for those in flight."""
+
+    def __init__(self, client: GestionaleClient, account: AccountConfig, *, document_date: dt.date | None = None,
+                 outage: Outage | None = None):
+        self._client, self._account, self._document_date = client, account, document_date
+        self._locks = _SharedRecords()
+        self._outage = outage or Outage()
+        self._pool = ThreadPoolExecutor(max_workers=client.settings.max_concurrency,
+                                        thread_name_prefix="gestionale-push")
+        self._running: dict[Future, object] = {}  # in submission order
+
+    def __enter__(self) -> PushPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __len__(self) -> int:
+        """Orders submitted whose result has not been handed back yet."""
+        return len(self._running)
+
+    def exchange_rates(self, items: Iterable[OrderPush]) -> dict[int, Decimal]:
+        """The rates for these orders' documents: read (once per call) only when one is not in euro."""
+        if all(item.order.currency == "EUR" for item in items):
+            return {}
         try:
-            rates = exchange_rates(client)
+            return exchange_rates(self._client)
         except PushStopped:
             raise
         except GestionaleError:  # the documents go without it: the gestionale applies its own table's rate
-            rates = {}
-    with ThreadPoolExecutor(max_workers=client.settings.max_concurrency, thread_name_prefix="gestionale-push") as pool:
-        futures = [
-            pool.submit(push_order, client, account, item, document_date=document_date, locks=locks,
-                        exchange_rates=rates, outage=outage)
-            for item in items
-        ]
-        for future in as_completed(futures):
-            stopped = future.exception()
-            if isinstance(stopped, PushStopped):
-                for other in futures:
-                    other.cancel()
-                raise stopped
-    return [future.result() for future in futures]
+            return {}
+
+    def submit(self, item: OrderPush, tag: object, rates: dict[int, Decimal]) -> None:
+        """Queue one order; ``tag`` comes back with its result."""
+        future = self._pool.submit(push_order, self._client, self._account, item, document_date=self._document_date,
+                                   locks=self._locks, exchange_rates=rates, outage=self._outage)
+        self._running[future] = tag
+
+    def completed(self) -> list[tuple[object, PushResult]]:
+        """Waits for at least one submitted order to finish: (tag, result) of every finished one."""
+        done, _ = wait(self._running, return_when=FIRST_COMPLETED)
+        for future in done:
+            if isinstance(future.exception(), PushStopped):
+                raise future.exception()
+        return [(self._running.pop(future), future.result()) for future in list(self._running) if future in done]

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from amazon_passweb.config import AccountConfig
 from amazon_passweb.gestionale.client import GestionaleClient
@@ -45,7 +47,7 @@ from amazon_passweb.gestionale.mapping import (
     ShippingAddressInput,
     UnmappableDocument,
 )
-from amazon_passweb.gestionale.push import OrderPush, Outage, PushResult, push_orders
+from amazon_passweb.gestionale.push import OrderPush, Outage, PushPool, PushResult
 from amazon_passweb.importer.run_outcomes import PUSH_FAILED, PUSHED
 from amazon_passweb.importer.write_lease import exclusive_writes, lease_holder
 from amazon_passweb.notify.messages import Kind, OperatorMessage, message
@@ -128,28 +130,102 @@ def push_account_orders(store: SiteStore, client: GestionaleClient, account: Acc
 
 def _push_account_orders(store: SiteStore, client: GestionaleClient, account: AccountConfig,
                          run_id: str) -> Counter[str]:
+    """Keeps the gestionale's slots busy from the first order to the last: each result is recorded as soon
+    as it comes back, while the others are in flight, and the next page is read before this one drains.
+
+    An order is sent only once every earlier order of this push that may create the same new customer or
+    address (``_Waiting.subjects``) has been recorded, and it is read again from the site if one was
+    recorded after it was read: so it sees that record's code, parked create or write-ahead intent exactly
+    as if it had been read after it, as pages read one after the other see the pages before them, and no
+    worker waits on another order's create."""
     outcome: Counter[str] = Counter()
-    last_id = 0  # orders that fail stay Registrato: page past them, retry them next run
-    outage = Outage()  # one for every page: once the gestionale is unreachable, no page waits for it again
-    while True:
-        with store.unit_of_work(read_only=True) as uow:
-            orders = uow.orders.by_state(OrderState.REGISTRATO, account=account.id, limit=BATCH,
-                                         after_id=last_id)
-            items = _order_pushes(uow, orders)
-        if not orders:
-            break
-        for order, item in zip(orders, items, strict=True):
-            item.intents = _WriteAhead(store, order.id)
-        last_id = orders[-1].id
-        results = push_orders(client, account, items, outage=outage)
-        for order, result in zip(orders, results, strict=True):
-            _record(store, account, order, result, run_id)
-            outcome["pushed" if result.ok else "failed"] += 1
-            if result.uncertain is not None:
-                outcome["uncertain"] += 1
-        log.info("gestionale: %d documents stored, %d failed so far",
-                 outcome["pushed"], outcome["failed"])
+    pages = _Pages(store, account)
+    waiting: list[_Waiting] = []  # read, not sent yet, by id
+    busy: Counter[tuple[str, int]] = Counter()  # subjects of the orders sent and not recorded yet
+    changed: dict[tuple[str, int], int] = {}  # subject -> the count of recorded orders when one of it was recorded
+    recorded = 0
+    # sent ahead of the workers, so one that finishes takes the next order without waiting for the recording
+    ahead = 2 * client.settings.max_concurrency
+    with PushPool(client, account, outage=Outage()) as pool:  # one Outage: once unreachable, no page waits again
+        while True:
+            for entry in list(waiting):
+                if len(pool) >= ahead:
+                    break
+                if any(busy[subject] for subject in entry.subjects):
+                    continue  # an order sent before it may be creating that customer or address
+                waiting.remove(entry)
+                if any(changed.get(subject, 0) > entry.read_at for subject in entry.subjects):
+                    entry = entry.read_again(store, recorded)  # its subjects can only shrink: none is busy
+                busy.update(entry.subjects)
+                pool.submit(entry.push, entry, entry.rates)
+            if len(pool) < ahead and len(waiting) < BATCH and not pages.done:  # about one page read ahead
+                waiting += pages.read(pool, recorded)
+                log.info("gestionale: %d documents stored, %d failed so far", outcome["pushed"], outcome["failed"])
+                continue
+            if not pool:
+                break
+            for entry, result in pool.completed():
+                _record(store, account, entry.order, result, run_id)
+                outcome["pushed" if result.ok else "failed"] += 1
+                if result.uncertain is not None:
+                    outcome["uncertain"] += 1
+                recorded += 1
+                busy.subtract(entry.subjects)
+                changed.update(dict.fromkeys(entry.subjects, recorded))
+    log.info("gestionale: %d documents stored, %d failed", outcome["pushed"], outcome["failed"])
     return outcome
+
+
+class _Pages:
+    """The account's Registrato orders, BATCH at a time by id. Orders that fail stay Registrato: paging
+    past them (``after_id``) leaves them for the next push instead of reading them again in this one."""
+
+    def __init__(self, store: SiteStore, account: AccountConfig):
+        self._store, self._account = store, account
+        self._last_id = 0
+        self.done = False
+
+    def read(self, pool: PushPool, recorded: int) -> list[_Waiting]:
+        with self._store.unit_of_work(read_only=True) as uow:
+            orders = uow.orders.by_state(OrderState.REGISTRATO, account=self._account.id, limit=BATCH,
+                                         after_id=self._last_id)
+            pushes = _order_pushes(uow, orders)
+        if not orders:
+            self.done = True
+            return []
+        self._last_id = orders[-1].id
+        rates = pool.exchange_rates(pushes)  # once a page, as the documents of one page always had
+        for order, push in zip(orders, pushes, strict=True):
+            push.intents = _WriteAhead(self._store, order.id)
+        return [_Waiting(order, push, recorded, rates) for order, push in zip(orders, pushes, strict=True)]
+
+
+@dataclass(frozen=True, eq=False)  # one entry is one order: compared by identity
+class _Waiting:
+    """An order read from the site and not sent yet, with what to push for it as the site said then."""
+
+    order: OrderRecord
+    push: OrderPush
+    read_at: int  # how many orders of this push had been recorded when it was read
+    rates: dict[int, Decimal]
+
+    @property
+    def subjects(self) -> tuple[tuple[str, int], ...]:
+        """The customer and shipping address this order may create: those it has no gestionale code for."""
+        found = []
+        if self.push.customer_code is None and self.order.customer_id:
+            found.append(("customer", self.order.customer_id))
+        if self.push.shipping_address_id is None and self.order.shipping_address_id:
+            found.append(("address", self.order.shipping_address_id))
+        return tuple(found)
+
+    def read_again(self, store: SiteStore, recorded: int) -> _Waiting:
+        """What to push for it now: an order of the same customer or address was recorded since it was read.
+        Its own columns only its own push writes: the order record itself is still the one read."""
+        with store.unit_of_work(read_only=True) as uow:
+            push = _order_pushes(uow, [self.order])[0]
+        push.intents = self.push.intents
+        return replace(self, push=push, read_at=recorded)
 
 
 def _record(store: SiteStore, account: AccountConfig, order: OrderRecord, result: PushResult, run_id: str):
