@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"SP-API stand-in on http://{args.host}:{args.port} with {len(orders)} orders "
-        f"(time scale {args.time_scale:g})",
+        f"(time scale {args.time_scale:g}); notifications for seller {args.seller_id} "
+        + (f"to the SQS server at {args.sqs_endpoint}" if args.sqs_endpoint
+           else "cannot be delivered (no --sqs-endpoint)"),
         flush=True,
     )
     serve_forever(orders, config, args.host, args.port)

@@ -257,6 +257,11 @@ def create_app(
                              lambda q, r, b: notifications.create_subscription(notification_type, b),
                              rdt_allowed=False)
 
+    @app.get("/notifications/v1/subscriptions")
+    async def get_subscriptions(request: Request) -> Response:
+        return await sp_call(request, "getSubscriptions", lambda q, r, b: notifications.get_subscriptions(q),
+                             rdt_allowed=False)
+
     @app.get("/notifications/v1/subscriptions/{notification_type}")
     async def get_subscription(request: Request, notification_type: str) -> Response:
         return await sp_call(

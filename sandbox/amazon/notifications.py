@@ -177,13 +177,17 @@ class SqsQueues:
 
     def _client(self, region: str) -> Any:
         import boto3  # only the stand-in uses boto3: imported when a queue is first needed
+        from botocore.config import Config
 
         with self._lock:
             client = self._clients.get(region)
             if client is None:
                 client = self._clients[region] = boto3.client(
                     "sqs", endpoint_url=self.endpoint, region_name=region,
-                    aws_access_key_id=DUMMY_KEY, aws_secret_access_key=DUMMY_KEY)
+                    aws_access_key_id=DUMMY_KEY, aws_secret_access_key=DUMMY_KEY,
+                    # An unreachable server must fail fast: createDestination waits for the answer, and
+                    # the sender retries on its own.
+                    config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}))
             return client
 
     def queue_url(self, arn: str) -> str:

@@ -2,8 +2,9 @@
 
 Operations (each 1 request/s, burst 5): createDestination, getDestinations, getDestination,
 deleteDestination, getSubscriptionById and deleteSubscriptionById are grantless (the model says so of
-each) and take only a grantless token; createSubscription and getSubscription act for the seller and
-take only the seller's token (``app.py`` refuses the other kind with 403 Unauthorized).
+each) and take only a grantless token; createSubscription, getSubscription and getSubscriptions act
+for the seller and take only the seller's token (``app.py`` refuses the other kind with 403
+Unauthorized). sendTestNotification is "sandbox-only" in the model and is not served.
 
 Requests are checked against the model's ``CreateDestinationRequest`` and ``CreateSubscriptionRequest``
 (required members, types, ``maxLength``, the SQS ARN ``pattern``, the enums of ``EventFilter``); answers
@@ -217,6 +218,25 @@ class NotificationsApi:
             subscription = Subscription(str(uuid.uuid4()), notification_type, version, destination_id, directive)
             self._subscriptions[subscription.subscription_id] = subscription
         return {"payload": subscription.as_json()}
+
+    def get_subscriptions(self, query: dict[str, str]) -> dict[str, Any]:
+        """getSubscriptions: ``notificationTypes`` (one, required), ``payloadVersion``, ``pageSize`` 30..100."""
+        types = [t for t in (query.get("notificationTypes") or "").split(",") if t]
+        if len(types) != 1:
+            raise invalid_input("notificationTypes must name exactly one notification type.")
+        check_notification_type(types[0])
+        version = query.get("payloadVersion")
+        if version is not None:
+            check_payload_version(types[0], version)
+        size = query.get("pageSize", "30")
+        if not size.isdigit() or not 30 <= int(size) <= 100:
+            raise invalid_input("pageSize must be a whole number from 30 to 100.")
+        if query.get("nextToken"):  # never issued: one page holds every subscription the stand-in keeps
+            raise invalid_input("The nextToken is invalid.")
+        with self._lock:
+            found = [s.as_json() for s in self._subscriptions.values()
+                     if s.notification_type == types[0] and version in (None, s.payload_version)]
+        return {"payload": {"subscriptions": found}}
 
     def get_subscription(self, notification_type: str, payload_version: str | None) -> dict[str, Any]:
         check_notification_type(notification_type)

@@ -31,6 +31,7 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "deleteDestination": (1.0, 5),
     "createSubscription": (1.0, 5),
     "getSubscription": (1.0, 5),
+    "getSubscriptions": (1.0, 5),
     "getSubscriptionById": (1.0, 5),
     "deleteSubscriptionById": (1.0, 5),
 }

@@ -24,6 +24,7 @@ import requests
 
 from sandbox.amazon.generate import generate_orders
 from sandbox.amazon.server import RunningStandIn
+from sandbox.amazon.state import StandInConfig
 from sandbox.amazon.store import OrderStore
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "reference" / "sp-api"
@@ -340,9 +341,13 @@ def test_create_subscription_is_validated_against_the_model(standin, queue, path
 def test_usage_plan_is_one_per_second_burst_five(standin_factory, orders):
     standin = standin_factory(orders, time_scale=1.0)
     caller = Caller(standin)
-    answers = [caller.call("GET", DESTINATIONS, caller.grantless).status_code for _ in range(6)]
-    assert answers == [200] * 5 + [429]
-    assert standin.state.counters.throttled == {"getDestinations": 1}
+    started = time.monotonic()
+    answers = [caller.call("GET", DESTINATIONS, caller.grantless).status_code for _ in range(8)]
+    elapsed = time.monotonic() - started
+    # The burst, then refusals; a loaded machine may earn one more token per second taken.
+    assert answers[:5] == [200] * 5 and 429 in answers
+    assert answers.count(200) <= 5 + int(elapsed)
+    assert standin.state.counters.throttled == {"getDestinations": answers.count(429)}
 
 
 # -- new orders ------------------------------------------------------------------------------------------------
@@ -515,3 +520,42 @@ def test_a_queue_that_vanished_counts_as_failed_and_reset_clears(standin, subscr
     assert report["failed"] == 0 and report["notifications"] == []
     bad = requests.put(f"{standin.base_url}/_standin/notification-faults", json={"drop": 2}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_get_subscriptions_lists_the_seller_subscriptions(standin, subscribed):
+    caller, _, subscription_id = subscribed
+    path = "/notifications/v1/subscriptions"
+    listed = caller.call("GET", path, caller.seller, notificationTypes="ORDER_CHANGE")
+    assert [s["subscriptionId"] for s in listed.json()["payload"]["subscriptions"]] == [subscription_id]
+    assert caller.call("GET", path, caller.seller).status_code == 400
+    assert caller.call("GET", path, caller.seller, notificationTypes="ORDER_CHANGE", pageSize="10").status_code == 400
+    assert caller.call("GET", path, caller.grantless, notificationTypes="ORDER_CHANGE").status_code == 403
+
+
+def test_the_command_line_options_reach_the_messages(sqs_endpoint, queue, sqs):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.amazon", "--port", str(port), "--generate", "5", "--time-scale", "1000",
+         "--sqs-endpoint", sqs_endpoint, "--seller-id", "A2OTHERSELLER"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert "A2OTHERSELLER" in process.stdout.readline()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{base}/_standin/stats", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and process.poll() is None, "the stand-in did not start"
+                time.sleep(0.1)
+        standin = RunningStandIn(base, StandInConfig(), None)  # type: ignore[arg-type]
+        caller = Caller(standin)
+        caller.subscribe(caller.destination(queue[1]))
+        [order_id] = standin.place_orders(1)
+        wait_sent(standin)
+        [message] = received(sqs, queue[0])
+        assert (change(message)["SellerId"], change(message)["AmazonOrderId"]) == ("A2OTHERSELLER", order_id)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
