@@ -144,8 +144,8 @@ def _amazon_refused(error, account: str) -> str:
     from amazon_passweb.amazon.lwa import GRANTLESS_OPERATION
 
     if isinstance(error, AuthenticationError):
-        what = ("the application's client id and secret (grantless login for the Notifications API)"
-                if error.operation == GRANTLESS_OPERATION else "the client id, secret and refresh token")
+        what = ("the grantless login (client id and secret, for the Notifications API's destinations)"
+                if error.operation == GRANTLESS_OPERATION else "the seller's login (client id, secret, refresh token)")
         return (f"NOT DONE: Login with Amazon refused {what} of account {account}: {error.code} "
                 f"{error.amazon_message}. Check the account's Amazon connection.")
     return f"NOT DONE: Amazon refused the call for account {account}: {error}"
