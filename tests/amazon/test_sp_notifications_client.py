@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-import logging
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
