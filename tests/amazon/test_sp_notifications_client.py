@@ -35,6 +35,7 @@ from amazon_passweb.amazon.notifications import (
     parse_order_change,
     parse_queue_arn,
 )
+from amazon_passweb.amazon.rate_limit import RateLimiter
 from amazon_passweb.amazon.settings import SpApiSettings
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "reference" / "sp-api"
@@ -206,7 +207,7 @@ class FakeNotificationsApi:
         self.refuse_secret = False
         self._ids = itertools.count(1)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -404,6 +405,22 @@ def test_describe_reads_destinations_and_subscription(api):
         made = client.setup(QUEUE)
         state = client.describe()
     assert state.subscription == made.subscription and state.subscribed_destination == made.destination
+
+
+@pytest.mark.parametrize("operation", ["getDestinations", "getSubscription"])
+def test_the_usage_plan_is_one_per_second_burst_five(api, operation):
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    limiter = RateLimiter(clock=lambda: clock[0], sleep=sleep)
+    with NotificationsClient(api.settings(), limiter=limiter) as client:
+        call = client.destinations if operation == "getDestinations" else client.subscription
+        for _ in range(7):
+            call()
+    assert client.stats.calls[operation] == 7
+    assert client.stats.rate_limit_wait == pytest.approx(2.0)  # five at once, then one a second
 
 
 def test_a_refused_grantless_login_is_an_authentication_error(api):
