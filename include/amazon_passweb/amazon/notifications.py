@@ -316,8 +316,8 @@ class NotificationsClient:
         that other queue may be another installation's."""
         arn = parse_queue_arn(queue_arn)
         destinations = self.destinations()
-        destination = _with_arn(destinations, arn.arn)
         subscription = self.subscription(ORDER_CHANGE)
+        destination = _with_arn(destinations, arn.arn, subscription.destination_id if subscription else None)
         if subscription is not None and (destination is None or subscription.destination_id
                                          != destination.destination_id):
             elsewhere = next((d for d in destinations if d.destination_id == subscription.destination_id), None)
@@ -358,8 +358,10 @@ class NotificationsClient:
             return found, False
 
 
-def _with_arn(destinations: list[Destination], arn: str) -> Destination | None:
-    return next((d for d in destinations if d.queue_arn == arn), None)
+def _with_arn(destinations: list[Destination], arn: str, preferred: str | None = None) -> Destination | None:
+    """The destination of ``arn``; the ``preferred`` one if several carry it."""
+    matching = [d for d in destinations if d.queue_arn == arn]
+    return next((d for d in matching if d.destination_id == preferred), matching[0] if matching else None)
 
 
 def _destination(operation: str, raw: Any) -> Destination:
