@@ -549,3 +549,63 @@ def test_command_without_connection(monkeypatch, capsys):
     assert code == 1 and "PROBLEM connection 'amazon_sp_api__it_main'" in err
     code, _, err = _run(capsys, "notifications", "show", "nobody")
     assert code == 1 and "PROBLEM configuration" in err
+
+
+# -- against the SP-API stand-in, with a real SQS server ----------------------------------------------------
+
+
+@pytest.fixture
+def sqs_endpoint(monkeypatch) -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _queue(endpoint: str, name: str) -> tuple[Any, str, str]:
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="eu-west-1")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs, url, arn
+
+
+def test_the_standin_delivers_order_changes_the_product_reads(sqs_endpoint, amazon_standins):
+    standin = amazon_standins([], sqs_endpoint=sqs_endpoint, seller_id="A1SELLERIT")
+    sqs, url, arn = _queue(sqs_endpoint, "amazon-orders-it_main")
+    settings = SpApiSettings(**standin.settings_kwargs())
+    with NotificationsClient(settings) as client:
+        first = client.setup(arn, name="amazon_passweb it_main")
+        again = client.setup(arn)
+        state = client.describe()
+    assert first.ready and first.destination_created and first.subscription_created
+    assert again.ready and not again.destination_created and not again.subscription_created
+    assert state.subscribed_destination.queue_arn == arn
+
+    placed = standin.place_orders(3, seed=5)
+    changes: list[OrderChange] = []
+    for _ in range(50):
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []):
+            changes.append(parse_order_change(message["Body"]))
+        if len(changes) >= len(placed):
+            break
+    assert sorted(change.order_id for change in changes) == sorted(placed)
+    assert {change.seller_id for change in changes} == {"A1SELLERIT"}
+    assert all(change.event_time.tzinfo is UTC and change.notification_id for change in changes)
+
+
+def test_the_standin_reports_a_conflicting_subscription(sqs_endpoint, amazon_standins):
+    standin = amazon_standins([], sqs_endpoint=sqs_endpoint)
+    arns = [_queue(sqs_endpoint, name)[2] for name in ("amazon-orders-it_main", "elsewhere")]
+    with NotificationsClient(SpApiSettings(**standin.settings_kwargs())) as client:
+        other = client.setup(arns[1])
+        result = client.setup(arns[0])
+    assert result.conflict and result.existing_destination == other.destination
+    assert result.destination is None and not result.destination_created
