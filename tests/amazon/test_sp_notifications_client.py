@@ -485,6 +485,19 @@ def connection(api, monkeypatch):
     return api
 
 
+def test_the_hook_builds_the_client_from_the_accounts_connection(connection):
+    from amazon_passweb.amazon.hook import SpApiHook
+    from amazon_passweb.config import load_accounts
+
+    with SpApiHook.notifications_client_for_account(load_accounts().account("it_main")) as client:
+        # Neither the secret as basic auth nor the extras as headers on the session.
+        assert client.session.auth is None
+        assert not any("Atzr" in str(value) for value in client.session.headers.values())
+        assert client.setup(QUEUE).ready
+    assert connection.operations() == ["getDestinations", "getSubscription", "createDestination",
+                                       "createSubscription"]
+
+
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
