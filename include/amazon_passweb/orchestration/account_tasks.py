@@ -74,6 +74,8 @@ def run_kind(context: Any) -> RunKind:
     conf = getattr(dag_run, "conf", None) or {}
     if "backfill" in run_type:
         return RunKind.BACKFILL
+    if "asset_triggered" in run_type:  # the account's SQS queue delivered notifications
+        return RunKind.EVENT
     if conf.get("trigger") == "pre-sync":
         return RunKind.PRE_SYNC
     if "scheduled" in run_type:
