@@ -41,7 +41,8 @@ def test_a_listening_account_before_and_after_its_first_notifications(operator, 
     assert "Notifiche Amazon: attive · nessuna ricevuta finora" in _card(html, "it_main")
     assert "Notifiche Amazon: non attive" in _card(html, "eu_de_fr")
     with store.unit_of_work() as uow:
-        for received, at in ((3, datetime(2026, 10, 20, 6, 30, tzinfo=UTC)), (2, datetime(2026, 12, 1, 9, 5, tzinfo=UTC))):
+        for received, at in ((3, datetime(2026, 10, 20, 6, 30, tzinfo=UTC)),
+                             (2, datetime(2026, 12, 1, 9, 5, tzinfo=UTC))):
             uow.notifications.record("it_main", received=received, last_event_at=None, at=at)
     html = operator.get("/accounts").text
     # Italian time: CET in December
