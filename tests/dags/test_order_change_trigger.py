@@ -88,3 +88,30 @@ def test_the_trigger_long_polls_by_default():
     assert classpath == "amazon_passweb.orchestration.order_change_trigger.OrderChangeTrigger"
     assert (kwargs["wait_time_seconds"], kwargs["max_messages"], kwargs["seller_id"]) == (20, 10, SELLER)
     assert OrderChangeTrigger(**kwargs).delete_message_on_reception is True
+
+
+def test_a_queue_that_cannot_be_read_yet_is_tried_again(sqs_endpoint, monkeypatch, capsys):
+    """The queue is created only after the trigger started: the failed reads are logged and retried."""
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", aws_connection_uri(sqs_endpoint))
+    client = sqs_client(sqs_endpoint)
+    url = f"{sqs_endpoint}/123456789012/orders-created-late"
+    trigger = OrderChangeTrigger(url, aws_conn_id=CONN_ID, wait_time_seconds=1, waiter_delay=0)
+
+    async def create_later():
+        await asyncio.sleep(1)
+        created = await asyncio.to_thread(client.create_queue, QueueName="orders-created-late")
+        assert created["QueueUrl"] == url
+        await asyncio.to_thread(client.send_message, QueueUrl=url,
+                                MessageBody=order_change_body("403-0000004-0000004", SELLER))
+
+    async def run():
+        creator = asyncio.create_task(create_later())
+        async for event in trigger.run():
+            await creator
+            return event
+    try:
+        event = asyncio.run(asyncio.wait_for(run(), 60))
+    finally:
+        client.delete_queue(QueueUrl=url)
+    assert [change["order_id"] for change in event.payload["changes"]] == ["403-0000004-0000004"]
+    assert "reading failed" in capsys.readouterr().out

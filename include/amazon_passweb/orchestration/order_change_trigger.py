@@ -18,6 +18,7 @@ from airflow.triggers.base import TriggerEvent
 LONG_POLL_S = 20  # SQS's longest wait: an idle queue costs one request every 20 s
 MAX_MESSAGES = 10  # SQS's largest batch
 EMPTY_POLL_PAUSE_S = 1  # after an empty long poll; the base class's 60 s would delay the next order
+MAX_ERROR_PAUSE_S = 60  # between attempts while the queue cannot be read (doubling from 2 s)
 
 
 class OrderChangeTrigger(SqsSensorTrigger):
@@ -27,7 +28,9 @@ class OrderChangeTrigger(SqsSensorTrigger):
     a notification lost after that (the triggerer stopping before the event is stored, a run failing) is
     not read again, and the account's scheduled run, which reads every order changed since its
     watermark, imports that order anyway. Unreadable messages and messages naming another seller than
-    ``seller_id`` are dropped, counted in the triggerer's log without their content.
+    ``seller_id`` are dropped, counted in the triggerer's log without their content. A queue that cannot
+    be read is tried again, less and less often, with a warning in the triggerer's log each time; the
+    scheduled runs go on meanwhile.
     """
 
     def __init__(self, sqs_queue: str, *, seller_id: str | None = None, aws_conn_id: str | None = "aws_default",
@@ -67,9 +70,19 @@ class OrderChangeTrigger(SqsSensorTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         self.log.info("listening for Amazon order changes on %s", self.sqs_queue)
+        failures = 0
         while True:
-            async with await self.hook.get_async_conn() as client:
-                messages = await self.poke(client=client)
+            try:
+                async with await self.hook.get_async_conn() as client:
+                    messages = await self.poke(client=client)
+            except Exception as error:  # SQS unreachable, the queue missing, a refused key: keep listening
+                failures += 1
+                pause = min(MAX_ERROR_PAUSE_S, 2 ** min(failures, 6))
+                self.log.warning("queue %s: reading failed (%s), trying again in %d s", self.sqs_queue,
+                                 type(error).__name__, pause)
+                await asyncio.sleep(pause)
+                continue
+            failures = 0
             changes = self.changes(messages)
             if changes:
                 self.log.info("queue %s: %d order change(s) received", self.sqs_queue, len(changes))
