@@ -76,14 +76,15 @@ def test_an_event_run_imports_the_notified_orders_once_and_keeps_the_watermark(t
         first = run_tasks(monkeypatch, "scheduled__1", "scheduled", window_start=recent)
         assert first["fetched"] == 0 and first["watermark_after"]
         before = watermark(services.site_url)
-        calls_before = services.amazon.state.counters.calls.get("getOrder", 0)
+        calls_before = dict(services.amazon.state.counters.calls)
 
         # Two batches of notifications: one order twice (a duplicate delivery), one order's older change
         # arriving after its newer one, and an order Amazon does not have.
         events = asset_events([change(ids[0], 1), change(ids[1], 5), change(ids[1], 5)],
                               [change(ids[2], 3), change(ids[1], 2), change("403-0000000-0000000", 4)])
         summary = run_tasks(monkeypatch, "asset_triggered__2", "DagRunType.ASSET_TRIGGERED", events=events)
-        getorders = services.amazon.state.counters.calls.get("getOrder", 0) - calls_before
+        calls = {name: count - calls_before.get(name, 0)
+                 for name, count in services.amazon.state.counters.calls.items()}
         outcome = read_outcome(services)
         after = watermark(services.site_url)
         mails = sorted((tmp_path / "mail").iterdir())
@@ -97,7 +98,8 @@ def test_an_event_run_imports_the_notified_orders_once_and_keeps_the_watermark(t
     assert summary["kind"] == "event" and summary["window_start"] == summary["window_end"]
     assert (summary["notifications"], summary["notified"], summary["notified_missing"]) == (6, 4, 1)
     assert summary["fetched"] == 3 and summary["created"] == 3 and summary["pushed"] == 3
-    assert getorders == 4, "each notified order read once, the unknown one included"
+    assert calls.get("getOrder") == 4, "each notified order read once, the unknown one included"
+    assert not calls.get("searchOrders"), "an event run reads no period"
     assert after == before and summary["watermark_after"] == first["watermark_after"]
     assert sorted(o["amazon_order_id"] for o in outcome.site_orders) == sorted(ids[:3])
     assert {o["state"] for o in outcome.site_orders} == {MEMORIZZATO}
