@@ -132,6 +132,7 @@ def test_a_listening_account_dag_serialises_and_its_trigger_round_trips(schedule
     if schedule:
         assert type(timetable).__name__ == "AssetOrTimeSchedule"
         assert timetable.timetable.summary == "0 * * * *"
+        assert timetable.periodic, "the cron's runs can still be backfilled"
     else:
         assert type(timetable).__name__ == "AssetTriggeredTimetable"
     assets = list(timetable.asset_condition.iter_assets())
