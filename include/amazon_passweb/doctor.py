@@ -1,4 +1,5 @@
-"""Preflight for integrators: the configuration checked against the gestionale and Amazon.
+"""Preflight for integrators: the configuration checked against the gestionale, Amazon and, for
+accounts listening to Amazon's notifications, their SQS queues.
 
 Every problem is named in plain words, with what to fix; nothing is written anywhere. The
 gestionale's credentials are tried once: after a refusal nothing more is sent (a few failed
@@ -248,6 +249,56 @@ def check_amazon(account: AccountConfig, client_factory: Callable[[AccountConfig
     return findings
 
 
+def check_notifications(account: AccountConfig, queue_arn: Callable[[AccountConfig], str],
+                        notifications_factory: Callable[[AccountConfig], object]) -> Findings:
+    """For an account with ``notifications``: its queue can be read with its aws connection, and
+    Amazon sends the seller's ORDER_CHANGE notifications to that very queue."""
+    findings = Findings()
+    settings = account.notifications
+    if settings is None:
+        return findings
+    subject = f"notifications {account.id}"
+    try:
+        arn = queue_arn(account)
+    except Exception as error:  # a missing connection, refused keys, no such queue: all configuration
+        findings.problem(subject, f"the queue {settings.queue_url} cannot be read with the connection "
+                                  f"{settings.aws_conn_id!r}: {type(error).__name__}: {error}")
+        return findings
+    findings.ok(subject, f"the queue {arn} can be read with the connection {settings.aws_conn_id!r}")
+    try:
+        with notifications_factory(account) as client:
+            state = client.describe()
+    except Exception as error:
+        findings.problem(subject, f"Amazon's Notifications API cannot be asked: {error}")
+        return findings
+    destination = state.subscribed_destination
+    setup = f"python -m amazon_passweb notifications setup {account.id} --queue-arn {arn}"
+    if state.subscription is None:
+        findings.problem(subject, f"the seller has no ORDER_CHANGE subscription: run `{setup}`")
+    elif destination is None or destination.queue_arn != arn:
+        where = destination.queue_arn if destination and destination.queue_arn else "another destination"
+        findings.problem(subject, f"Amazon sends the seller's ORDER_CHANGE notifications to {where}, not to "
+                                  f"this account's queue: see docs/notifications.md, then run `{setup}`")
+    else:
+        findings.ok(subject, "Amazon sends the seller's ORDER_CHANGE notifications to this queue")
+    return findings
+
+
+def _queue_arn(account: AccountConfig) -> str:
+    from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+
+    settings = account.notifications
+    hook = SqsHook(aws_conn_id=settings.aws_conn_id, region_name=settings.region_name)
+    answer = hook.get_conn().get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=["QueueArn"])
+    return answer["Attributes"]["QueueArn"]
+
+
+def _default_notifications_client(account: AccountConfig):
+    from amazon_passweb.amazon.hook import SpApiHook
+
+    return SpApiHook.notifications_client_for_account(account)
+
+
 def _default_amazon_client(account: AccountConfig):
     from amazon_passweb.amazon.hook import SpApiHook
 
@@ -258,6 +309,8 @@ def run_doctor(
     accounts: list[AccountConfig],
     gestionale: Callable[[], GestionaleClient],
     amazon: Callable[[AccountConfig], object] = _default_amazon_client,
+    queue_arn: Callable[[AccountConfig], str] = _queue_arn,
+    notifications: Callable[[AccountConfig], object] = _default_notifications_client,
 ) -> Findings:
     findings = Findings()
     try:
@@ -268,4 +321,5 @@ def run_doctor(
         findings += check_gestionale(client, accounts)
     for account in accounts:
         findings += check_amazon(account, amazon)
+        findings += check_notifications(account, queue_arn, notifications)
     return findings
