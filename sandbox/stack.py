@@ -175,13 +175,14 @@ class LocalStack:
         """The Amazon stand-in's options to publish, as seller ``seller_id``, to this stack's SQS."""
         return ["--sqs-endpoint", self.sqs.endpoint_url, "--seller-id", seller_id]
 
-    def setup_notifications(self, account_id: str) -> subprocess.CompletedProcess:
+    def setup_notifications(self, account_id: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """What the integrator runs once per account: destination (the account's queue) and ORDER_CHANGE
-        subscription, with the account's Airflow connection. Raises when the command fails."""
+        subscription, with the account's Airflow connection (``env``: :meth:`airflow_env` unless given).
+        Raises when the command fails."""
         result = subprocess.run(
             [sys.executable, "-m", "amazon_passweb", "notifications", "setup", account_id,
              "--queue-arn", self.queues[account_id].arn],
-            env=self.airflow_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+            env=env or self.airflow_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
         if result.returncode:
             raise RuntimeError(f"notifications setup {account_id} failed:\n{result.stdout[-2000:]}\n"
                                f"{result.stderr[-2000:]}")
