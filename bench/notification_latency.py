@@ -45,7 +45,7 @@ from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from amazon_passweb.site.crypto import generate_key
 from bench.e2e_stack import TEMPLATE_ACCOUNT, account_ids
 from sandbox.airflow_cluster import LocalAirflow
-from sandbox.order_latency import StandInControl, StoredOrders, latency_summary
+from sandbox.order_latency import OrderSource, StandInControl, StoredOrders, latency_summary
 from sandbox.stack import ROOT, LocalStack, free_port, wait_for_port
 
 LAYOUTS = {"1 account × 1,000/h": (1, 1000), "10 accounts × 100/h": (10, 100)}
@@ -158,6 +158,9 @@ def _stop(processes: list) -> None:
 def stream(layout: Layout, watch: StoredOrders, per_hour: int, minutes: float, seed: int) -> list[str]:
     """Orders created one at a time, evenly spaced, each account in turn; the ids created."""
     accounts = layout.accounts
+    sources = {account: OrderSource.for_account(layout.controls[account], layout.stack.accounts_file, account,
+                                                 first_seed=seed + 100_000 * number)
+               for number, account in enumerate(accounts)}
     gap = HOUR_S / (per_hour * len(accounts))
     total = round(minutes * 60 / gap)
     created: list[str] = []
@@ -165,9 +168,10 @@ def stream(layout: Layout, watch: StoredOrders, per_hour: int, minutes: float, s
     for index in range(total):
         time.sleep(max(0.0, began + index * gap - time.monotonic()))
         account = accounts[index % len(accounts)]
-        ids, at = layout.controls[account].create_orders(1, seed=seed + index)
-        watch.watch(account, ids, at)
-        created += ids
+        placed = sources[account].create()
+        if placed:  # else the stand-in placed another order: created, not measured
+            watch.watch(account, [placed[0]], placed[1])
+            created.append(placed[0])
         if index % 10 == 0:
             watch.poll()
     return created

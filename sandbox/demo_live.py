@@ -20,7 +20,7 @@ import yaml
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from sandbox.airflow_cluster import LocalAirflow
-from sandbox.order_latency import StandInControl, Stored, StoredOrders, latency_summary
+from sandbox.order_latency import OrderSource, StandInControl, Stored, StoredOrders, latency_summary, now
 from sandbox.stack import ROOT, LocalStack
 
 ACCOUNT = "it_main"
@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 def stream_orders(args: argparse.Namespace, stack: LocalStack, airflow: LocalAirflow) -> int:
     control = StandInControl(stack.amazon_url)
+    source = OrderSource.for_account(control, stack.accounts_file, ACCOUNT)
     watch = StoredOrders(stack.site_url, stack.workdir / "gestionale" / "gestionale.sqlite3")
     run_types: dict[str, str] = {}
     total = args.batches * args.batch_size
@@ -94,11 +95,12 @@ def stream_orders(args: argparse.Namespace, stack: LocalStack, airflow: LocalAir
         deadline = None
         while True:
             if created_batches < args.batches and time.monotonic() >= next_batch:
-                ids, at = control.create_orders(args.batch_size)
-                watch.watch(ACCOUNT, ids, at)
+                placed = [order for order in (source.create() for _ in range(args.batch_size)) if order]
+                for order_id, at in placed:
+                    watch.watch(ACCOUNT, [order_id], at)
                 created_batches += 1
                 next_batch += args.interval
-                print(f"  {at:%H:%M:%S} created {', '.join(ids)}", flush=True)
+                print(f"  {now():%H:%M:%S} created {', '.join(order_id for order_id, _ in placed)}", flush=True)
                 if created_batches == args.batches:
                     deadline = time.monotonic() + args.wait
             for stored in watch.poll():

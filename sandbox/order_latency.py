@@ -1,21 +1,28 @@
 """From an order's creation on Amazon to *Memorizzato*: the measurement demo-live, the e2e test and the
 latency benchmark share.
 
-Orders are created with the Amazon stand-in's control (``POST /_sandbox/orders``), their creation
-time taken when the control answers. An order counts as stored when the site's history records its
-push (``inbox_history``, outcome ``pushed``: the product's own timestamp and the Airflow run that
-pushed it), its site order is Memorizzato and the gestionale stand-in holds its document. Latency is
-that push time minus the creation time.
+Orders are created with the Amazon stand-in's control (``POST /_sandbox/orders``), one per call, their
+creation time taken when the control answers. Only orders the account imports are created: the
+control places the generator's just-placed orders (any marketplace, PENDING or UNSHIPPED), the same
+order for the same seed, so a seed is chosen whose order is in one of the account's marketplaces and
+statuses.
+
+An order counts as stored when the site's history records its push (``inbox_history``, outcome
+``pushed``: the product's own timestamp and the Airflow run that pushed it), its site order is
+Memorizzato and the gestionale stand-in holds its document. Latency is that push time minus the
+creation time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import sqlite3
 import statistics
 from collections import Counter
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +63,46 @@ class StandInControl:
 
     def notified_orders(self) -> Counter:
         """How many messages were sent for each order (a duplicate counts twice, a dropped one not)."""
-        return Counter(sent["orderId"] for sent in self.notifications().get("sent", []))
+        return Counter(sent["orderId"] for sent in self.notifications()["notifications"])
+
+
+def importable_seeds(marketplaces: Collection[str], statuses: Collection[str], start: int) -> Iterator[tuple[int, str]]:
+    """(seed, order id) of the control's merchant-fulfilled orders the account imports, from seed ``start`` on."""
+    from sandbox.amazon.new_orders import place_orders
+    from sandbox.amazon.store import OrderStore
+
+    for seed in itertools.count(start):
+        order = place_orders(OrderStore([]), 1, seed, "MERCHANT")[0]
+        if order["salesChannel"]["marketplaceId"] in marketplaces \
+                and order["fulfillment"]["fulfillmentStatus"] in statuses:
+            yield seed, order["orderId"]
+
+
+class OrderSource:
+    """New orders of one account's seller, each one the account imports."""
+
+    def __init__(self, control: StandInControl, marketplaces: Collection[str], statuses: Collection[str],
+                 first_seed: int = 1):
+        self.control = control
+        self.seeds = importable_seeds(marketplaces, statuses, first_seed)
+        self.unexpected: list[str] = []  # placed, but not the order the seed promised (its id was taken)
+
+    @classmethod
+    def for_account(cls, control: StandInControl, accounts_file: Path | None, account_id: str,
+                    first_seed: int = 1) -> OrderSource:
+        from amazon_passweb.config import load_accounts
+
+        account = load_accounts(accounts_file).account(account_id)
+        return cls(control, account.marketplaces, {status.value for status in account.order_statuses}, first_seed)
+
+    def create(self) -> tuple[str, datetime] | None:
+        """One new order now: its id and creation time (None when the stand-in placed another order)."""
+        seed, expected = next(self.seeds)
+        ids, at = self.control.create_orders(1, seed=seed)
+        if ids != [expected]:
+            self.unexpected += ids
+            return None
+        return expected, at
 
 
 @dataclass(frozen=True)

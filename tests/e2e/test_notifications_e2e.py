@@ -19,7 +19,7 @@ import yaml
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from sandbox.airflow_cluster import LocalAirflow
-from sandbox.order_latency import StandInControl, StoredOrders
+from sandbox.order_latency import OrderSource, StandInControl, StoredOrders
 from sandbox.stack import LocalStack
 from tests.fixtures.postgres import postgres_database
 
@@ -54,19 +54,27 @@ def stack(tmp_path, accounts_file) -> Iterator[LocalStack]:
         yield running
 
 
+def create(source: OrderSource, watch: StoredOrders, count: int) -> list[str]:
+    placed = [source.create() for _ in range(count)]
+    assert all(placed), f"the stand-in placed other orders than the seeds give: {source.unexpected}"
+    for order_id, at in placed:
+        watch.watch(ACCOUNT, [order_id], at)
+    return [order_id for order_id, _ in placed]
+
+
 def run_types(airflow: LocalAirflow) -> dict[str, dict]:
     return {run["dag_run_id"]: run for run in airflow.runs(DAG)}
 
 
 def test_notified_orders_arrive_by_event_runs_and_dropped_ones_by_the_cron(stack, tmp_path):
     control = StandInControl(stack.amazon_url)
+    source = OrderSource.for_account(control, stack.accounts_file, ACCOUNT)
     watch = StoredOrders(stack.site_url, stack.workdir / "gestionale" / "gestionale.sqlite3")
     stack.setup_notifications(ACCOUNT)
 
     # Dropped before Airflow starts: their creation is the oldest, so the cron's window holds them soonest.
     control.set_notification_faults(drop_next=DROPPED)
-    dropped, at = control.create_orders(DROPPED, seed=11)
-    watch.watch(ACCOUNT, dropped, at)
+    dropped = create(source, watch, DROPPED)
     assert control.notifications()["dropped"] == DROPPED
     control.set_notification_faults(duplicate=0.4, duplicate_next=2, delay_max_s=20, seed=5)
 
@@ -77,9 +85,7 @@ def test_notified_orders_arrive_by_event_runs_and_dropped_ones_by_the_cron(stack
         for batch in range(BATCHES):
             if batch:
                 time.sleep(BATCH_GAP_S)
-            ids, at = control.create_orders(BATCH_SIZE, seed=100 + batch)
-            watch.watch(ACCOUNT, ids, at)
-            notified += ids
+            notified += create(source, watch, BATCH_SIZE)
         deadline = time.monotonic() + WAIT_S
         while watch.missing and time.monotonic() < deadline:
             watch.poll()
