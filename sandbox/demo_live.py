@@ -11,6 +11,7 @@ Everything lives under ``var/demo-live/``, made anew each time. Ctrl-C stops eve
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import time
@@ -25,6 +26,7 @@ from sandbox.stack import ROOT, LocalStack
 
 ACCOUNT = "it_main"
 DAG = f"amazon_orders__{ACCOUNT}"
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT")  # the command's log records, not its plain-words answer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Subscribing {ACCOUNT} to ORDER_CHANGE: python -m amazon_passweb notifications setup {ACCOUNT} "
               f"--queue-arn {stack.queues[ACCOUNT].arn}", flush=True)
         setup = stack.setup_notifications(ACCOUNT)
-        print("\n".join(f"  | {line}" for line in setup.stdout.strip().splitlines()), flush=True)
+        said = [line for line in setup.stdout.splitlines() if line.strip() and not LOG_LINE.match(line)]
+        print("\n".join(f"  | {line}" for line in said), flush=True)
         print("Starting Airflow (api-server, scheduler, dag-processor, triggerer; about a minute)...", flush=True)
         with LocalAirflow(args.workdir / "cluster", env=stack.airflow_env()) as airflow:
             print(f"  Airflow UI           {airflow.base_url} (admin / admin-password)", flush=True)
