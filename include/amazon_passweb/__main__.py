@@ -6,6 +6,8 @@ and ``sku list ACCOUNT``: Amazon SKUs → articles of the site (``*`` as ACCOUNT
 ``python -m amazon_passweb orders complete-afn ACCOUNT AMAZON_ORDER_ID --name N --line1 L --postal-code C
 --city C --province P --country IT [--email E]`` (or ``--placeholder``): complete an order left
 "Incompleto da Logistica Amazon"; it reaches the gestionale with the account's next import.
+``python -m amazon_passweb notifications setup ACCOUNT --queue-arn ARN`` and ``notifications show ACCOUNT``:
+Amazon's ORDER_CHANGE notifications for the account delivered to its SQS queue (docs/notifications.md).
 
 Connections are Airflow's (``AIRFLOW_CONN_*`` variables or the metadata database), as for the DAGs.
 """
@@ -121,6 +123,101 @@ def orders_complete_afn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notifications_client(args: argparse.Namespace):
+    """The account's Notifications API client, or None after saying why it cannot be built."""
+    from amazon_passweb.amazon.hook import SpApiHook
+
+    try:
+        account = load_accounts(args.accounts_file).account(args.account)
+    except Exception as error:  # the loader's message names the file, account and field
+        print(f"PROBLEM configuration: {error}", file=sys.stderr)
+        return None
+    try:
+        return SpApiHook.notifications_client_for_account(account)
+    except Exception as error:  # a missing or incomplete connection; its messages quote no secret
+        print(f"PROBLEM connection {account.sp_api_conn_id!r}: {error}", file=sys.stderr)
+        return None
+
+
+def _amazon_refused(error, account: str) -> str:
+    from amazon_passweb.amazon.errors import AuthenticationError
+    from amazon_passweb.amazon.lwa import GRANTLESS_OPERATION
+
+    if isinstance(error, AuthenticationError):
+        what = ("the grantless login (client id and secret, for the Notifications API's destinations)"
+                if error.operation == GRANTLESS_OPERATION else "the seller's login (client id, secret, refresh token)")
+        return (f"NOT DONE: Login with Amazon refused {what} of account {account}: {error.code} "
+                f"{error.amazon_message}. Check the account's Amazon connection.")
+    return f"NOT DONE: Amazon refused the call for account {account}: {error}"
+
+
+def _destination_words(destination) -> str:
+    if destination is None:
+        return "a destination this application does not list"
+    where = f"queue {destination.queue_arn}" if destination.queue_arn else "not an SQS queue"
+    return f"destination {destination.destination_id} ({where})"
+
+
+def notifications_setup(args: argparse.Namespace) -> int:
+    from amazon_passweb.amazon.errors import SpApiError
+    from amazon_passweb.amazon.notifications import InvalidQueueArn, parse_queue_arn
+
+    try:
+        arn = parse_queue_arn(args.queue_arn).arn
+    except InvalidQueueArn as error:
+        print(f"NOT DONE: {error}", file=sys.stderr)
+        return 1
+    client = _notifications_client(args)
+    if client is None:
+        return 1
+    with client:
+        try:
+            result = client.setup(arn, name=f"amazon_passweb {args.account}")
+        except SpApiError as error:
+            print(_amazon_refused(error, args.account), file=sys.stderr)
+            return 1
+    if result.conflict:
+        print(f"NOT DONE: the seller's ORDER_CHANGE subscription {result.subscription.subscription_id} of account "
+              f"{args.account} already delivers to {_destination_words(result.existing_destination)}, not to "
+              f"{arn}. Nothing was created or changed. If that queue is no longer used, delete the subscription "
+              "(Notifications API deleteSubscriptionById) and run this command again; otherwise configure "
+              "that queue for the account.", file=sys.stderr)
+        return 1
+    destination, subscription = result.destination, result.subscription
+    print(f"Destination {destination.destination_id} for queue {arn}: "
+          + ("created." if result.destination_created else "already there, reused."))
+    print(f"ORDER_CHANGE subscription {subscription.subscription_id} (payload {subscription.payload_version}): "
+          + ("created." if result.subscription_created else "already there, reused."))
+    print(f"Set up: Amazon sends the ORDER_CHANGE notifications of account {args.account} to {arn}.")
+    return 0
+
+
+def notifications_show(args: argparse.Namespace) -> int:
+    from amazon_passweb.amazon.errors import SpApiError
+
+    client = _notifications_client(args)
+    if client is None:
+        return 1
+    with client:
+        try:
+            state = client.describe()
+        except SpApiError as error:
+            print(_amazon_refused(error, args.account), file=sys.stderr)
+            return 1
+    subscription = state.subscription
+    if subscription is None:
+        print(f"Account {args.account}: no ORDER_CHANGE subscription; run "
+              f"`python -m amazon_passweb notifications setup {args.account} --queue-arn ARN`.")
+    else:
+        print(f"Account {args.account}: ORDER_CHANGE subscription {subscription.subscription_id} (payload "
+              f"{subscription.payload_version}) delivers to {_destination_words(state.subscribed_destination)}.")
+    print(f"Destinations of the application: {len(state.destinations)}")
+    for destination in state.destinations:
+        print(f"  {destination.destination_id}  {destination.name!r}  {destination.queue_arn or 'not SQS'}")
+    ready = state.subscribed_destination is not None and state.subscribed_destination.queue_arn is not None
+    return 0 if ready else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m amazon_passweb")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,7 +252,18 @@ def main(argv: list[str] | None = None) -> int:
     complete.add_argument("--placeholder", action="store_true",
                           help="attach the order to the account's afn_placeholder_customer instead")
     complete.set_defaults(run=orders_complete_afn)
-    for command in (mapping, listing, complete):
+    notifications = commands.add_parser(
+        "notifications", help="Amazon's ORDER_CHANGE notifications to the account's SQS queue"
+    ).add_subparsers(dest="notifications_command", required=True)
+    setup = notifications.add_parser(
+        "setup", help="create what is missing: the queue's destination and the ORDER_CHANGE subscription")
+    setup.add_argument("account", help="account id")
+    setup.add_argument("--queue-arn", required=True, help="the account's queue, arn:aws:sqs:REGION:ACCOUNT:NAME")
+    setup.set_defaults(run=notifications_setup)
+    show = notifications.add_parser("show", help="the account's subscription and the application's destinations")
+    show.add_argument("account", help="account id")
+    show.set_defaults(run=notifications_show)
+    for command in (mapping, listing, complete, setup, show):
         command.add_argument("--accounts-file", help="default: $AMAZON_ACCOUNTS_FILE or the example file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

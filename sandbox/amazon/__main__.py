@@ -1,4 +1,5 @@
-"""``python -m sandbox.amazon --port P (--orders FILE | --generate N [--seed S]) [--time-scale X] ...``"""
+"""``python -m sandbox.amazon --port P (--orders FILE | --generate N [--seed S]) [--time-scale X]
+[--sqs-endpoint URL] [--seller-id ID] ...``"""
 
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--p-malformed", type=float, default=0.0)
     parser.add_argument("--p-truncated", type=float, default=0.0)
     parser.add_argument("--p-token-expiry", type=float, default=0.0)
+    parser.add_argument("--sqs-endpoint", metavar="URL",
+                        help="the SQS server (e.g. moto's) whose queues the notification destinations name")
+    parser.add_argument("--seller-id", default=StandInConfig.seller_id,
+                        help="the seller's id in the notifications (default %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         token_lifetime=args.token_lifetime,
         enforce_rate_limits=not args.no_rate_limits,
         static_sandbox=args.static_sandbox,
+        seller_id=args.seller_id,
+        sqs_endpoint=args.sqs_endpoint,
         linked_marketplaces=tuple(args.linked_marketplaces.split(",")) if args.linked_marketplaces else None,
         faults=Faults(
             p429=args.p429,
@@ -82,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"SP-API stand-in on http://{args.host}:{args.port} with {len(orders)} orders "
-        f"(time scale {args.time_scale:g})",
+        f"(time scale {args.time_scale:g}); notifications for seller {args.seller_id} "
+        + (f"to the SQS server at {args.sqs_endpoint}" if args.sqs_endpoint
+           else "cannot be delivered (no --sqs-endpoint)"),
         flush=True,
     )
     serve_forever(orders, config, args.host, args.port)

@@ -1,7 +1,18 @@
-"""The SP-API stand-in as a FastAPI application: LWA, Orders v2026-01-01 and v0 (with
-``confirmShipment``), Tokens API, and controls for demos and tests (no SP-API token needed):
+"""The SP-API stand-in as a FastAPI application: LWA (refresh-token grants for the seller,
+``client_credentials`` with scope ``sellingpartnerapi::notifications`` for grantless tokens), Orders
+v2026-01-01 and v0 (with ``confirmShipment``), Tokens API, Notifications API v1 (destinations,
+subscriptions; ORDER_CHANGE notifications sent to the destination's SQS queue at ``--sqs-endpoint``
+on every new or changed order), and controls for demos and tests (no SP-API token needed):
 
-- ``GET /_standin/stats``, ``PUT /_standin/faults``, ``POST /_standin/reset``;
+- ``GET /_standin/stats``, ``PUT /_standin/faults``, ``POST /_standin/reset`` (also clears the
+  notification faults and counts);
+- ``POST /_sandbox/orders`` ``{"count": N, "seed": S, "fulfilledBy": "MERCHANT"}`` (seed and
+  fulfilledBy optional): N new orders placed now, served by both API versions; answers
+  ``{"orderIds": [...]}``;
+- ``PUT /_standin/notification-faults`` ``{"duplicate": p, "drop": p, "delay_max_s": x, "seed": s,
+  "drop_next": n, "duplicate_next": n}``: notifications sent twice, never sent, or each held back
+  0..x seconds; ``GET /_standin/notifications``: counts (published, dropped, duplicated, delayed,
+  failed, filtered, pending) and the notifications sent (orderId, notificationId, sentAt);
 - ``POST /_standin/orders/{orderId}/cancel``: cancel an order that has shipped nothing;
 - ``POST /_sandbox/orders/{orderId}``: apply a JSON merge patch (RFC 7396) to the stored v2026
   order, e.g. ``{"fulfillment": {"fulfillmentStatus": "CANCELLED"}}`` or a buyer's request
@@ -24,7 +35,7 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from sandbox.amazon import control, orders_v0, orders_v2026, shipments
+from sandbox.amazon import control, new_orders, orders_v0, orders_v2026, shipments
 from sandbox.amazon.errors import (
     ACCESS_DENIED,
     QUOTA_EXCEEDED,
@@ -32,7 +43,9 @@ from sandbox.amazon.errors import (
     ApiError,
     error_body,
 )
-from sandbox.amazon.state import Faults, StandInConfig, StandInState
+from sandbox.amazon.notifications import BUYER_REQUEST, STATUS_CHANGE, NotificationFaults, Publisher, SqsQueues
+from sandbox.amazon.notifications_api import NotificationsApi
+from sandbox.amazon.state import NOTIFICATIONS_SCOPE, Faults, StandInConfig, StandInState
 from sandbox.amazon.static_examples import Example, find_example, load_examples
 from sandbox.amazon.store import OrderStore
 
@@ -49,18 +62,33 @@ def create_app(
     if config.static_sandbox and examples is None:
         examples = load_examples()
     app = FastAPI(title="SP-API stand-in", docs_url=None, redoc_url=None, openapi_url=None)
+    queues = SqsQueues(config.sqs_endpoint)
+    notifications = NotificationsApi(queues)
+    publisher = Publisher(notifications, queues, config.seller_id, config.application_id)
     app.state.standin = state
     app.state.store = store
+    app.state.notifications = notifications
+    app.state.publisher = publisher
 
     # -- Login with Amazon ----------------------------------------------------------------------
 
     @app.post("/auth/o2/token")
     async def lwa_token(request: Request) -> JSONResponse:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-        if form.get("grant_type") != "refresh_token":
+        if form.get("grant_type") not in ("refresh_token", "client_credentials"):
             return _lwa_error(400, "unsupported_grant_type", "The authorization grant type is not supported.")
         if form.get("client_id") != config.client_id or form.get("client_secret") != config.client_secret:
             return _lwa_error(401, "invalid_client", "Client authentication failed")
+        if form["grant_type"] == "client_credentials":
+            # A grantless token: for the application itself, not for a seller (no refresh token).
+            if form.get("scope") != NOTIFICATIONS_SCOPE:
+                return _lwa_error(400, "invalid_scope", "The request has an invalid parameter : scope")
+            return JSONResponse({
+                "access_token": state.issue_access_token(grantless=True),
+                "scope": NOTIFICATIONS_SCOPE,
+                "token_type": "bearer",
+                "expires_in": int(config.token_lifetime),
+            })
         if form.get("refresh_token") != config.refresh_token:
             return _lwa_error(
                 400, "invalid_grant", "The request has an invalid grant parameter : refresh_token"
@@ -78,8 +106,9 @@ def create_app(
     # -- SP-API ------------------------------------------------------------------------------------
 
     async def sp_call(
-        request: Request, operation: str, handler: Handler, *, rdt_allowed: bool = True
+        request: Request, operation: str, handler: Handler, *, rdt_allowed: bool = True, grantless: bool = False
     ) -> Response:
+        """``grantless``: the operation takes only a grantless token; the others only a seller's."""
         query = dict(request.query_params)
         body = None
         if request.method in ("POST", "PUT", "PATCH"):
@@ -95,6 +124,8 @@ def create_app(
         if status == "expired":
             return _error(ApiError(403, "Unauthorized", ACCESS_DENIED, TOKEN_EXPIRED_DETAILS))
         if status != "ok" or (resources is not None and not rdt_allowed):
+            return _error(ApiError(403, "Unauthorized", ACCESS_DENIED))
+        if state.is_grantless(request.headers.get("x-amz-access-token")) != grantless:
             return _error(ApiError(403, "Unauthorized", ACCESS_DENIED))
         if config.static_sandbox:
             return _static(examples or [], request, query, body)
@@ -191,10 +222,66 @@ def create_app(
     @app.post("/orders/v0/orders/{order_id}/shipmentConfirmation")
     async def confirm_shipment(request: Request, order_id: str) -> Response:
         # Not a restricted operation (it returns no buyer data): the LWA access token, not an RDT.
+        def confirm(query: dict[str, str], resources: Any, body: Any) -> None:
+            shipments.confirm_shipment(store, order_id, body)
+            order = store.get(order_id)
+            publisher.order_changed(order, STATUS_CHANGE, "Shipment Confirmed")
+
+        return await sp_call(request, "confirmShipment", confirm, rdt_allowed=False)
+
+    # -- Notifications API v1 ---------------------------------------------------------------------------
+
+    @app.post("/notifications/v1/destinations")
+    async def create_destination(request: Request) -> Response:
+        return await sp_call(request, "createDestination",
+                             lambda q, r, b: notifications.create_destination(b), grantless=True)
+
+    @app.get("/notifications/v1/destinations")
+    async def get_destinations(request: Request) -> Response:
+        return await sp_call(request, "getDestinations", lambda q, r, b: notifications.get_destinations(),
+                             grantless=True)
+
+    @app.get("/notifications/v1/destinations/{destination_id}")
+    async def get_destination(request: Request, destination_id: str) -> Response:
+        return await sp_call(request, "getDestination",
+                             lambda q, r, b: notifications.get_destination(destination_id), grantless=True)
+
+    @app.delete("/notifications/v1/destinations/{destination_id}")
+    async def delete_destination(request: Request, destination_id: str) -> Response:
+        return await sp_call(request, "deleteDestination",
+                             lambda q, r, b: notifications.delete_destination(destination_id), grantless=True)
+
+    @app.post("/notifications/v1/subscriptions/{notification_type}")
+    async def create_subscription(request: Request, notification_type: str) -> Response:
+        return await sp_call(request, "createSubscription",
+                             lambda q, r, b: notifications.create_subscription(notification_type, b),
+                             rdt_allowed=False)
+
+    @app.get("/notifications/v1/subscriptions")
+    async def get_subscriptions(request: Request) -> Response:
+        return await sp_call(request, "getSubscriptions", lambda q, r, b: notifications.get_subscriptions(q),
+                             rdt_allowed=False)
+
+    @app.get("/notifications/v1/subscriptions/{notification_type}")
+    async def get_subscription(request: Request, notification_type: str) -> Response:
         return await sp_call(
-            request, "confirmShipment", lambda q, r, b: shipments.confirm_shipment(store, order_id, b),
-            rdt_allowed=False,
-        )
+            request, "getSubscription",
+            lambda q, r, b: notifications.get_subscription(notification_type, q.get("payloadVersion")),
+            rdt_allowed=False)
+
+    @app.get("/notifications/v1/subscriptions/{notification_type}/{subscription_id}")
+    async def get_subscription_by_id(request: Request, notification_type: str, subscription_id: str) -> Response:
+        return await sp_call(
+            request, "getSubscriptionById",
+            lambda q, r, b: notifications.get_subscription_by_id(notification_type, subscription_id),
+            grantless=True)
+
+    @app.delete("/notifications/v1/subscriptions/{notification_type}/{subscription_id}")
+    async def delete_subscription_by_id(request: Request, notification_type: str, subscription_id: str) -> Response:
+        return await sp_call(
+            request, "deleteSubscriptionById",
+            lambda q, r, b: notifications.delete_subscription_by_id(notification_type, subscription_id),
+            grantless=True)
 
     @app.post("/tokens/2021-03-01/restrictedDataToken")
     async def restricted_data_token(request: Request) -> Response:
@@ -231,7 +318,22 @@ def create_app(
             )
         except ApiError as failure:
             return _error(failure)
+        publisher.order_changed(store.get(order_id), STATUS_CHANGE, "Order Canceled")
         return JSONResponse(answer)
+
+    @app.post("/_sandbox/orders")
+    async def place_orders(request: Request) -> JSONResponse:
+        """New orders placed now (``{"count": N, "seed": S, "fulfilledBy": "MERCHANT"}``, seed and
+        fulfilledBy optional): answers ``{"orderIds": [...]}``."""
+        options = await _options(request)
+        try:
+            count, seed, fulfilled_by = new_orders.read_request(options)
+            placed = new_orders.place_orders(store, count, seed, fulfilled_by)
+        except ApiError as failure:
+            return _error(failure)
+        for order in placed:
+            publisher.order_changed(order, STATUS_CHANGE, "Order Placed")
+        return JSONResponse({"orderIds": [order["orderId"] for order in placed]})
 
     @app.post("/_sandbox/orders/{order_id}")
     async def patch_order(request: Request, order_id: str) -> JSONResponse:
@@ -240,10 +342,12 @@ def create_app(
             patch = json.loads(await request.body())
         except ValueError:
             return _error(ApiError(400, "InvalidInput", "The body is not valid JSON."))
+        before = store.get(order_id)
         try:
             order = control.patch_order(store, order_id, patch, datetime.now(UTC))
         except ApiError as failure:
             return _error(failure)
+        publisher.order_changed(order, *control.change_kind(before, order))
         return JSONResponse(order)
 
     @app.post("/_standin/orders/{order_id}/cancel-request")
@@ -254,14 +358,34 @@ def create_app(
         if options is None:
             return _error(ApiError(400, "InvalidInput", "The body must be a JSON object."))
         try:
-            return JSONResponse(shipments.request_cancellation(
-                store, order_id, options.get("cancelReason", "REASON_NO_LONGER_NEEDED"), _moment(options)))
+            answer = shipments.request_cancellation(
+                store, order_id, options.get("cancelReason", "REASON_NO_LONGER_NEEDED"), _moment(options))
         except ApiError as failure:
             return _error(failure)
+        publisher.order_changed(store.get(order_id), BUYER_REQUEST, "Buyer Requested Cancel")
+        return JSONResponse(answer)
+
+    @app.put("/_standin/notification-faults")
+    async def set_notification_faults(request: Request) -> JSONResponse:
+        options = await _options(request)
+        try:
+            faults = NotificationFaults(**(options if options is not None else {"?": None}))
+        except TypeError:
+            return _error(ApiError(400, "InvalidInput", "The body must be a JSON object of notification faults: "
+                                   "duplicate, drop, delay_max_s, seed, drop_next, duplicate_next."))
+        except ValueError as failure:
+            return _error(ApiError(400, "InvalidInput", str(failure)))
+        publisher.set_faults(faults)
+        return JSONResponse({"ok": True})
+
+    @app.get("/_standin/notifications")
+    async def notification_report() -> JSONResponse:
+        return JSONResponse(publisher.report())
 
     @app.post("/_standin/reset")
     async def reset() -> JSONResponse:
         state.reset()
+        publisher.reset()
         return JSONResponse({"ok": True})
 
     return app

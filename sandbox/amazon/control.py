@@ -53,3 +53,26 @@ def patch_order(store: OrderStore, order_id: str, patch: Any, now: datetime) -> 
             updated["lastUpdatedTime"] = iso(now - UPDATE_LAG)
         store.replace(order_id, updated)
     return updated
+
+
+def _status(order: dict[str, Any] | None) -> Any:
+    return ((order or {}).get("fulfillment") or {}).get("fulfillmentStatus")
+
+
+def _buyer_requests(order: dict[str, Any] | None) -> set[Any]:
+    lines = (order or {}).get("orderItems")
+    return {line.get("orderItemId") for line in lines if isinstance(line, dict)
+            and ((line.get("cancellation") or {}).get("cancellationRequest") or {}).get("requester") == "BUYER"
+            } if isinstance(lines, list) else set()
+
+
+def change_kind(before: dict[str, Any] | None, after: dict[str, Any]) -> tuple[str, str]:
+    """The ORDER_CHANGE type and reason of a patch: a new status is an OrderStatusChange, a buyer's
+    new request to cancel a BuyerRequestedChange. The notification schema names no type for other
+    changes; they are announced as OrderStatusChange (the status as it is) so that a listener reads
+    the order again rather than miss the change."""
+    if _status(before) != _status(after):
+        return "OrderStatusChange", "Order Status Changed"
+    if _buyer_requests(after) - _buyer_requests(before):
+        return "BuyerRequestedChange", "Buyer Requested Cancel"
+    return "OrderStatusChange", "Order Updated"

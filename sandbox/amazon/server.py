@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 import uvicorn
+from fastapi import FastAPI
 
 from sandbox.amazon.app import create_app
 from sandbox.amazon.state import Faults, StandInConfig, StandInState
@@ -54,6 +55,29 @@ class RunningStandIn:
         response.raise_for_status()
         return response.json()
 
+    def place_orders(self, count: int, *, seed: int | None = None,
+                     fulfilled_by: str | None = None) -> list[str]:
+        """New orders placed now (``POST /_sandbox/orders``); their ids."""
+        body: dict[str, Any] = {"count": count}
+        if seed is not None:
+            body["seed"] = seed
+        if fulfilled_by:
+            body["fulfilledBy"] = fulfilled_by
+        response = requests.post(f"{self.base_url}/_sandbox/orders", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()["orderIds"]
+
+    def set_notification_faults(self, **faults: Any) -> None:
+        """``PUT /_standin/notification-faults``: duplicate, drop, delay_max_s, seed, drop_next, duplicate_next."""
+        response = requests.put(f"{self.base_url}/_standin/notification-faults", json=faults, timeout=10)
+        response.raise_for_status()
+
+    def notifications(self) -> dict[str, Any]:
+        """``GET /_standin/notifications``: counts and the notifications sent."""
+        response = requests.get(f"{self.base_url}/_standin/notifications", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
     def settings_kwargs(self) -> dict[str, Any]:
         """What an ``SpApiSettings`` needs to talk to this stand-in."""
         return {
@@ -66,12 +90,12 @@ class RunningStandIn:
         }
 
 
-def _server(config: StandInConfig, orders: list[dict[str, Any]]) -> tuple[uvicorn.Server, StandInState]:
+def _server(config: StandInConfig, orders: list[dict[str, Any]]) -> tuple[uvicorn.Server, FastAPI]:
     app = create_app(config, orders)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30)
     )
-    return server, app.state.standin
+    return server, app
 
 
 @contextmanager
@@ -80,7 +104,7 @@ def running_standin(
 ) -> Iterator[RunningStandIn]:
     """Serve ``orders`` on a free localhost port for the duration of the block."""
     config = config or StandInConfig()
-    server, state = _server(config, orders)
+    server, app = _server(config, orders)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
@@ -95,14 +119,18 @@ def running_standin(
             raise RuntimeError("the SP-API stand-in did not start")
         time.sleep(0.01)
     try:
-        yield RunningStandIn(f"http://{host}:{port}", config, state)
+        yield RunningStandIn(f"http://{host}:{port}", config, app.state.standin)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        app.state.publisher.close()
 
 
 def serve_forever(orders: list[dict[str, Any]], config: StandInConfig, host: str, port: int) -> None:
-    server, _ = _server(config, orders)
+    server, app = _server(config, orders)
     server.config.host, server.config.port = host, port
-    server.run()
+    try:
+        server.run()
+    finally:
+        app.state.publisher.close()

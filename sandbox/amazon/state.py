@@ -24,7 +24,20 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrderBuyerInfo": (0.5, 30),
     "createRestrictedDataToken": (1.0, 10),
     "confirmShipment": (2.0, 10),
+    # Notifications API v1 (notifications.json): 1 request per second, burst 5, for each operation.
+    "createDestination": (1.0, 5),
+    "getDestinations": (1.0, 5),
+    "getDestination": (1.0, 5),
+    "deleteDestination": (1.0, 5),
+    "createSubscription": (1.0, 5),
+    "getSubscription": (1.0, 5),
+    "getSubscriptions": (1.0, 5),
+    "getSubscriptionById": (1.0, 5),
+    "deleteSubscriptionById": (1.0, 5),
 }
+# The LWA scope of a grantless token for the Notifications API.
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
+DEFAULT_SELLER_ID = "A1STANDINSELLER"
 
 
 @dataclass
@@ -62,6 +75,12 @@ class StandInConfig:
     # The marketplaces the seller is registered in (None: every one). An order search naming another
     # is refused as a whole: 403 Unauthorized, "Access to requested resource is denied.".
     linked_marketplaces: tuple[str, ...] | None = None
+    # The seller the refresh token stands for (SellerId of the notifications), the application the
+    # notifications name (ApplicationId) and the SQS endpoint destinations are served by (None: no
+    # queue can be reached; every notification then counts as failed).
+    seller_id: str = DEFAULT_SELLER_ID
+    application_id: str = "amzn1.sp.solution.standin"
+    sqs_endpoint: str | None = None
 
     def unlinked(self, marketplaces: list[str]) -> list[str]:
         """The requested marketplaces the seller is not registered in."""
@@ -124,6 +143,7 @@ class StandInState:
         self.counters = Counters()
         self._buckets: dict[str, Bucket] = {}
         self._access_tokens: dict[str, float] = {}  # token -> expiry (Amazon seconds)
+        self._grantless_tokens: set[str] = set()  # the access tokens of client_credentials grants
         self._rdts: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._secret = secrets.token_bytes(16)
         self.set_faults(config.faults)
@@ -169,12 +189,19 @@ class StandInState:
 
     # -- access tokens ------------------------------------------------------------------------------
 
-    def issue_access_token(self) -> str:
+    def issue_access_token(self, grantless: bool = False) -> str:
+        """A seller's access token (refresh_token grant), or a grantless one (client_credentials)."""
         token = "Atza|" + secrets.token_urlsafe(24)
         with self.lock:
             self._access_tokens[token] = self.clock.now() + self.config.token_lifetime
+            if grantless:
+                self._grantless_tokens.add(token)
             self.counters.lwa_tokens += 1
         return token
+
+    def is_grantless(self, token: str | None) -> bool:
+        with self.lock:
+            return token in self._grantless_tokens
 
     def issue_rdt(self, resources: list[dict[str, Any]]) -> str:
         token = "Atz.sprdt|" + secrets.token_urlsafe(24)

@@ -98,6 +98,20 @@ class OrderStore:
                 bisect.insort(entries, new, key=key)
             self._by_id[order_id] = new
 
+    def add(self, orders: list[dict[str, Any]]) -> None:
+        """Serve ``orders`` too, indexed as the constructor indexes its own (new orders placed now)."""
+        with self._lock:
+            taken = [o["orderId"] for o in orders if isinstance(o.get("orderId"), str) and o["orderId"] in self._by_id]
+            if taken:
+                raise ValueError(f"orders already served: {', '.join(taken)}")
+            for order in orders:
+                entry = _entry(order)
+                if isinstance(order.get("orderId"), str):
+                    self._by_id[order["orderId"]] = entry
+                self._count += 1
+                bisect.insort(self._sorted_updated, entry, key=_by_updated)
+                bisect.insort(self._sorted_created, entry, key=_by_created)
+
     def search(
         self,
         *,

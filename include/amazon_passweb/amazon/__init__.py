@@ -1,4 +1,5 @@
-"""Amazon Selling Partner API: login (LWA), rate limiting, orders client, mapping to the domain model.
+"""Amazon Selling Partner API: login (LWA), rate limiting, orders client, mapping to the domain model,
+ORDER_CHANGE notifications.
 
 Names are loaded on first use, so importing ``amazon_passweb.amazon.models`` stays light
 (no HTTP stack) for code that only needs the domain order.
@@ -18,6 +19,8 @@ _EXPORTS = {
     "SpApiSettings": "settings",
     "PackageConfirmation": "shipments", "ShippedItem": "shipments", "AmazonShipmentState": "shipments",
     "ShipmentRefused": "shipments",
+    "OrderChange": "notifications", "parse_order_change": "notifications", "NotificationError": "notifications",
+    "NotificationsClient": "notifications", "SetupResult": "notifications",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -24,6 +24,7 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 
 from amazon_passweb.amazon.client import ApiVersion, OrdersClient
+from amazon_passweb.amazon.notifications import NotificationsClient
 from amazon_passweb.amazon.settings import SpApiSettings
 
 if TYPE_CHECKING:
@@ -59,3 +60,12 @@ class SpApiHook(HttpHook):
     def client_for_account(cls, account: AccountConfig) -> OrdersClient:
         """The account's client, from its Airflow connection (``account.sp_api_conn_id``)."""
         return cls(account.sp_api_conn_id).get_client(account.api_version)
+
+    def get_notifications_client(self) -> NotificationsClient:
+        return NotificationsClient(self.get_settings(), session=self.get_conn())
+
+    @classmethod
+    def notifications_client_for_account(cls, account: AccountConfig) -> NotificationsClient:
+        """The account's Notifications API client (a context manager), from the same connection: its
+        client id and secret also obtain the grantless token destinations need."""
+        return cls(account.sp_api_conn_id).get_notifications_client()

@@ -1,4 +1,7 @@
-"""Login with Amazon: trade the refresh token for an access token and cache it until shortly before expiry."""
+"""Login with Amazon: trade the refresh token for an access token and cache it until shortly before expiry.
+
+``GrantlessTokenProvider`` obtains the application's own token (``client_credentials``, no seller),
+which grantless operations such as the Notifications API's destinations require."""
 
 from __future__ import annotations
 
@@ -20,9 +23,16 @@ from amazon_passweb.amazon.settings import SpApiSettings
 log = logging.getLogger(__name__)
 
 OPERATION = "lwaToken"
+GRANTLESS_OPERATION = "lwaGrantlessToken"
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
 
 
 class LwaTokenProvider(CachedToken):
+    """The seller's access token (refresh-token grant)."""
+
+    operation = OPERATION
+    kind = "LWA access token"
+
     def __init__(
         self,
         settings: SpApiSettings,
@@ -48,39 +58,59 @@ class LwaTokenProvider(CachedToken):
         body = retrying(self._request)
         lifetime = float(body.get("expires_in", 3600))
         self.refreshes += 1
-        log.info("LWA access token refreshed, valid for %.0f s", lifetime / settings.time_scale)
+        log.info("%s refreshed, valid for %.0f s", self.kind, lifetime / settings.time_scale)
         return body["access_token"], lifetime
+
+    def _grant(self) -> dict[str, str]:
+        return {"grant_type": "refresh_token", "refresh_token": self._settings.refresh_token}
 
     def _request(self) -> dict:
         settings = self._settings
+        operation = self.operation
         try:
             response = self._session.post(
                 settings.lwa_endpoint,
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": settings.refresh_token,
-                    "client_id": settings.client_id,
-                    "client_secret": settings.client_secret,
-                },
+                data={**self._grant(), "client_id": settings.client_id, "client_secret": settings.client_secret},
                 timeout=settings.timeout,
             )
         except requests.RequestException as error:
             name = type(error).__name__
-            raise TransientSpApiError(OPERATION, None, name, "LWA endpoint unreachable") from None
+            raise TransientSpApiError(operation, None, name, "LWA endpoint unreachable") from None
         if response.status_code >= 500 or response.status_code == 429:
-            raise TransientSpApiError(OPERATION, response.status_code, "ServerError", "LWA endpoint failed")
+            raise TransientSpApiError(operation, response.status_code, "ServerError", "LWA endpoint failed")
         try:
             body = response.json()
         except ValueError:
             raise MalformedResponseError(
-                OPERATION, response.status_code, "MalformedResponse", "LWA answer is not JSON"
+                operation, response.status_code, "MalformedResponse", "LWA answer is not JSON"
             ) from None
         if response.status_code != 200:
             # LWA errors: {"error": "invalid_client", "error_description": "..."}
             code = str(body.get("error", "unknown")) if isinstance(body, dict) else "unknown"
             text = str(body.get("error_description", "")) if isinstance(body, dict) else ""
-            raise AuthenticationError(OPERATION, response.status_code, code, text or "login refused")
+            raise AuthenticationError(operation, response.status_code, code, text or "login refused")
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-            raise MalformedResponseError(OPERATION, 200, "MalformedResponse", "LWA answer lacks access_token")
+            raise MalformedResponseError(operation, 200, "MalformedResponse", "LWA answer lacks access_token")
         return body
 
+
+
+class GrantlessTokenProvider(LwaTokenProvider):
+    """The application's token for grantless operations: ``client_credentials`` with a scope, no
+    refresh token. It acts for the application, not for a seller."""
+
+    operation = GRANTLESS_OPERATION
+    kind = "LWA grantless token"
+
+    def __init__(
+        self,
+        settings: SpApiSettings,
+        session: requests.Session,
+        scope: str = NOTIFICATIONS_SCOPE,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        super().__init__(settings, session, clock)
+        self.scope = scope
+
+    def _grant(self) -> dict[str, str]:
+        return {"grant_type": "client_credentials", "scope": self.scope}

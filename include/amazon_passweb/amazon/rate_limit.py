@@ -21,6 +21,12 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getOrderBuyerInfo": (0.5, 30),
     "createRestrictedDataToken": (1.0, 10),
     "confirmShipment": (2.0, 10),
+    # Notifications API v1: every operation 1/s burst 5.
+    "getDestinations": (1.0, 5),
+    "getDestination": (1.0, 5),
+    "createDestination": (1.0, 5),
+    "getSubscription": (1.0, 5),
+    "createSubscription": (1.0, 5),
 }
 # Float slack so that a refill of 0.9999999 tokens counts as one instead of sleeping for ~0 s forever.
 EPSILON = 1e-9
