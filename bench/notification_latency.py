@@ -49,6 +49,7 @@ from sandbox.order_latency import OrderSource, StandInControl, StoredOrders, lat
 from sandbox.stack import ROOT, LocalStack, free_port, wait_for_port
 
 LAYOUTS = {"1 account × 1,000/h": (1, 1000), "10 accounts × 100/h": (10, 100)}
+LAYOUT_KEYS = {"a": "1 account × 1,000/h", "b": "10 accounts × 100/h"}
 PROFILES = {"quick": {"minutes": 3.0}, "full": {"minutes": 20.0}}
 GOAL_P95_S = 120.0  # the issue's goal: new orders in the gestionale within about 2 minutes
 FAULTS = {"duplicate": 0.2, "drop": 0.05, "delay_max_s": 30.0}
@@ -206,7 +207,8 @@ def safety_net(layout: Layout, newest: datetime) -> list[dict]:
             for account, run_id in started.items()]
 
 
-def measure(layout: Layout, name: str, per_hour: int, minutes: float, faults: bool, seed: int) -> dict:
+def measure(layout: Layout, name: str, per_hour: int, minutes: float, faults: bool, seed: int,
+            drain_s: float = DRAIN_S) -> dict:
     watch = StoredOrders(layout.stack.site_url, layout.stack.workdir / "gestionale" / "gestionale.sqlite3")
     try:
         before = {account: control.notified_orders() for account, control in layout.controls.items()}
@@ -218,7 +220,7 @@ def measure(layout: Layout, name: str, per_hour: int, minutes: float, faults: bo
         for account, control in layout.controls.items():
             sent += control.notified_orders() - before[account]
         notified = {oid for oid in created if sent[oid]}
-        drain(watch, notified, DRAIN_S)
+        drain(watch, notified, drain_s)
         late = sorted(notified - set(watch.stored))
         notified_latencies = [watch.stored[oid].latency_s for oid in notified if oid in watch.stored]
         safety_runs: list[dict] = []
@@ -266,17 +268,18 @@ def hourly_model(run_s: float) -> dict:
             "p95_s": round(low + 0.95 * HOUR_S + run_s), "max_s": round(high + run_s)}
 
 
-def run_section(profile: str, repeats: int = 1, minutes: float | None = None) -> dict:
+def run_section(profile: str, repeats: int = 1, minutes: float | None = None, layouts: str = "ab",
+                drain_s: float = DRAIN_S) -> dict:
     """One round per cell whatever ``repeats`` says: a cell is already a stream of minutes."""
     minutes = minutes or PROFILES[profile]["minutes"]
     cells = []
-    for name, (accounts, per_hour) in LAYOUTS.items():
+    for name, (accounts, per_hour) in ((LAYOUT_KEYS[key], LAYOUTS[LAYOUT_KEYS[key]]) for key in layouts):
         with tempfile.TemporaryDirectory(prefix="bench-nf-") as tmp:
             print(f"  {name}: starting services and Airflow", flush=True)
             with running_layout(Path(tmp), accounts) as layout:
-                cells.append(measure(layout, name, per_hour, minutes, faults=False, seed=1_000))
+                cells.append(measure(layout, name, per_hour, minutes, faults=False, seed=1_000, drain_s=drain_s))
                 print(f"    {_line(cells[-1])}", flush=True)
-                cells.append(measure(layout, name, per_hour, minutes, faults=True, seed=2_000))
+                cells.append(measure(layout, name, per_hour, minutes, faults=True, seed=2_000, drain_s=drain_s))
                 print(f"    {_line(cells[-1])}", flush=True)
     runs = [s for c in cells for s in c["safety_net_run_s"]]
     return {"profile": profile, "minutes": minutes, "goal_p95_s": GOAL_P95_S, "faults": FAULTS, "cells": cells,
@@ -322,9 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.notification_latency", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 minutes per cell (full: 20)")
     parser.add_argument("--minutes", type=float, help="minutes of orders per cell")
+    parser.add_argument("--layouts", default="ab", help="a: 1 account × 1,000/h, b: 10 accounts × 100/h")
+    parser.add_argument("--drain-s", type=float, default=DRAIN_S,
+                        help="how long notified orders may still take after the stream")
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
-    result = run_section("quick" if args.quick else "full", 1, args.minutes)
+    result = run_section("quick" if args.quick else "full", 1, args.minutes, args.layouts, args.drain_s)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     print("\n".join(render_section(result)))
