@@ -62,6 +62,13 @@ def create(source: OrderSource, watch: StoredOrders, count: int) -> list[str]:
     return [order_id for order_id, _ in placed]
 
 
+def timeline(watch: StoredOrders, kind: dict[str, str], sent: Counter) -> str:
+    """One line per order: created, messages sent, seconds to its push and the run type that pushed it."""
+    return "\n".join(
+        f"{oid} created {s.created_at:%H:%M:%S}, {sent[oid]} message(s), pushed after {s.latency_s:.0f} s "
+        f"by a {kind[oid]} run" for oid, s in sorted(watch.stored.items(), key=lambda item: item[1].created_at))
+
+
 def run_types(airflow: LocalAirflow) -> dict[str, dict]:
     return {run["dag_run_id"]: run for run in airflow.runs(DAG)}
 
@@ -107,7 +114,8 @@ def test_notified_orders_arrive_by_event_runs_and_dropped_ones_by_the_cron(stack
     watch.dispose()
 
     kind = {oid: runs[stored.run_id]["run_type"] for oid, stored in watch.stored.items()}
-    assert {kind[oid] for oid in notified} == {"asset_triggered"}, Counter(kind[oid] for oid in notified)
-    assert {kind[oid] for oid in dropped} == {"scheduled"}, "only a cron run reads the dropped orders"
+    story = timeline(watch, kind, sent)
+    assert {kind[oid] for oid in notified} == {"asset_triggered"}, story
+    assert {kind[oid] for oid in dropped} == {"scheduled"}, f"only a cron run reads the dropped orders\n{story}"
     assert all(run["state"] == "success" for run in runs.values()), [
         (r["dag_run_id"], r["state"]) for r in runs.values()]
