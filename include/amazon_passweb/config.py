@@ -252,6 +252,29 @@ class VatSettings(BaseModel):
         return frozenset(c for c in (self.reverse_charge, self.marketplace_facilitator, self.rounding) if c)
 
 
+class NotificationSettings(BaseModel):
+    """Amazon's ORDER_CHANGE notifications for one account: its own SQS queue (docs/notifications.md).
+
+    The DAG then also runs on each batch of notifications, importing just the orders they name;
+    the account's schedule still reads the full window (the safety net for a lost notification)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    queue_url: Annotated[str, Field(min_length=1)]
+    aws_conn_id: Annotated[str, Field(min_length=1)] = "aws_default"
+    # the seller the account reads; a notification naming another seller is ignored
+    seller_id: Annotated[str, Field(pattern=r"^[A-Z0-9]{1,32}$")] | None = None
+    region_name: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")] | None = None
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be the SQS queue's http(s) URL, e.g. "
+                             "https://sqs.eu-west-1.amazonaws.com/123456789012/amazon-orders-it-main")
+        return value
+
+
 def account_dag_id(account_id: str) -> str:
     """The import DAG of an account; its Airflow permissions decide who sees and changes the account."""
     return f"amazon_orders__{account_id}"
@@ -289,6 +312,8 @@ class AccountConfig(BaseModel):
     unknown_sku_article: str | None = None
     # Only one system may confirm this Amazon account's shipments (see README): off when another does.
     confirm_shipments: bool = True
+    # None: no notifications, the account runs on its schedule (and by hand) only
+    notifications: NotificationSettings | None = None
     # company-wide: copied from the accounts file's ``spesa_articles`` block, never set per account
     # (nor dumped with it, so a dumped accounts file loads again)
     spesa_articles: SpesaArticles = Field(default=SpesaArticles(), exclude=True)

@@ -97,3 +97,79 @@ def test_parsing_does_no_io_and_no_heavy_imports(tmp_path):
     assert "amazon_orders__it_main" in report["dags"]
     heavy = [m for m in report["loaded"] if m.split(".")[0] in HEAVY or m.startswith(HEAVY)]
     assert heavy == []
+
+
+QUEUE = "http://127.0.0.1:5999/123456789012/amazon-orders-it-main"
+
+
+def _listening_account(schedule: str | None = "hourly"):
+    from amazon_passweb.config import load_accounts
+
+    account = load_accounts().account("it_main")
+    raw = account.model_dump(exclude_none=True) | {"schedule": schedule, "notifications": {
+        "queue_url": QUEUE, "aws_conn_id": "aws_orders", "seller_id": "A1STANDINSELLER", "region_name": "eu-west-1"}}
+    return type(account).model_validate(raw)
+
+
+@pytest.mark.parametrize("schedule", ["hourly", None])
+def test_a_listening_account_dag_serialises_and_its_trigger_round_trips(schedule):
+    """What the dag-processor stores (JSON) and the triggerer rebuilds: the trigger's own class with its
+    queue, connection, seller and long polling; the cron stays the schedule's time part."""
+    from importlib import import_module
+
+    from airflow.sdk.definitions.asset import Asset
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from amazon_passweb.orchestration.account_dag import build_account_dag
+    from amazon_passweb.orchestration.order_change_trigger import OrderChangeTrigger
+
+    dag = build_account_dag(_listening_account(schedule))
+    assert "Amazon notifications" in dag.doc_md and QUEUE in dag.doc_md
+    assert [t.task_id for t in dag.topological_sort()][0] == "fetch"
+    stored = json.loads(json.dumps(DagSerialization.to_dict(dag)))
+    loaded = DagSerialization.from_dict(stored)
+    timetable = loaded.timetable
+    if schedule:
+        assert type(timetable).__name__ == "AssetOrTimeSchedule"
+        assert timetable.timetable.summary == "0 * * * *"
+        assert timetable.periodic, "the cron's runs can still be backfilled"
+    else:
+        assert type(timetable).__name__ == "AssetTriggeredTimetable"
+    assets = list(timetable.asset_condition.iter_assets())
+    assert [key.name for key, _ in assets] == ["amazon_order_changes__it_main"]
+    (watcher,) = assets[0][1].watchers
+    assert watcher.name == "sqs__it_main"
+    trigger = watcher.trigger
+    from airflow.serialization.serialized_objects import BaseSerialization
+
+    kwargs = {k: BaseSerialization.deserialize(v) for k, v in trigger["kwargs"].items()}
+    module, _, name = trigger["classpath"].rpartition(".")
+    rebuilt = getattr(import_module(module), name)(**kwargs)
+    assert type(rebuilt) is OrderChangeTrigger
+    assert (rebuilt.sqs_queue, rebuilt.aws_conn_id, rebuilt.seller_id, rebuilt.region_name) == (
+        QUEUE, "aws_orders", "A1STANDINSELLER", "eu-west-1")
+    assert (rebuilt.wait_time_seconds, rebuilt.max_messages, rebuilt.delete_message_on_reception) == (20, 10, True)
+    assert rebuilt.serialize() == OrderChangeTrigger(**kwargs).serialize()
+    assert isinstance(dag.timetable.asset_condition, Asset)
+
+
+def test_a_listening_account_parses_without_io_nor_the_products_heavy_parts(tmp_path):
+    """The SQS trigger brings the Amazon provider (boto3, requests) into the parse; still no network, no
+    database, none of the product's clients."""
+    import os
+
+    import yaml
+
+    from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
+
+    raw = yaml.safe_load(DEFAULT_ACCOUNTS_FILE.read_text())
+    raw["accounts"][0]["notifications"] = {"queue_url": QUEUE, "seller_id": "A1STANDINSELLER"}
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(yaml.safe_dump(raw))
+    result = subprocess.run([sys.executable, "-c", PARSE_PROBE, str(DAGS)], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT, env={**os.environ, "AMAZON_ACCOUNTS_FILE": str(accounts)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["errors"] == {} and "amazon_orders__it_main" in report["dags"]
+    product = tuple(m for m in HEAVY if m.startswith("amazon_passweb"))
+    assert [m for m in report["loaded"] if m.startswith(product)] == []

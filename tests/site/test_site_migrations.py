@@ -16,7 +16,7 @@ def test_upgrade_from_empty_to_head_and_back_down(dialect: str, databases) -> No
     engine = databases.engine(dialect)
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == "0015"
+    assert current_revision(engine) == "0016"
     assert set(inspect(engine).get_table_names()) >= TABLES
     migrate(engine)  # idempotent
     downgrade(engine)

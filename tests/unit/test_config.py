@@ -221,3 +221,36 @@ def test_a_dumped_accounts_file_with_spesa_articles_loads_again(raw):
     config = parse_accounts(raw)
     again = parse_accounts(config.model_dump(mode="json"))
     assert again == config and again.accounts[1].spesa_articles.promotion == "SCONTO"
+
+
+QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/amazon-orders-it-main"
+
+
+def test_notifications_are_off_unless_configured(raw):
+    assert parse_accounts(raw).accounts[0].notifications is None
+    raw["accounts"][0]["notifications"] = {"queue_url": QUEUE}
+    notifications = parse_accounts(raw).accounts[0].notifications
+    assert (notifications.queue_url, notifications.aws_conn_id, notifications.seller_id,
+            notifications.region_name) == (QUEUE, "aws_default", None, None)
+    raw["accounts"][0]["notifications"] = {"queue_url": "http://127.0.0.1:5000/123456789012/q", "aws_conn_id":
+                                           "aws_it", "seller_id": "A1STANDINSELLER", "region_name": "eu-west-1"}
+    notifications = parse_accounts(raw).accounts[0].notifications
+    assert (notifications.aws_conn_id, notifications.seller_id, notifications.region_name) == (
+        "aws_it", "A1STANDINSELLER", "eu-west-1")
+
+
+@pytest.mark.parametrize("notifications,message", [
+    ({"queue_url": "arn:aws:sqs:eu-west-1:123456789012:amazon-orders"}, "http(s) URL"),
+    ({"queue_url": "sqs.eu-west-1.amazonaws.com/123/q"}, "http(s) URL"),
+    ({"queue_url": "https://sqs.eu-west-1.amazonaws.com/1 2/q"}, "http(s) URL"),
+    ({}, "is required"),
+    ({"queue_url": QUEUE, "queue_arn": "arn:aws:sqs:eu-west-1:1:q"}, "is not a known field"),
+    ({"queue_url": QUEUE, "seller_id": "seller one"}, "seller_id"),
+    ({"queue_url": QUEUE, "region_name": "Europe"}, "region_name"),
+])
+def test_bad_notification_settings_are_named(raw, notifications, message):
+    raw["accounts"][1]["notifications"] = notifications
+    with pytest.raises(ConfigError) as error:
+        parse_accounts(raw)
+    text = str(error.value)
+    assert "account 'eu_de_fr'" in text and "notifications" in text and message in text, text

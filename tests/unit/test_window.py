@@ -58,3 +58,10 @@ def test_naive_bounds_are_refused_and_params_parse():
     assert parse_requested_start("2026-11-01T10:00:00Z") == datetime(2026, 11, 1, 10, tzinfo=UTC)
     assert parse_requested_start("2026-11-01T10:00:00") == datetime(2026, 11, 1, 10, tzinfo=UTC)
     assert parse_requested_start("") is None
+
+
+@pytest.mark.parametrize("watermark", [WM, None])
+def test_an_event_run_reads_no_window_and_keeps_the_watermark(watermark):
+    window = compute_window(RunKind.EVENT, NOW, watermark, requested_start=WM - timedelta(days=1))
+    assert window.start == window.end == NOW - AMAZON_END_MARGIN and window.is_empty
+    assert next_watermark(window, watermark) == watermark

@@ -2,7 +2,9 @@
 
 Scheduled and manual runs read from the account's watermark ("Data Ultima
 Sincronizzazione Ordini"), less a small overlap, up to two minutes ago (Amazon
-rejects a later end). Backfill runs read their own data interval. A window moves
+rejects a later end). Backfill runs read their own data interval. Runs started by
+Amazon's notifications read no window (they fetch the orders named, one by one): their
+window is empty, at that same end, and never moves the watermark. A window moves
 the watermark only when it starts at or before it, so a gap is never skipped and
 the watermark never goes back.
 """
@@ -51,6 +53,8 @@ def compute_window(
             raise ValueError("a backfill run needs its data interval")
         start, end = interval
         return Window(start, min(end, end_limit), kind)
+    if kind is RunKind.EVENT:
+        return Window(end_limit, end_limit, kind)
     if requested_start is not None:
         start = requested_start
     elif watermark is not None:

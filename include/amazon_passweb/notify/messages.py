@@ -90,6 +90,10 @@ class Kind(StrEnum):
     # an account's import run as a whole (orchestration.account_tasks, importer.notify_run), on the accounts page
     IMPORT_FETCH_FAILED = "import_fetch_failed"
     IMPORT_FETCH_REFUSED = "import_fetch_refused"
+    IMPORT_FROM_NOTIFICATIONS = "import_from_notifications"
+    NOTIFICATIONS_OFF = "notifications_off"
+    NOTIFICATIONS_ON = "notifications_on"
+    NOTIFICATIONS_WAITING = "notifications_waiting"
     IMPORT_ABANDONED = "import_abandoned"
     SYNC_ABANDONED = "sync_abandoned"
     IMPORT_PUSH_FAILED = "import_push_failed"
@@ -319,6 +323,15 @@ TEXTS: dict[Kind, str] = {
         "dell'account (python -m amazon_passweb doctor li prova uno per uno), poi rilancia l'importazione, che "
         "rilegge lo stesso periodo"
     ),
+    Kind.IMPORT_FROM_NOTIFICATIONS: (
+        "Esecuzione avviata dalle notifiche Amazon: {notifications} notifiche per {orders} ordini, {read} letti "
+        "da Amazon, {missing} non letti (non più presenti o illeggibili: li rilegge la prossima importazione "
+        "pianificata)"
+    ),
+    # the accounts page (ui), per account
+    Kind.NOTIFICATIONS_OFF: "Notifiche Amazon: non attive",
+    Kind.NOTIFICATIONS_ON: "Notifiche Amazon: attive · ultima ricevuta alle {received_at} ({total} in totale)",
+    Kind.NOTIFICATIONS_WAITING: "Notifiche Amazon: attive · nessuna ricevuta finora",
     Kind.IMPORT_PUSH_FAILED: (
         "Invio al gestionale non riuscito: gli ordini creati nel sito restano Registrato e il prossimo invio "
         "al gestionale li riprende. Motivo:"

@@ -20,6 +20,7 @@ class RunKind(StrEnum):
     SCHEDULED = "scheduled"
     BACKFILL = "backfill"
     PRE_SYNC = "pre-sync"
+    EVENT = "event"  # started by Amazon's ORDER_CHANGE notifications
 
     @property
     def label(self) -> str:
@@ -31,6 +32,7 @@ _RUN_KIND_LABELS = {
     RunKind.SCHEDULED: "pianificata",
     RunKind.BACKFILL: "recupero di un periodo passato (backfill)",
     RunKind.PRE_SYNC: "prima della sincronizzazione con il gestionale",
+    RunKind.EVENT: "avviata dalle notifiche Amazon",
 }
 
 

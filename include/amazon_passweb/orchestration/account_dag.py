@@ -9,6 +9,7 @@ stays in the site database.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
@@ -37,13 +38,44 @@ the configuration fails the push at once, without retry (each retry is one more 
 so does Amazon refusing the read (the app's credentials, its authorization, a marketplace of the
 account the seller is not registered in): the fetch fails at once, nothing is stored.
 Only one run of this DAG is active at a time; further runs wait.
+{notifications}"""
+
+NOTIFICATIONS_MD = """
+**Amazon notifications** (ORDER_CHANGE, queue `{queue}`): each batch of notifications read from
+the account's SQS queue (asset `{asset}`) starts a run that imports just the orders they name, read one
+by one from Amazon; such a run reads no period and leaves the watermark where it is. The schedule
+still reads every order changed since the watermark, so an order whose notification was lost arrives
+with the next scheduled run.
 """
+
+
+def order_changes_asset_name(account: AccountConfig) -> str:
+    return f"amazon_order_changes__{account.id}"
+
+
+def _schedule(account: AccountConfig, timezone: str) -> Any:
+    """The account's cron, or its notifications, or either of them (whichever comes first)."""
+    cron = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
+    settings = account.notifications
+    if settings is None:
+        return cron
+    from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher
+
+    # imported only for an account that listens: the Amazon provider's SQS trigger brings boto3
+    from amazon_passweb.orchestration.order_change_trigger import OrderChangeTrigger
+
+    trigger = OrderChangeTrigger(settings.queue_url, seller_id=settings.seller_id, aws_conn_id=settings.aws_conn_id,
+                                 region_name=settings.region_name)
+    asset = Asset(name=order_changes_asset_name(account),
+                  watchers=[AssetWatcher(name=f"sqs__{account.id}", trigger=trigger)])
+    return asset if cron is None else AssetOrTimeSchedule(timetable=cron, assets=asset)
 
 
 def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome", *, retry_delay_s: int = 60):
     """``retry_delay_s``: the accounts file's ``import_retry_delay_seconds``, the wait before each of
     the two retries of a failed task (a killed task process, an unreachable gestionale, a busy account)."""
-    schedule = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
+    schedule = _schedule(account, timezone)
+    notifications = account.notifications
 
     @dag(
         dag_id=account.dag_id,
@@ -59,7 +91,10 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome", *, 
             marketplaces=", ".join(account.marketplaces),
             statuses=", ".join(s.value for s in account.order_statuses),
             series=account.orders_series,
-            schedule=account.schedule or "manual only",
+            schedule=account.schedule or ("Amazon notifications only" if notifications else "manual only"),
+            notifications=NOTIFICATIONS_MD.format(queue=notifications.queue_url,
+                                                  asset=order_changes_asset_name(account))
+            if notifications else "",
         ),
         params={
             "window_start": Param(

@@ -19,7 +19,7 @@ from amazon_passweb.amazon.errors import AuthenticationError, SpApiError
 from amazon_passweb.amazon.hook import SpApiHook
 from amazon_passweb.config import AccountConfig, AccountsFile, load_accounts
 from amazon_passweb.importer.busy import ImportBusy
-from amazon_passweb.importer.pipeline import AccountImport
+from amazon_passweb.importer.pipeline import AccountImport, Fetched
 from amazon_passweb.importer.steps import window_summary
 from amazon_passweb.importer.window import (
     RunKind,
@@ -74,6 +74,8 @@ def run_kind(context: Any) -> RunKind:
     conf = getattr(dag_run, "conf", None) or {}
     if "backfill" in run_type:
         return RunKind.BACKFILL
+    if "asset_triggered" in run_type:  # the account's SQS queue delivered notifications
+        return RunKind.EVENT
     if conf.get("trigger") == "pre-sync":
         return RunKind.PRE_SYNC
     if "scheduled" in run_type:
@@ -104,6 +106,7 @@ def fetch(account_id: str) -> dict:
     run_id = context["run_id"]
     params = context.get("params") or {}
     kind = run_kind(context)
+    changes = _notified_changes(context) if kind is RunKind.EVENT else []
     with _task_store() as store:
         run = AccountImport(store, account, run_id)
         watermark = run.watermark()
@@ -119,6 +122,8 @@ def fetch(account_id: str) -> dict:
                  account.id, kind.value, run_id, window.start, window.end, watermark)
         summary = {**window_summary(window), "run_id": run_id, "dry_run": bool(params.get("dry_run")),
                    "watermark_before": watermark.isoformat() if watermark else None}
+        if kind is RunKind.EVENT:
+            return _fetch_notified(store, account, run, window, summary, changes, context)
         if summary["dry_run"]:
             from amazon_passweb.importer.dry_run import plan_and_report
 
@@ -149,9 +154,55 @@ def fetch(account_id: str) -> dict:
             reason = message(Kind.IMPORT_FETCH_REFUSED, marketplaces=", ".join(account.marketplaces)).text
             run.fail(reason)
             raise AirflowFailException(reason) from error
+    return _fetched_summary(summary, run, fetched)
+
+
+def _fetched_summary(summary: dict, run: AccountImport, fetched: Fetched) -> dict:
     return {**summary, "import_run_id": run.import_run_id, "fetched": fetched.fetched, "rejected": fetched.rejected,
             "cancelled_after_import": list(fetched.counts.cancelled_after_import),
             "cancel_requests": list(fetched.counts.cancel_requests)}
+
+
+def _notified_changes(context: Any) -> list:
+    from amazon_passweb.importer.notified_orders import changes_of
+
+    return changes_of(context.get("triggering_asset_events"))
+
+
+def _fetch_notified(store: SiteStore, account: AccountConfig, run: AccountImport, window: Window, summary: dict,
+                    changes: list, context: Any) -> dict:
+    """An event run's fetch: the orders the notifications named, each read once with getOrder, stored
+    through the same inbox path as a search's pages. The window is empty: the watermark stays."""
+    from amazon_passweb.importer.notified_orders import NotifiedFetch, latest_by_order, newest_event, notified_pages
+
+    orders = latest_by_order(changes)
+    log.info("account %s, event run %s: %d notification(s) name %d order(s)", account.id, summary["run_id"],
+             len(changes), len(orders))
+    try:
+        run = run.start(window, run_is_active(context["ti"], account.dag_id))
+    except ImportAlreadyRunning:
+        ti = context.get("ti")
+        raise ImportBusy(account.id, RunKind.EVENT, getattr(ti, "try_number", None),
+                         getattr(ti, "max_tries", None)) from None
+    outcome = NotifiedFetch()
+    try:
+        with SpApiHook.client_for_account(account) as client:
+            fetched = run.fetch(notified_pages(client, orders, outcome), [])
+    except Exception as error:
+        log.error("fetch failed: %s", error)
+        if not amazon_refused(error):
+            run.fail(message(Kind.IMPORT_FETCH_FAILED).text)
+            raise
+        from airflow.sdk.exceptions import AirflowFailException
+
+        reason = message(Kind.IMPORT_FETCH_REFUSED, marketplaces=", ".join(account.marketplaces)).text
+        run.fail(reason)
+        raise AirflowFailException(reason) from error
+    with store.unit_of_work() as uow:
+        uow.notifications.record(account.id, received=len(changes), last_event_at=newest_event(changes),
+                                 at=datetime.now(UTC))
+    return {**_fetched_summary(summary, run, fetched), "notifications": len(changes), "notified": len(orders),
+            "notified_missing": len(outcome.missing), "notified_unreadable": len(outcome.unreadable)}
 
 
 def select(account_id: str, summary: dict) -> dict:
@@ -252,6 +303,8 @@ def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict
         summary = {**summary, "push_error": " ".join(notes)}
     elif summary.get("push_busy"):
         notes = (message(Kind.GESTIONALE_BUSY).text,)
+    if summary["kind"] == RunKind.EVENT.value:
+        notes = (event_note(summary), *notes)
     accounts = _accounts()
     window = _window(summary)
     before = _moment(summary.get("watermark_before"))
@@ -261,6 +314,13 @@ def report(account_id: str, summary: dict, *, push_failed: bool = False) -> dict
             window, before, after, summary.get("fetched", 0), conn_id=accounts.smtp_conn_id, notes=notes,
             shipments={k: v for k, v in summary.items() if k.startswith("shipments_")})
     return {**summary, "watermark_after": after.isoformat() if after else None, **sent}
+
+
+def event_note(summary: dict) -> str:
+    """The report's line on what started an event run and which orders it was asked to read."""
+    return message(Kind.IMPORT_FROM_NOTIFICATIONS, notifications=summary.get("notifications", 0),
+                   orders=summary.get("notified", 0), read=summary.get("fetched", 0),
+                   missing=summary.get("notified_missing", 0) + summary.get("notified_unreadable", 0)).text
 
 
 def advance_watermark(account_id: str, summary: dict) -> dict:

@@ -426,3 +426,16 @@ class SiteSetting(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AccountNotifications(Base):
+    """Amazon's ORDER_CHANGE notifications an account's event runs received (``site/notifications.py``):
+    when the last batch arrived, the newest change it named, how many in all. Counts and times only:
+    which orders were named is in the import runs' records."""
+
+    __tablename__ = "account_notifications"
+
+    account: Mapped[str] = mapped_column(ACCOUNT, primary_key=True)
+    last_received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Amazon's EventTime, the newest
+    received_total: Mapped[int] = mapped_column(Integer)

@@ -30,6 +30,7 @@ from .errors import StoreError
 from .inbox import InboxRepository
 from .key_check import check_key, guard_writes
 from .leases import LeaseRepository
+from .notifications import NotificationRepository
 from .orders import OrderRepository
 from .runs import AccountStateRepository, ImportRunRepository, SyncRunRepository
 from .shipments import ShipmentRepository
@@ -47,6 +48,7 @@ class UnitOfWork:
     cancellations: CancellationRepository
     shipments: ShipmentRepository
     leases: LeaseRepository
+    notifications: NotificationRepository
 
     def __init__(self, session_factory: sessionmaker[Session], cipher: PiiCipher, *, read_only: bool = False) -> None:
         self._session_factory = session_factory
@@ -75,6 +77,7 @@ class UnitOfWork:
         self.cancellations = CancellationRepository(session)
         self.shipments = ShipmentRepository(session)
         self.leases = LeaseRepository(session)
+        self.notifications = NotificationRepository(session)
         return self
 
     def _guard(self, session: Session) -> None:

@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from amazon_passweb.config import AccountConfig
+from amazon_passweb.notify.formatting import format_when
+from amazon_passweb.notify.messages import Kind, message
 from amazon_passweb.orders.dates import ROME
 from amazon_passweb.site.records import ImportRunRecord, QuotaUsage
 from amazon_passweb.ui import queries
@@ -31,6 +33,7 @@ class AccountView:
     may_edit: bool
     backfill: BackfillInfo | None = None  # a backfill Airflow has not completed yet
     backfill_example: str | None = None  # the CLI line recovering the last week; None: not backfillable
+    notifications: str = ""  # whether Amazon's notifications start imports, and the last received
 
     @property
     def active(self) -> bool:
@@ -43,8 +46,10 @@ def account_view(services: UiServices, account: AccountConfig, user: Any) -> Acc
         watermark = queries.watermark_info(uow.session, account.id)
         imports = uow.imports.recent(account.id, limit=RECENT_IMPORTS)
         failed = queries.failed_counts(uow.session, account.id).get(account.id, 0)
+        received = uow.notifications.status([account.id]).get(account.id)
     if not account.create_orders:
-        return AccountView(account, None, watermark, imports, [], None, failed, False, False)
+        return AccountView(account, None, watermark, imports, [], None, failed, False, False,
+                           notifications=notifications_line(account, received))
     airflow = services.airflow
     may_edit = airflow.may_edit(user, account.dag_id)  # every change needs it, Sincro Ordini too
     return AccountView(
@@ -59,7 +64,18 @@ def account_view(services: UiServices, account: AccountConfig, user: Any) -> Acc
         may_edit=may_edit,
         backfill=airflow.active_backfill(account.dag_id),
         backfill_example=backfill_example(account, services.now()),
+        notifications=notifications_line(account, received),
     )
+
+
+def notifications_line(account: AccountConfig, received: Any) -> str:
+    """«Notifiche Amazon: …» for the account's card (``received``: its ``NotificationStatus``, or None)."""
+    if account.notifications is None:
+        return message(Kind.NOTIFICATIONS_OFF).text
+    if received is None:
+        return message(Kind.NOTIFICATIONS_WAITING).text
+    return message(Kind.NOTIFICATIONS_ON, received_at=format_when(received.last_received_at),
+                   total=received.received_total).text
 
 
 def backfill_example(account: AccountConfig, now: datetime) -> str | None:
