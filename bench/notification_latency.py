@@ -216,6 +216,8 @@ def measure(layout: Layout, name: str, per_hour: int, minutes: float, faults: bo
             control.set_notification_faults(**(FAULTS if faults else dict.fromkeys(FAULTS, 0)), seed=seed + number)
         print(f"  {name}, {'faults on' if faults else 'clean'}: {minutes:g} min of orders", flush=True)
         created = stream(layout, watch, per_hour, minutes, seed)
+        for control in layout.controls.values():  # delayed messages still count as notifications
+            control.wait_sent(FAULTS["delay_max_s"] + 30)
         sent: Counter = Counter()
         for account, control in layout.controls.items():
             sent += control.notified_orders() - before[account]

@@ -21,6 +21,7 @@ import json
 import math
 import sqlite3
 import statistics
+import time
 from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -60,6 +61,15 @@ class StandInControl:
         answer = requests.get(f"{self.base_url}/_standin/notifications", timeout=30)
         answer.raise_for_status()
         return answer.json()
+
+    def wait_sent(self, timeout: float) -> bool:
+        """Wait until no notification is held back (delay fault) or being sent; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.notifications()["pending"]:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)
+        return True
 
     def notified_orders(self) -> Counter:
         """How many messages were sent for each order (a duplicate counts twice, a dropped one not)."""

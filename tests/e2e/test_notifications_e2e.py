@@ -100,6 +100,7 @@ def test_notified_orders_arrive_by_event_runs_and_dropped_ones_by_the_cron(stack
         watch.poll()
         runs = run_types(airflow)
 
+    assert control.wait_sent(30), "the delayed notifications were all sent"
     sent = control.notified_orders()
     faults = control.notifications()
     assert set(sent) == set(notified), "every order but the dropped ones was notified"
