@@ -13,10 +13,11 @@ at a time, evenly spaced, for M minutes (20 in the full profile, 3 in the quick 
 waits for the notified orders.
 
 Each layout runs twice: with clean notifications, then with the stand-ins' notification faults on
-(duplicated, delayed up to :data:`FAULTS` ``delay_max_s``, dropped). After the faulty stream, one run
-per account is triggered by hand once the newest order is more than two minutes old: it reads the
-full window as the hourly cron run would (the safety net), then duplicates and lost orders are
-counted in the site and the gestionale.
+(duplicated, delayed up to :data:`FAULTS` ``delay_max_s``, dropped). A notified order not stored
+by an event run within :data:`DRAIN_S` of the stream's end is *late* (and over the goal). After each
+stream, one run per account is triggered by hand once the newest order is more than two minutes
+old: it reads the full window as the next cron run would (the safety net, storing the dropped and
+the late orders), then duplicates and lost orders are counted in the site and the gestionale.
 
 Latency is the site history's push time of each order minus the moment the stand-in answered its
 creation. Hourly polling is not run for hours: its figure is a model, stated as such in the output.
@@ -225,11 +226,9 @@ def measure(layout: Layout, name: str, per_hour: int, minutes: float, faults: bo
         drain(watch, notified, drain_s)
         late = sorted(notified - set(watch.stored))
         notified_latencies = [watch.stored[oid].latency_s for oid in notified if oid in watch.stored]
-        safety_runs: list[dict] = []
-        if faults:
-            newest = max(at for _, at in watch.created.values())
-            safety_runs = safety_net(layout, newest)
-            watch.poll()
+        # the cron's next run, in both variants: what no event run stored by now, it stores
+        safety_runs = safety_net(layout, max(at for _, at in watch.created.values()))
+        watch.poll()
         kinds = run_kinds(layout)
         documents, site = watch.documents(), watch.site_order_counts()
         stored_by = Counter(kinds.get(s.run_id or "", "?") for s in watch.stored.values())
@@ -245,7 +244,7 @@ def measure(layout: Layout, name: str, per_hour: int, minutes: float, faults: bo
             "late_after_drain": len(late),
             "goal_met": bool(notified_latencies) and not late
             and latency_summary(notified_latencies)["p95_s"] < GOAL_P95_S,
-            "over_goal": sum(v >= GOAL_P95_S for v in notified_latencies),
+            "over_goal": sum(v >= GOAL_P95_S for v in notified_latencies) + len(late),
             "duplicate_documents": sum(documents[oid] - 1 for oid in created if documents[oid] > 1),
             "duplicate_site_orders": sum(site[oid] - 1 for oid in created if site[oid] > 1),
             "lost": len(watch.missing),
@@ -317,9 +316,11 @@ def render_section(result: dict) -> list[str]:
               f"(ending 2 minutes before the run starts) holds it, i.e. U(2, 62) minutes, plus that run's duration "
               f"({hourly['run_s']:g} s, the median of the measured safety-net runs): p50 {hourly['p50_s'] / 60:.1f} "
               f"min, p95 {hourly['p95_s'] / 60:.1f} min, max {hourly['max_s'] / 60:.1f} min.",
-              "Dropped notifications: those orders are stored by the next full-window run (here triggered by hand "
-              "once the newest order was 2 minutes old, in production the cron's next run); their latency is the "
-              "cron's, not counted in the notified p50/p95.", ""]
+              "Dropped notifications, and late orders (notified, but not stored by an event run within "
+              f"{DRAIN_S:g} s of the stream's end): those orders are stored by the next full-window run (here "
+              "triggered by hand once the newest order was 2 minutes old, in production the cron's next run); "
+              "their latency is the cron's, not in p50/p95 (late ones count in *over goal*). Lost: not stored "
+              "even by that run.", ""]
     return lines
 
 
