@@ -300,9 +300,9 @@ def render_section(result: dict) -> list[str]:
     lines = ["### Order creation → Memorizzato through ORDER_CHANGE notifications", "",
              f"Real triggerer and scheduler, LocalExecutor, site and metadata on PostgreSQL; one SP-API stand-in "
              f"(seller) and one SQS queue per account; orders created evenly for {result['minutes']:g} minutes per "
-             f"cell. Latency: the site's push time minus the creation, over the orders with at least one "
-             f"notification. Goal: p95 < {result['goal_p95_s']:g} s. Faults: "
-             f"{', '.join(f'{k} {v:g}' for k, v in result['faults'].items())}.", "",
+             f"cell, one stream per cell (the profile's rounds do not apply). Latency: the site's push time minus "
+             f"the creation, over the notified orders an event run stored. Goal: p95 < {result['goal_p95_s']:g} s. "
+             f"Faults: {', '.join(f'{k} {v:g}' for k, v in result['faults'].items())}.", "",
              "| cell | notifications | created | notified | p50 s | p95 s | max s | over goal | late | stored by "
              "| duplicates | lost | goal |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in result["cells"]:
