@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: install test lint browser demo airflow-ui bench bench-check reliability clean
+.PHONY: install test lint browser demo demo-live airflow-ui bench bench-check reliability clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: lint browser
 
 demo: install
 	$(BIN)/python -m sandbox.demo
+
+# New orders reach the gestionale through Amazon's notifications (a local SQS) and a real Airflow.
+demo-live: install
+	$(BIN)/python -m sandbox.demo_live
 
 airflow-ui: install
 	$(BIN)/python -m sandbox.airflow_ui

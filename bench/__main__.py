@@ -8,6 +8,9 @@
     python -m bench --quick --check  # the CI check: amazon, dag_parse, shipments; prints the figures,
                                      # checks them against bench/quick_check.py's thresholds, exit 1 on a miss
     python -m bench --only import,push    # some sections; the others keep their last results
+    python -m bench --only notifications  # order → Memorizzato latency through notifications: 2 layouts × 2
+                                          # streams of 20 minutes (quick: 3) plus start-ups, about 1.5 hours
+                                          # (quick: about 25 minutes)
 
 Sections are a registry: a module with ``run_section(profile, repeats) -> dict`` and
 ``render_section(result) -> list[str]`` plugs in. A module that is not there is skipped with a
@@ -57,6 +60,7 @@ SECTIONS = (
     Section("dag_parse", "bench.dag_parse"),
     Section("shipments", "bench.shipment_confirmations"),
     Section("e2e_airflow", "bench.e2e_airflow"),
+    Section("notifications", "bench.notification_latency"),
 )
 CHECKED = ("amazon", "dag_parse", "shipments")
 

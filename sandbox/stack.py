@@ -9,6 +9,11 @@ product at real services, with other addresses.
 The site database's buyer data is encrypted with the key ``pii_key`` names: by default ``demo``,
 the explicit request for the public demo key (SQLite only), given to every process as
 ``SITE_PII_KEY``. A test with a real key (or a PostgreSQL site) passes its own.
+
+With ``notifications`` (True: every account; or the ids of some), a local SQS (``sandbox/sqs.py``)
+runs too, with one queue per such account; the Amazon stand-in publishes its ORDER_CHANGE
+notifications there (once an account's ``notifications setup`` subscribed it), and the accounts file
+the stack hands to Airflow is the given one with a ``notifications`` block for each such account.
 """
 
 from __future__ import annotations
@@ -20,19 +25,24 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import yaml
 
 from amazon_passweb.site.crypto import DEMO_KEY_NAME, KEY_ENV
 from sandbox.mailsink import MailSink
 
 if TYPE_CHECKING:
     from amazon_passweb.site.unit_of_work import SiteStore
+    from sandbox.sqs import LocalSqs, Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 AMAZON = {"client_id": "amzn1.application-oa2-client.standin", "client_secret": "standin-client-secret",
           "refresh_token": "Atzr|standin-refresh-token"}
 GESTIONALE = {"user": "webapi", "password": "webapi", "dominio": "demo", "azienda": "DEMO"}
+STANDIN_SELLER_ID = "A1STANDINSELLER"  # the seller the Amazon stand-in is, in its notifications
 
 
 def free_port() -> int:
@@ -61,10 +71,12 @@ class LocalStack:
                  accounts_file: str | Path | None = None, amazon_time_scale: float = 50.0,
                  pii_key: str = DEMO_KEY_NAME,
                  amazon_credentials: dict[str, str] | None = None,
-                 gestionale_credentials: dict[str, str] | None = None):
+                 gestionale_credentials: dict[str, str] | None = None,
+                 notifications: bool | Collection[str] = False, seller_id: str = STANDIN_SELLER_ID):
         """``amazon_credentials`` (client_id, client_secret, refresh_token) and ``gestionale_credentials``
         (user, password) replace the defaults of :data:`AMAZON` and :data:`GESTIONALE`: both the
-        stand-ins and the connections of :meth:`airflow_env` use them."""
+        stand-ins and the connections of :meth:`airflow_env` use them. ``notifications``: the accounts
+        that listen to a queue of their own (True: all of them); ``seller_id`` is the stand-in's seller."""
         self.workdir = Path(workdir).resolve()
         self.amazon = {**AMAZON, **(amazon_credentials or {})}
         self.gestionale = {**GESTIONALE, **(gestionale_credentials or {})}
@@ -82,15 +94,24 @@ class LocalStack:
         self.site_db = self.workdir / "site.db"
         self.site_url = f"sqlite:///{self.site_db}"
         self.pii_key = pii_key
+        self.notifications = notifications
+        self.seller_id = seller_id
+        self.sqs: LocalSqs | None = None
+        self.queues: dict[str, Queue] = {}
 
     # -- lifecycle ---------------------------------------------------------
 
     def __enter__(self) -> LocalStack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         try:
+            publishing: list[str] = []
+            if self.notifications:
+                self._start_sqs()
+                publishing = self.notification_args(self.seller_id)
             self._start("amazon", self.amazon_port, [
                 "-m", "sandbox.amazon", "--port", str(self.amazon_port),
-                "--time-scale", str(self.amazon_time_scale), *self.amazon_args])
+                "--time-scale", str(self.amazon_time_scale), *self.amazon_args, *publishing],
+                extra_env=self.sqs.client_env() if self.sqs else None)
             self._start("gestionale", self.gestionale_port, [
                 "-m", "sandbox.gestionale", "--port", str(self.gestionale_port),
                 "--data-dir", str(self.workdir / "gestionale"), *self.gestionale_args])
@@ -112,14 +133,16 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+        if self.sqs:
+            self.sqs.stop()
         with contextlib.suppress(AssertionError, RuntimeError, AttributeError):
             self.mail.stop()  # fails only when it never started
 
-    def _start(self, name: str, port: int, args: list[str]) -> None:
+    def _start(self, name: str, port: int, args: list[str], extra_env: dict[str, str] | None = None) -> None:
         log = self.workdir / f"{name}.log"
         handle = log.open("wb")
         process = subprocess.Popen([sys.executable, *args], stdout=handle, stderr=subprocess.STDOUT,
-                                   cwd=ROOT, env=self._python_env())
+                                   cwd=ROOT, env={**self._python_env(), **(extra_env or {})})
         self.processes.append(process)
         self.process_by_name[name] = process
         wait_for_port(port, process, log)
@@ -129,6 +152,45 @@ class LocalStack:
         process = self.process_by_name[name]
         process.terminate()
         process.wait(timeout=10)
+
+    # -- notifications -----------------------------------------------------
+
+    def _start_sqs(self) -> None:
+        """moto's SQS, a queue per listening account, and the accounts file that names them."""
+        from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
+        from sandbox.sqs import CONNECTION_ID, LocalSqs, queue_name
+
+        self.sqs = LocalSqs(self.workdir / "sqs")
+        self.sqs.start()
+        raw = yaml.safe_load((self.accounts_file or DEFAULT_ACCOUNTS_FILE).read_text())
+        for account in raw["accounts"]:
+            if self.notifications is True or account["id"] in self.notifications:
+                queue = self.queues[account["id"]] = self.sqs.create_queue(queue_name(account["id"]))
+                account["notifications"] = {"queue_url": queue.url, "aws_conn_id": CONNECTION_ID,
+                                            "seller_id": self.seller_id}
+        self.accounts_file = self.workdir / "accounts-notifications.yaml"
+        self.accounts_file.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+
+    def notification_args(self, seller_id: str) -> list[str]:
+        """The Amazon stand-in's options to publish, as seller ``seller_id``, to this stack's SQS."""
+        return ["--sqs-endpoint", self.sqs.endpoint_url, "--seller-id", seller_id]
+
+    def setup_notifications(self, account_id: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """What the integrator runs once per account: destination (the account's queue) and ORDER_CHANGE
+        subscription, with the account's Airflow connection (``env``: :meth:`airflow_env` unless given).
+        Raises when the command fails."""
+        result = subprocess.run(
+            [sys.executable, "-m", "amazon_passweb", "notifications", "setup", account_id,
+             "--queue-arn", self.queues[account_id].arn],
+            env=env or self.airflow_env(), cwd=ROOT, capture_output=True, text=True, timeout=120)
+        if result.returncode:
+            raise RuntimeError(f"notifications setup {account_id} failed:\n{result.stdout[-2000:]}\n"
+                               f"{result.stderr[-2000:]}")
+        return result
+
+    @property
+    def amazon_url(self) -> str:
+        return f"http://127.0.0.1:{self.amazon_port}"
 
     # -- Airflow -----------------------------------------------------------
 
@@ -168,6 +230,10 @@ class LocalStack:
         })
         if self.accounts_file:
             env["AMAZON_ACCOUNTS_FILE"] = str(self.accounts_file)
+        if self.sqs:
+            from sandbox.sqs import CONNECTION_ID
+
+            env.update(self.sqs.connection_env(CONNECTION_ID))
         from amazon_passweb.config import load_accounts
 
         accounts = load_accounts(self.accounts_file)
