@@ -62,7 +62,7 @@ def _gestionale(rows: list[dict]) -> list[str]:
 
 
 LEGACY = {"import": _import, "gestionale": _gestionale}
-ORDER = ("amazon", "import", "gestionale", "dag_parse", "shipments", "e2e_airflow")
+ORDER = ("amazon", "import", "gestionale", "dag_parse", "shipments", "e2e_airflow", "notifications")
 
 
 def _provenance(results: dict) -> list[str]:
@@ -85,7 +85,7 @@ def render(results: dict, renderers: dict[str, Callable[[dict], list[str]]] | No
         if key not in results:
             continue
         result = results[key]
-        if api.get(key) == "run_section" and key in renderers:
+        if key in renderers and (api.get(key) == "run_section" or key not in LEGACY):
             lines += renderers[key](result)
         elif key in LEGACY:
             rows = result["legacy_rows"] if isinstance(result, dict) else result
