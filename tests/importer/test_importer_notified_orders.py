@@ -10,14 +10,18 @@ from types import SimpleNamespace
 from amazon_passweb.amazon.errors import MalformedResponseError, SpApiError
 from amazon_passweb.amazon.notifications import OrderChange
 from amazon_passweb.importer.notified_orders import (
+    CURSOR_SLACK,
     NotifiedFetch,
     changes_of,
+    events_after,
     latest_by_order,
+    newest_asset_event,
     newest_event,
     notified_pages,
 )
 from amazon_passweb.importer.steps import fetch_into_inbox
 from amazon_passweb.orders.status import AmazonStatus
+from amazon_passweb.site.notifications import AssetEventMark
 from tests.importer.importer_helpers import amazon_order, newer_version
 
 T0 = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
@@ -98,3 +102,53 @@ def test_a_late_or_repeated_notification_never_brings_an_older_version_back(stor
     with store.unit_of_work(read_only=True) as uow:
         kept = uow.inbox.get(it_main.id, old.amazon_order_id)
     assert kept.last_update == new.last_update_date and kept.amazon_status == AmazonStatus.SHIPPED.value
+
+
+class FakeInletEvents:
+    """The asset's inlet events accessor as the task runner gives it: ``after`` narrows by time (>=)."""
+
+    def __init__(self, events):
+        self.events, self.asked_after = events, None
+
+    def after(self, moment: str):
+        self.asked_after = datetime.fromisoformat(moment)
+        return [event for event in self.events if event.timestamp >= self.asked_after]
+
+
+def asset_event(event_id: int, at: datetime, *order_ids: str):
+    changes = [OrderChange(order_id=o, seller_id="A1", marketplace_id=None, change_type="OrderStatusChange",
+                           event_time=at, notification_id=None, order_status=None).as_dict() for o in order_ids]
+    return SimpleNamespace(id=event_id, timestamp=at, extra={"payload": {"changes": changes}})
+
+
+def test_a_run_consumes_every_event_after_the_last_consumed_also_those_that_started_no_run():
+    t0 = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    stored = [asset_event(i, t0 + timedelta(seconds=10 * i), f"ORDER-{i}") for i in range(1, 7)]
+    # Airflow gave this run only event 4 (the first queued while the previous run was active); 5 and 6
+    # arrived during that wait and would start no run of their own.
+    triggering = [SimpleNamespace(timestamp=stored[3].timestamp, extra=stored[3].extra)]
+    inlet = FakeInletEvents(stored)
+    consumed = AssetEventMark(3, stored[2].timestamp)
+    events = events_after(triggering, inlet, consumed)
+    assert [event.id for event in events] == [4, 5, 6]
+    assert inlet.asked_after == stored[2].timestamp - CURSOR_SLACK
+    assert [change.order_id for change in changes_of([events])] == ["ORDER-4", "ORDER-5", "ORDER-6"]
+    assert newest_asset_event(events) == AssetEventMark(6, stored[5].timestamp)
+    # the next run, triggered by event 5's reference, finds nothing left to consume
+    assert events_after(triggering, FakeInletEvents(stored), AssetEventMark(6, stored[5].timestamp)) == []
+
+
+def test_an_accounts_first_event_run_reads_from_its_earliest_triggering_event():
+    t0 = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    stored = [asset_event(1, t0 - timedelta(days=2), "OLD"), asset_event(2, t0, "NEW"),
+              asset_event(3, t0 + timedelta(seconds=5), "NEWER")]
+    triggering = [SimpleNamespace(timestamp=t0, extra=stored[1].extra)]
+    assert [event.id for event in events_after(triggering, FakeInletEvents(stored), None)] == [2, 3]
+
+
+def test_without_the_inlet_accessor_the_triggering_events_are_consumed_and_no_mark_is_kept():
+    t0 = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    triggering = [SimpleNamespace(timestamp=t0, extra=asset_event(1, t0, "A").extra)]
+    events = events_after(triggering, None, None)
+    assert [change.order_id for change in changes_of([events])] == ["A"]
+    assert newest_asset_event(events) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from amazon_passweb.site.notifications import AssetEventMark
 from amazon_passweb.site.unit_of_work import SiteStore
 
 T0 = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
@@ -64,3 +65,23 @@ def test_two_runs_recording_at_once_both_count(store: SiteStore) -> None:
     with store.unit_of_work(read_only=True) as uow:
         status = uow.notifications.status(["it_main"])["it_main"]
     assert (status.received_total, status.last_event_at) == (5 * (1 + 2 + 3 + 4), T0 + timedelta(seconds=4))
+
+
+def test_the_newest_asset_event_consumed_is_kept_whatever_order_runs_record_in(store: SiteStore) -> None:
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.notifications.consumed("it_main") is None
+    with store.unit_of_work() as uow:
+        uow.notifications.record("it_main", received=1, last_event_at=T0, at=T0)  # a run outside Airflow: no mark
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.notifications.consumed("it_main") is None
+    with store.unit_of_work() as uow:
+        uow.notifications.record("it_main", received=2, last_event_at=T0, at=T0,
+                                 asset_event=AssetEventMark(7, T0 + timedelta(seconds=7)))
+    with store.unit_of_work() as uow:  # a run that consumed older events records after it
+        uow.notifications.record("it_main", received=1, last_event_at=T0, at=T0,
+                                 asset_event=AssetEventMark(5, T0 + timedelta(seconds=5)))
+        uow.notifications.record("it_main", received=0, last_event_at=None, at=T0)
+    with store.unit_of_work(read_only=True) as uow:
+        assert uow.notifications.consumed("it_main") == AssetEventMark(7, T0 + timedelta(seconds=7))
+        assert uow.notifications.consumed("eu_de_fr") is None
+        assert uow.notifications.status(["it_main"])["it_main"].received_total == 4

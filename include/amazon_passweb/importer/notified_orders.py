@@ -12,17 +12,44 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from amazon_passweb.amazon.client import OrdersClient
 from amazon_passweb.amazon.errors import MalformedResponseError, SpApiError
 from amazon_passweb.amazon.models import AmazonOrder
 from amazon_passweb.amazon.notifications import NotificationError, OrderChange
+from amazon_passweb.site.notifications import AssetEventMark
 
 log = logging.getLogger(__name__)
 
 PAGE = 50  # orders stored per inbox transaction, as a search page would be
+
+
+CURSOR_SLACK = timedelta(minutes=5)  # asset events are read from this long before the last consumed one
+
+
+def events_after(triggering: Iterable[Any], later: Any, consumed: AssetEventMark | None) -> list[Any]:
+    """The asset events this run consumes. With ``later`` (the asset's inlet events accessor): every
+    event since the last ``consumed`` one, or since the earliest ``triggering`` one on an account's
+    first event run, oldest first; Airflow numbers an asset's events as its one watcher stores them,
+    and reading from a few minutes before the mark's time costs nothing. Without it (a run outside
+    Airflow's task runner): the ``triggering`` events."""
+    triggering = list(triggering)
+    if later is None:
+        return triggering
+    since = consumed.at if consumed else min((event.timestamp for event in triggering), default=None)
+    if since is not None:
+        later = later.after((since - CURSOR_SLACK).isoformat())
+    fresh = [event for event in later if consumed is None or event.id > consumed.id]
+    return sorted(fresh, key=lambda event: event.id)
+
+
+def newest_asset_event(events: Iterable[Any]) -> AssetEventMark | None:
+    """The newest of ``events`` that Airflow numbered (a triggering event's reference carries no id)."""
+    numbered = [event for event in events if getattr(event, "id", None) is not None]
+    newest = max(numbered, key=lambda event: event.id, default=None)
+    return AssetEventMark(newest.id, newest.timestamp) if newest is not None else None
 
 
 def changes_of(asset_events: Any) -> list[OrderChange]:

@@ -53,6 +53,12 @@ def order_changes_asset_name(account: AccountConfig) -> str:
     return f"amazon_order_changes__{account.id}"
 
 
+def order_changes_asset(account: AccountConfig) -> Any:
+    from airflow.sdk import Asset
+
+    return Asset(name=order_changes_asset_name(account))
+
+
 def _schedule(account: AccountConfig, timezone: str) -> Any:
     """The account's cron, or its notifications, or either of them (whichever comes first)."""
     cron = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
@@ -113,7 +119,9 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome", *, 
         render_template_as_native_obj=True,
     )
     def account_import():
-        @task
+        # An event run reads its asset's events as an inlet: every batch after the last one consumed, also
+        # those Airflow's scheduler leaves without a run of their own (account_tasks.fetch says why).
+        @task(inlets=[order_changes_asset(account)] if account.notifications else None)
         def fetch(params: dict | None = None) -> dict:
             from amazon_passweb.orchestration import account_tasks as tasks
 

@@ -106,7 +106,6 @@ def fetch(account_id: str) -> dict:
     run_id = context["run_id"]
     params = context.get("params") or {}
     kind = run_kind(context)
-    changes = _notified_changes(context) if kind is RunKind.EVENT else []
     with _task_store() as store:
         run = AccountImport(store, account, run_id)
         watermark = run.watermark()
@@ -123,7 +122,7 @@ def fetch(account_id: str) -> dict:
         summary = {**window_summary(window), "run_id": run_id, "dry_run": bool(params.get("dry_run")),
                    "watermark_before": watermark.isoformat() if watermark else None}
         if kind is RunKind.EVENT:
-            return _fetch_notified(store, account, run, window, summary, changes, context)
+            return _fetch_notified(store, account, run, window, summary, context)
         if summary["dry_run"]:
             from amazon_passweb.importer.dry_run import plan_and_report
 
@@ -163,18 +162,38 @@ def _fetched_summary(summary: dict, run: AccountImport, fetched: Fetched) -> dic
             "cancel_requests": list(fetched.counts.cancel_requests)}
 
 
-def _notified_changes(context: Any) -> list:
-    from amazon_passweb.importer.notified_orders import changes_of
+def _notified_events(context: Any, account: AccountConfig, consumed: Any) -> list:
+    """The asset events this event run consumes: those that triggered it and every later one than the
+    last consumed (``consumed``), read through the fetch task's inlet. Airflow's scheduler, holding back
+    a run while one is active (``max_active_runs=1``), gives the run it then creates only the events up
+    to when the first of them queued; the later ones of that wait start no run of their own, so reading
+    only the triggering events would leave the end of a burst to the next scheduled run."""
+    from amazon_passweb.importer.notified_orders import events_after
+    from amazon_passweb.orchestration.account_dag import order_changes_asset
 
-    return changes_of(context.get("triggering_asset_events"))
+    triggering = [event for events in (context.get("triggering_asset_events") or {}).values() for event in events]
+    inlet_events = context.get("inlet_events")
+    later = inlet_events[order_changes_asset(account)] if inlet_events is not None else None
+    return events_after(triggering, later, consumed)
 
 
 def _fetch_notified(store: SiteStore, account: AccountConfig, run: AccountImport, window: Window, summary: dict,
-                    changes: list, context: Any) -> dict:
+                    context: Any) -> dict:
     """An event run's fetch: the orders the notifications named, each read once with getOrder, stored
     through the same inbox path as a search's pages. The window is empty: the watermark stays."""
-    from amazon_passweb.importer.notified_orders import NotifiedFetch, latest_by_order, newest_event, notified_pages
+    from amazon_passweb.importer.notified_orders import (
+        NotifiedFetch,
+        changes_of,
+        latest_by_order,
+        newest_asset_event,
+        newest_event,
+        notified_pages,
+    )
 
+    with store.unit_of_work(read_only=True) as uow:
+        consumed = uow.notifications.consumed(account.id)
+    events = _notified_events(context, account, consumed)
+    changes = changes_of([events])
     orders = latest_by_order(changes)
     log.info("account %s, event run %s: %d notification(s) name %d order(s)", account.id, summary["run_id"],
              len(changes), len(orders))
@@ -200,7 +219,7 @@ def _fetch_notified(store: SiteStore, account: AccountConfig, run: AccountImport
         raise AirflowFailException(reason) from error
     with store.unit_of_work() as uow:
         uow.notifications.record(account.id, received=len(changes), last_event_at=newest_event(changes),
-                                 at=datetime.now(UTC))
+                                 at=datetime.now(UTC), asset_event=newest_asset_event(events))
     return {**_fetched_summary(summary, run, fetched), "notifications": len(changes), "notified": len(orders),
             "notified_missing": len(outcome.missing), "notified_unreadable": len(outcome.unreadable)}
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -439,3 +440,6 @@ class AccountNotifications(Base):
     last_received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Amazon's EventTime, the newest
     received_total: Mapped[int] = mapped_column(Integer)
+    # the newest Airflow asset event consumed (its id and time): event runs read every later one
+    asset_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    asset_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -26,6 +26,16 @@ class NotificationStatus:
     last_received_at: datetime
     last_event_at: datetime | None
     received_total: int
+    asset_event_id: int | None = None
+    asset_event_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AssetEventMark:
+    """One of Airflow's asset events (a batch the triggerer read from the queue): its id and time."""
+
+    id: int
+    at: datetime
 
 
 class NotificationRepository:
@@ -33,15 +43,21 @@ class NotificationRepository:
         self._session = session
 
     def record(self, account_id: str, *, received: int, last_event_at: datetime | None,
-               at: datetime | None = None) -> None:
-        """``received`` notifications arrived at ``at``; ``last_event_at``: the newest time Amazon gave them."""
+               at: datetime | None = None, asset_event: AssetEventMark | None = None) -> None:
+        """``received`` notifications arrived at ``at``; ``last_event_at``: the newest time Amazon gave them;
+        ``asset_event``: the newest asset event the run consumed (kept only if newer than the one stored)."""
         if received < 0:
             raise ValueError("received must not be negative")
         at = at or utcnow()
         insert = dialect_insert(self._session, NOTIFICATIONS).values(
-            account=account_id, last_received_at=at, last_event_at=last_event_at, received_total=received)
+            account=account_id, last_received_at=at, last_event_at=last_event_at, received_total=received,
+            asset_event_id=asset_event.id if asset_event else None,
+            asset_event_at=asset_event.at if asset_event else None)
         newer_event = (NOTIFICATIONS.c.last_event_at.is_(None)
                        | (insert.excluded.last_event_at > NOTIFICATIONS.c.last_event_at))
+        stored_id = NOTIFICATIONS.c.asset_event_id
+        newer_asset_event = insert.excluded.asset_event_id.is_not(None) & (
+            stored_id.is_(None) | (insert.excluded.asset_event_id > stored_id))
         self._session.execute(insert.on_conflict_do_update(
             index_elements=[NOTIFICATIONS.c.account],
             set_={
@@ -50,8 +66,20 @@ class NotificationRepository:
                 "last_event_at": case((insert.excluded.last_event_at.is_not(None) & newer_event,
                                        insert.excluded.last_event_at), else_=NOTIFICATIONS.c.last_event_at),
                 "received_total": NOTIFICATIONS.c.received_total + insert.excluded.received_total,
+                "asset_event_id": case((newer_asset_event, insert.excluded.asset_event_id),
+                                       else_=NOTIFICATIONS.c.asset_event_id),
+                "asset_event_at": case((newer_asset_event, insert.excluded.asset_event_at),
+                                       else_=NOTIFICATIONS.c.asset_event_at),
             },
         ))
+
+    def consumed(self, account_id: str) -> AssetEventMark | None:
+        """The newest asset event the account's event runs have consumed, if any."""
+        row = self._session.execute(select(NOTIFICATIONS.c.asset_event_id, NOTIFICATIONS.c.asset_event_at)
+                                    .where(NOTIFICATIONS.c.account == account_id)).first()
+        if row is None or row.asset_event_id is None:
+            return None
+        return AssetEventMark(row.asset_event_id, row.asset_event_at)
 
     def status(self, account_ids: Iterable[str]) -> dict[str, NotificationStatus]:
         """The accounts that received notifications, by id (an account never notified is absent)."""
