@@ -152,6 +152,17 @@ def test_a_listening_account_dag_serialises_and_its_trigger_round_trips(schedule
     assert rebuilt.serialize() == OrderChangeTrigger(**kwargs).serialize()
     assert isinstance(dag.timetable.asset_condition, Asset)
 
+    # The assets as the dag-processor records them (schedule and task inlets merged): the fetch task
+    # reads its asset's events as an inlet, and the asset keeps its watcher (an inlet without it would
+    # replace it, and the triggerer would run none).
+    from airflow.dag_processing.collection import AssetModelOperation
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+
+    collected = AssetModelOperation.collect({dag.dag_id: LazyDeserializedDAG(data=stored)})
+    assert [asset.name for _, asset in collected.inlet_references[dag.dag_id]] == ["amazon_order_changes__it_main"]
+    (recorded,) = collected.assets.values()
+    assert [w.name for w in recorded.watchers] == ["sqs__it_main"]
+
 
 def test_a_listening_account_parses_without_io_nor_the_products_heavy_parts(tmp_path):
     """The SQS trigger brings the Amazon provider (boto3, requests) into the parse; still no network, no

@@ -54,33 +54,42 @@ def order_changes_asset_name(account: AccountConfig) -> str:
 
 
 def order_changes_asset(account: AccountConfig) -> Any:
+    """The asset an event run's fetch looks its events up by (name only: the key Airflow uses)."""
     from airflow.sdk import Asset
 
     return Asset(name=order_changes_asset_name(account))
 
 
-def _schedule(account: AccountConfig, timezone: str) -> Any:
-    """The account's cron, or its notifications, or either of them (whichever comes first)."""
-    cron = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
-    settings = account.notifications
-    if settings is None:
-        return cron
-    from airflow.sdk import Asset, AssetOrTimeSchedule, AssetWatcher
+def _listened_asset(account: AccountConfig) -> Any:
+    """The account's asset with its queue's watcher. The DAG's schedule and the fetch task's inlet must
+    be this one object: an inlet declared without the watcher replaces it when Airflow stores the asset."""
+    from airflow.sdk import Asset, AssetWatcher
 
     # imported only for an account that listens: the Amazon provider's SQS trigger brings boto3
     from amazon_passweb.orchestration.order_change_trigger import OrderChangeTrigger
 
+    settings = account.notifications
     trigger = OrderChangeTrigger(settings.queue_url, seller_id=settings.seller_id, aws_conn_id=settings.aws_conn_id,
                                  region_name=settings.region_name)
-    asset = Asset(name=order_changes_asset_name(account),
-                  watchers=[AssetWatcher(name=f"sqs__{account.id}", trigger=trigger)])
-    return asset if cron is None else AssetOrTimeSchedule(timetable=cron, assets=asset)
+    return Asset(name=order_changes_asset_name(account),
+                 watchers=[AssetWatcher(name=f"sqs__{account.id}", trigger=trigger)])
+
+
+def _schedule(account: AccountConfig, timezone: str, listened: Any) -> Any:
+    """The account's cron, or its notifications, or either of them (whichever comes first)."""
+    cron = CronDataIntervalTimetable(account.schedule, timezone=timezone) if account.schedule else None
+    if listened is None:
+        return cron
+    from airflow.sdk import AssetOrTimeSchedule
+
+    return listened if cron is None else AssetOrTimeSchedule(timetable=cron, assets=listened)
 
 
 def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome", *, retry_delay_s: int = 60):
     """``retry_delay_s``: the accounts file's ``import_retry_delay_seconds``, the wait before each of
     the two retries of a failed task (a killed task process, an unreachable gestionale, a busy account)."""
-    schedule = _schedule(account, timezone)
+    listened = _listened_asset(account) if account.notifications else None
+    schedule = _schedule(account, timezone, listened)
     notifications = account.notifications
 
     @dag(
@@ -121,7 +130,7 @@ def build_account_dag(account: AccountConfig, timezone: str = "Europe/Rome", *, 
     def account_import():
         # An event run reads its asset's events as an inlet: every batch after the last one consumed, also
         # those Airflow's scheduler leaves without a run of their own (account_tasks.fetch says why).
-        @task(inlets=[order_changes_asset(account)] if account.notifications else None)
+        @task(inlets=[listened] if listened is not None else None)
         def fetch(params: dict | None = None) -> dict:
             from amazon_passweb.orchestration import account_tasks as tasks
 
