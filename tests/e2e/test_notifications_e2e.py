@@ -70,7 +70,11 @@ def timeline(watch: StoredOrders, kind: dict[str, str], sent: Counter) -> str:
 
 
 def run_types(airflow: LocalAirflow) -> dict[str, dict]:
-    return {run["dag_run_id"]: run for run in airflow.runs(DAG)}
+    """Every run so far, once finished: those under way (the cron may have just started one) are waited for."""
+    for run in airflow.runs(DAG):
+        if run["state"] not in ("success", "failed"):
+            airflow.wait_for_run(DAG, run["dag_run_id"])
+    return {run["dag_run_id"]: run for run in airflow.runs(DAG) if run["state"] in ("success", "failed")}
 
 
 def test_notified_orders_arrive_by_event_runs_and_dropped_ones_by_the_cron(stack, tmp_path):
