@@ -111,9 +111,9 @@ def running_cell(workdir: Path, accounts: int, orders_per_account: int, *, execu
         prepare_site(stack)
         env = stack.airflow_env()
         processes: list[subprocess.Popen] = []
-        stack_of_exits.callback(_stop, processes)
+        stack_of_exits.callback(stop_processes, processes)
         for account in ids[1:]:
-            port = _start_amazon(stack, files[account], workdir / f"amazon-{account}.log", processes)
+            port = start_amazon(stack, workdir / f"amazon-{account}.log", processes, "--orders", str(files[account]))
             connection_env = f"AIRFLOW_CONN_AMAZON_SP_API__{account.upper()}"
             connection = json.loads(env[connection_env])
             connection["extra"].update(endpoint=f"http://127.0.0.1:{port}",
@@ -131,21 +131,21 @@ def running_cell(workdir: Path, accounts: int, orders_per_account: int, *, execu
         yield cell
 
 
-def _start_amazon(stack: LocalStack, orders: Path, log: Path, processes: list[subprocess.Popen]) -> int:
-    """One more SP-API stand-in (a seller of its own), with the stack's credentials and clock."""
+def start_amazon(stack: LocalStack, log: Path, processes: list[subprocess.Popen], *options: str,
+                 env: dict[str, str] | None = None) -> int:
+    """One more SP-API stand-in (a seller of its own), with the stack's credentials and clock; its port."""
     port = free_port()
     args = ["--client-id", stack.amazon["client_id"], "--client-secret", stack.amazon["client_secret"],
-            "--refresh-token", stack.amazon["refresh_token"]]
+            "--refresh-token", stack.amazon["refresh_token"], *options]
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.amazon", "--port", str(port), "--time-scale", f"{stack.amazon_time_scale:g}",
-         "--orders", str(orders), *args],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT, env=stack.airflow_env())
+         *args], stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT, env=env or stack.airflow_env())
     processes.append(process)
     wait_for_port(port, process, log)
     return port
 
 
-def _stop(processes: list[subprocess.Popen]) -> None:
+def stop_processes(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         process.terminate()
     for process in processes:

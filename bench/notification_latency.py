@@ -29,7 +29,6 @@ runs): latency = U(2, 62) minutes + run duration.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import tempfile
@@ -44,10 +43,10 @@ import yaml
 
 from amazon_passweb.config import DEFAULT_ACCOUNTS_FILE
 from amazon_passweb.site.crypto import generate_key
-from bench.e2e_stack import TEMPLATE_ACCOUNT, account_ids
+from bench.e2e_stack import TEMPLATE_ACCOUNT, account_ids, start_amazon, stop_processes
 from sandbox.airflow_cluster import LocalAirflow
 from sandbox.order_latency import OrderSource, StandInControl, StoredOrders, latency_summary
-from sandbox.stack import ROOT, LocalStack, free_port, wait_for_port
+from sandbox.stack import LocalStack
 
 LAYOUTS = {"1 account × 1,000/h": (1, 1000), "10 accounts × 100/h": (10, 100)}
 LAYOUT_KEYS = {"a": "1 account × 1,000/h", "b": "10 accounts × 100/h"}
@@ -105,10 +104,12 @@ def running_layout(workdir: Path, accounts: int):
         env = stack.airflow_env()
         controls = {ids[0]: StandInControl(stack.amazon_url)}
         processes: list = []
-        exits.callback(_stop, processes)
+        exits.callback(stop_processes, processes)
         raw = yaml.safe_load(stack.accounts_file.read_text())
         for number, account in enumerate(ids[1:], start=2):
-            port = _start_amazon(stack, seller_id(number), workdir / f"amazon-{account}.log", processes)
+            port = start_amazon(stack, workdir / f"amazon-{account}.log", processes,
+                                *stack.notification_args(seller_id(number)),
+                                env={**stack.airflow_env(), **stack.sqs.client_env()})
             controls[account] = StandInControl(f"http://127.0.0.1:{port}")
             name = f"AIRFLOW_CONN_AMAZON_SP_API__{account.upper()}"
             connection = json.loads(env[name])
@@ -123,36 +124,6 @@ def running_layout(workdir: Path, accounts: int):
         for account in ids:
             airflow.unpause(f"amazon_orders__{account}")
         yield Layout(stack, airflow, controls, processes)
-
-
-def _start_amazon(stack: LocalStack, seller: str, log: Path, processes: list) -> int:
-    """One more seller: an SP-API stand-in with the stack's credentials, publishing to the stack's SQS."""
-    import subprocess
-    import sys
-
-    port = free_port()
-    args = ["--client-id", stack.amazon["client_id"], "--client-secret", stack.amazon["client_secret"],
-            "--refresh-token", stack.amazon["refresh_token"], *stack.notification_args(seller)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.amazon", "--port", str(port), "--time-scale", f"{stack.amazon_time_scale:g}",
-         *args], stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT,
-        env={**stack.airflow_env(), **stack.sqs.client_env()})
-    processes.append(process)
-    wait_for_port(port, process, log)
-    return port
-
-
-def _stop(processes: list) -> None:
-    import subprocess
-
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
 
 
 # -- one stream ----------------------------------------------------------------------------------------

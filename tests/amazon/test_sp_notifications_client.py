@@ -568,22 +568,18 @@ def test_command_without_connection(monkeypatch, capsys):
 
 
 @pytest.fixture
-def sqs_endpoint(monkeypatch) -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+def sqs_endpoint(local_sqs, monkeypatch) -> str:
+    """The stand-in runs in this process and sends with boto3's default credentials."""
+    for name, value in local_sqs.client_env().items():
         monkeypatch.setenv(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    return local_sqs.endpoint_url
 
 
 def _queue(endpoint: str, name: str) -> tuple[Any, str, str]:
     import boto3
 
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="eu-west-1")
+    name = f"{name}-{uuid.uuid4().hex[:8]}"  # the module's tests share one server
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return sqs, url, arn

@@ -12,12 +12,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jsonschema
 import pytest
 import requests
@@ -44,31 +42,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def sqs_endpoint() -> Iterator[str]:
-    """A moto server process (SQS), for the whole module."""
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("the moto server did not start") from None
-            time.sleep(0.1)
-    yield endpoint
-    process.terminate()
-    process.wait(timeout=10)
+def sqs_endpoint(local_sqs) -> str:
+    return local_sqs.endpoint_url
 
 
 @pytest.fixture
-def sqs(sqs_endpoint: str) -> Any:
-    return boto3.client("sqs", endpoint_url=sqs_endpoint, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+def sqs(local_sqs) -> Any:
+    return local_sqs.client()
 
 
 @pytest.fixture

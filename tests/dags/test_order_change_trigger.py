@@ -9,22 +9,16 @@ import json
 import pytest
 
 from amazon_passweb.orchestration.order_change_trigger import OrderChangeTrigger
-from tests.dags.sqs_server import aws_connection_uri, moto_sqs, order_change_body, sqs_client
+from tests.dags.order_change_messages import order_change_body
 
 SELLER = "A1STANDINSELLER"
 CONN_ID = "aws_notifications_test"
 
 
-@pytest.fixture(scope="module")
-def sqs_endpoint():
-    with moto_sqs() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
-def queue(sqs_endpoint, monkeypatch, request):
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", aws_connection_uri(sqs_endpoint))
-    client = sqs_client(sqs_endpoint)
+def queue(local_sqs, monkeypatch, request):
+    monkeypatch.setenv(*local_sqs.connection_env(CONN_ID).popitem())
+    client = local_sqs.client()
     url = client.create_queue(QueueName=f"orders-{request.node.name[-40:].replace('[', '-').strip(']')}")["QueueUrl"]
     yield client, url
     client.delete_queue(QueueUrl=url)
@@ -90,11 +84,11 @@ def test_the_trigger_long_polls_by_default():
     assert OrderChangeTrigger(**kwargs).delete_message_on_reception is True
 
 
-def test_a_queue_that_cannot_be_read_yet_is_tried_again(sqs_endpoint, monkeypatch, capsys):
+def test_a_queue_that_cannot_be_read_yet_is_tried_again(local_sqs, monkeypatch, capsys):
     """The queue is created only after the trigger started: the failed reads are logged and retried."""
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", aws_connection_uri(sqs_endpoint))
-    client = sqs_client(sqs_endpoint)
-    url = f"{sqs_endpoint}/123456789012/orders-created-late"
+    monkeypatch.setenv(*local_sqs.connection_env(CONN_ID).popitem())
+    client = local_sqs.client()
+    url = f"{local_sqs.endpoint_url}/123456789012/orders-created-late"
     trigger = OrderChangeTrigger(url, aws_conn_id=CONN_ID, wait_time_seconds=1, waiter_delay=0)
 
     async def create_later():
