@@ -28,7 +28,7 @@ from amazon_passweb.amazon.rate_limit import RateLimiter
 from amazon_passweb.amazon.restricted_token import RestrictedDataTokenProvider
 from amazon_passweb.amazon.settings import SpApiSettings
 from amazon_passweb.amazon.shipments import AmazonShipmentState, PackageConfirmation, ShipmentRefused
-from amazon_passweb.amazon.transport import CallStats, SpApiTransport
+from amazon_passweb.amazon.transport import CallStats, SpApiTransport, TransportClient
 from amazon_passweb.amazon.v0 import V0_STATUSES, order_from_v0
 from amazon_passweb.amazon.v2026 import INCLUDED_DATA, order_from_v2026
 from amazon_passweb.config import AmazonStatus
@@ -72,7 +72,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class OrdersClient:
+class OrdersClient(TransportClient):
     def __init__(
         self,
         settings: SpApiSettings,
@@ -93,19 +93,6 @@ class OrdersClient:
         self.transport = SpApiTransport(settings, self.session, self.lwa, limiter, sleep=sleep)
         self.rdt = RestrictedDataTokenProvider(self.transport)
         self._now = now
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> OrdersClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def stats(self) -> CallStats:
-        return self.transport.stats
 
     def clamp_before(self, before: datetime | None) -> datetime:
         """``before``, or now - 2 minutes if it is later (or None): Amazon's limit.

@@ -26,7 +26,7 @@ from amazon_passweb.amazon.errors import MalformedResponseError, SpApiError
 from amazon_passweb.amazon.lwa import GrantlessTokenProvider, LwaTokenProvider
 from amazon_passweb.amazon.rate_limit import RateLimiter
 from amazon_passweb.amazon.settings import SpApiSettings
-from amazon_passweb.amazon.transport import CallStats, SpApiTransport
+from amazon_passweb.amazon.transport import SpApiTransport, TransportClient
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class NotificationsState:
         return next((d for d in self.destinations if d.destination_id == self.subscription.destination_id), None)
 
 
-class NotificationsClient:
+class NotificationsClient(TransportClient):
     """Destinations with the grantless token, the seller's subscription with the seller's token,
     over the same transport (rate limits 1/s burst 5, retries, typed errors) as the orders client."""
 
@@ -246,19 +246,6 @@ class NotificationsClient:
         self.lwa = LwaTokenProvider(settings, self.session)
         self.grantless = GrantlessTokenProvider(settings, self.session)
         self.transport = SpApiTransport(settings, self.session, self.lwa, limiter)
-
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> NotificationsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def stats(self) -> CallStats:
-        return self.transport.stats
 
     # -- operations ---------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from amazon_passweb.config import AccountConfig
+from amazon_passweb.orchestration.order_change_asset import order_changes_asset_name
 
 DOC_MD = """
 ### Amazon orders → Passweb → gestionale: account `{id}`
@@ -47,17 +48,6 @@ by one from Amazon; such a run reads no period and leaves the watermark where it
 still reads every order changed since the watermark, so an order whose notification was lost arrives
 with the next scheduled run.
 """
-
-
-def order_changes_asset_name(account: AccountConfig) -> str:
-    return f"amazon_order_changes__{account.id}"
-
-
-def order_changes_asset(account: AccountConfig) -> Any:
-    """The asset an event run's fetch looks its events up by (name only: the key Airflow uses)."""
-    from airflow.sdk import Asset
-
-    return Asset(name=order_changes_asset_name(account))
 
 
 def _listened_asset(account: AccountConfig) -> Any:

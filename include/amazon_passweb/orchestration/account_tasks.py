@@ -169,7 +169,7 @@ def _notified_events(context: Any, account: AccountConfig, consumed: Any) -> lis
     to when the first of them queued; the later ones of that wait start no run of their own, so reading
     only the triggering events would leave the end of a burst to the next scheduled run."""
     from amazon_passweb.importer.notified_orders import events_after
-    from amazon_passweb.orchestration.account_dag import order_changes_asset
+    from amazon_passweb.orchestration.order_change_asset import order_changes_asset
 
     triggering = [event for events in (context.get("triggering_asset_events") or {}).values() for event in events]
     inlet_events = context.get("inlet_events")
