@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +23,15 @@ from sandbox.amazon.generate import generate_orders
 from sandbox.amazon.server import RunningStandIn
 from sandbox.amazon.state import StandInConfig
 from sandbox.amazon.store import OrderStore
+from sandbox.stack import free_port
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "reference" / "sp-api"
 
 MODEL = json.loads((SPEC_DIR / "notifications.json").read_text())
 MESSAGE_SCHEMA = json.loads((SPEC_DIR / "OrderChangeNotification.json").read_text())
-REGION = "eu-west-1"
 SCOPE = "sellingpartnerapi::notifications"
 DESTINATIONS = "/notifications/v1/destinations"
 SUBSCRIPTIONS = "/notifications/v1/subscriptions/ORDER_CHANGE"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -513,7 +506,7 @@ def test_get_subscriptions_lists_the_seller_subscriptions(standin, subscribed):
 
 
 def test_the_command_line_options_reach_the_messages(sqs_endpoint, queue, sqs):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox.amazon", "--port", str(port), "--generate", "5", "--time-scale", "1000",
          "--sqs-endpoint", sqs_endpoint, "--seller-id", "A2OTHERSELLER"],
